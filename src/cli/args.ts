@@ -1,0 +1,72 @@
+/** Flag parsing shared by the sub-commands: node's parseArgs with one-line, coded errors. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { BlindspotError, invalidOption } from '../errors.ts';
+
+export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface Parsed {
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+  positionals: string[];
+}
+
+/** Parse `argv` against `flags` (a `help` flag is added). Unknown flags are a usage error. */
+export function parseFlags(argv: string[], flags: FlagSpec): Parsed {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { help: { type: 'boolean', short: 'h' }, ...flags },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as Parsed['values'], positionals };
+  } catch (e) {
+    throw new BlindspotError('E_USAGE', (e as Error).message.split('\n')[0]!);
+  }
+}
+
+/** A number flag, checked against [min, max]; undefined when absent. */
+export function numberFlag(
+  values: Parsed['values'],
+  name: string,
+  range: { min?: number; max?: number; integer?: boolean } = {},
+): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const v = Number(raw);
+  const { min = -Infinity, max = Infinity, integer = false } = range;
+  const expected = `${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` <= ${max}` : ''}`;
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    throw invalidOption(`--${name}`, expected, raw);
+  }
+  return v;
+}
+
+/** A string flag restricted to `allowed`; undefined when absent. */
+export function choiceFlag<T extends string>(values: Parsed['values'], name: string, allowed: readonly T[]): T | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !(allowed as readonly string[]).includes(raw)) {
+    throw invalidOption(`--${name}`, allowed.join('|'), raw);
+  }
+  return raw as T;
+}
+
+/** Print help and return true when --help was given. */
+export function wantsHelp(values: Parsed['values'], help: string): boolean {
+  if (values.help) {
+    process.stdout.write(help.trimEnd() + '\n');
+    return true;
+  }
+  return false;
+}
+
+/** Exactly `n` positionals, or a usage error naming what is missing. */
+export function positionals(parsed: Parsed, names: string[]): string[] {
+  if (parsed.positionals.length !== names.length) {
+    throw new BlindspotError(
+      'E_USAGE',
+      `expected ${names.length} argument(s) ${names.map((n) => n.toUpperCase()).join(' ')}, got ${parsed.positionals.length} (see --help)`,
+    );
+  }
+  return parsed.positionals;
+}
