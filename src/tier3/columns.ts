@@ -1,0 +1,87 @@
+/**
+ * The block table's numeric columns (DESIGN §4), in their stable order. The kernel fills one typed array per
+ * column (`array`); the store writes each with its `storage` type. `set` says which column set (`--columns
+ * core|full`) includes it. The string keys `image`, `model`, `path` are added by the dataset stage.
+ *
+ * Float64 is kept where later arithmetic needs it (the moments that the identity checks use are recomputable
+ * from the stored float32 values to ~1e-6, enough for every published figure); float32 elsewhere.
+ */
+export type ColumnArray = 'f64' | 'i32' | 'u8';
+export type ColumnStorage = 'DOUBLE' | 'FLOAT' | 'INTEGER' | 'SMALLINT' | 'UTINYINT' | 'BOOLEAN';
+export type ColumnSet = 'core' | 'full';
+
+export interface BlockColumnSpec {
+  name: string;
+  array: ColumnArray;
+  storage: ColumnStorage;
+  set: ColumnSet;
+  description: string;
+}
+
+const c = (name: string, array: ColumnArray, storage: ColumnStorage, set: ColumnSet, description: string): BlockColumnSpec => ({
+  name,
+  array,
+  storage,
+  set,
+  description,
+});
+
+const axisMeaning = [
+  'A1 luminance shift: dmu (8-bit grey levels)',
+  'A2 contrast change: log2((sy+1)/(sx+1))',
+  'A3 structure decorrelation: 1 - rho',
+  'A4 edge fidelity: 1 - cosine of Sobel gradient fields',
+  'A5 high-frequency energy: log2 Laplacian energy ratio',
+  'A6 residual error: RMSE',
+];
+
+export const BLOCK_COLUMNS: readonly BlockColumnSpec[] = Object.freeze([
+  c('row', 'i32', 'SMALLINT', 'core', 'block row index'),
+  c('col', 'i32', 'SMALLINT', 'core', 'block column index'),
+  c('y0', 'i32', 'SMALLINT', 'full', 'first pixel row (inclusive)'),
+  c('x0', 'i32', 'SMALLINT', 'full', 'first pixel column (inclusive)'),
+  c('y1', 'i32', 'SMALLINT', 'full', 'last pixel row + 1 (exclusive)'),
+  c('x1', 'i32', 'SMALLINT', 'full', 'last pixel column + 1 (exclusive)'),
+  c('is_border', 'u8', 'BOOLEAN', 'core', 'block touches the image edge (ring 0)'),
+  c('ring', 'i32', 'SMALLINT', 'core', 'distance in blocks to the nearest image edge'),
+  c('ssim_blk', 'f64', 'FLOAT', 'core', 'skimage-default SSIM of the block alone (published local_ssim)'),
+  c('l_blk', 'f64', 'FLOAT', 'full', 'window-mean luminance term of ssim_blk'),
+  c('cs_blk', 'f64', 'FLOAT', 'full', 'window-mean contrast-structure term of ssim_blk'),
+  c('mx', 'f64', 'FLOAT', 'core', 'GT block mean'),
+  c('my', 'f64', 'FLOAT', 'core', 'test block mean'),
+  c('sx', 'f64', 'FLOAT', 'core', 'GT block standard deviation (population)'),
+  c('sy', 'f64', 'FLOAT', 'core', 'test block standard deviation (population)'),
+  c('sxy', 'f64', 'FLOAT', 'full', 'block covariance (population)'),
+  c('dmu', 'f64', 'FLOAT', 'core', 'my - mx'),
+  c('se', 'f64', 'FLOAT', 'core', 'standard deviation of y - x'),
+  c('rho', 'f64', 'FLOAT', 'full', 'sxy/(sx sy); NaN under the gate'),
+  c('r_ac', 'f64', 'FLOAT', 'core', 'R = se^2 / max(sx^2, 1/12): AC damage relative to GT texture'),
+  c('kappa', 'f64', 'FLOAT', 'core', 'responsiveness (sx^2+sy^2)/(sx^2+sy^2+C2)'),
+  c('lambda', 'f64', 'FLOAT', 'core', 'luminance instability C1/(mx^2+my^2+C1)'),
+  c('l', 'f64', 'FLOAT', 'full', 'whole-block luminance term'),
+  c('c', 'f64', 'FLOAT', 'full', 'whole-block contrast term'),
+  c('s', 'f64', 'FLOAT', 'full', 'whole-block structure term'),
+  c('ssim', 'f64', 'FLOAT', 'full', 'whole-block SSIM = l*c*s'),
+  ...[1, 2, 3, 4, 5, 6].map((k) => c(`a${k}`, 'f64', 'FLOAT', 'core', `raw value of ${axisMeaning[k - 1]}`)),
+  ...[1, 2, 3, 4, 5, 6].map((k) => c(`g${k}`, 'u8', 'BOOLEAN', 'full', `A${k} evidence gate passed`)),
+  ...[1, 2, 3, 4, 5, 6].map((k) => c(`sev${k}`, 'f64', 'FLOAT', 'full', `A${k} severity in [0,1] (1 = at or past the fail threshold)`)),
+  c('fail_count', 'i32', 'UTINYINT', 'core', 'number of axes A1..A6 failing'),
+]);
+
+/** Bit mask of failing axes (bit k-1 for Ak) is derivable from a_k, g_k and the thresholds; fail_count is stored. */
+export type BlockColumnName = (typeof BLOCK_COLUMNS)[number]['name'];
+
+/** Typed-array columns for `n` blocks, one per spec, keyed by name. */
+export type BlockColumns = Record<string, Float64Array | Int32Array | Uint8Array>;
+
+export function allocateBlockColumns(n: number): BlockColumns {
+  const out: BlockColumns = {};
+  for (const spec of BLOCK_COLUMNS) {
+    out[spec.name] = spec.array === 'f64' ? new Float64Array(n) : spec.array === 'i32' ? new Int32Array(n) : new Uint8Array(n);
+  }
+  return out;
+}
+
+export function columnsOfSet(set: ColumnSet): readonly BlockColumnSpec[] {
+  return set === 'full' ? BLOCK_COLUMNS : BLOCK_COLUMNS.filter((s) => s.set === 'core');
+}
