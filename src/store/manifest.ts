@@ -1,0 +1,138 @@
+/**
+ * SHA-256 manifests in `sha256sum -c` format (DESIGN §4): one line per file, `HASH  relative/path`, sorted by path
+ * (byte order), `/` separators, `\n` line ends. A manifest covers the files of its own folder tree; `verify` finds
+ * every `MANIFEST*.sha256` under a results folder and reports each missing, changed or extra file.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, posix, relative, sep } from 'node:path';
+import { BlindspotError } from '../errors.ts';
+import { writeFileAtomic } from './atomic.ts';
+
+export const MANIFEST_NAME = 'MANIFEST.sha256';
+const MANIFEST_PATTERN = /^MANIFEST(\.[A-Za-z0-9_.-]+)?\.sha256$/;
+
+/** True for a manifest file name (`MANIFEST.sha256`, `MANIFEST.shard-1-of-4.sha256`). */
+export function isManifestName(name: string): boolean {
+  return MANIFEST_PATTERN.test(name);
+}
+
+/** SHA-256 of a file, streamed (bounded memory). */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Byte-order comparison (never locale). */
+export function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Every regular file under `root`, as sorted POSIX paths relative to `root`.
+ * @param skip Called with each relative path (folders end with '/'); return true to leave it out.
+ */
+export async function listFiles(root: string, skip: (rel: string) => boolean = () => false): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(dir: string): Promise<void> {
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const e of entries) {
+      const abs = join(dir, e.name);
+      const rel = relative(root, abs).split(sep).join(posix.sep);
+      if (e.isDirectory()) {
+        if (!skip(rel + '/')) await walk(abs);
+      } else if (e.isFile() && !skip(rel)) out.push(rel);
+    }
+  }
+  await walk(root);
+  return out.sort(compareCodeUnits);
+}
+
+/** The text of a manifest for `entries` (path -> hash), sorted by path. */
+export function formatManifest(entries: ReadonlyMap<string, string>): string {
+  const paths = [...entries.keys()].sort(compareCodeUnits);
+  return paths.map((p) => `${entries.get(p)}  ${p}\n`).join('');
+}
+
+/**
+ * Parse `sha256sum` output (text mode `HASH  path` or binary mode `HASH *path`).
+ * @throws BlindspotError E_CORRUPT naming the manifest and the first bad line.
+ */
+export function parseManifest(text: string, file: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '') continue;
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (!m) throw new BlindspotError('E_CORRUPT', `line ${i + 1} is not "SHA256  path": ${JSON.stringify(line.slice(0, 80))}`, file);
+    out.set(m[2]!, m[1]!);
+  }
+  return out;
+}
+
+/**
+ * Hash `paths` (relative to `root`) and write `root/name` atomically.
+ * @param root Folder the paths are relative to (where `sha256sum -c name` is run).
+ * @param paths Relative POSIX paths.
+ * @param name Manifest file name. Default `MANIFEST.sha256`.
+ * @returns the entries written.
+ */
+export async function writeManifest(root: string, paths: readonly string[], name = MANIFEST_NAME): Promise<Map<string, string>> {
+  const entries = new Map<string, string>();
+  for (const p of [...paths].sort(compareCodeUnits)) entries.set(p, await sha256File(join(root, p)));
+  await writeFileAtomic(join(root, name), formatManifest(entries));
+  return entries;
+}
+
+export interface VerifyReport {
+  /** The manifests checked, relative to the folder. */
+  manifests: string[];
+  /** Files listed and unchanged. */
+  ok: number;
+  /** Listed but absent. */
+  missing: string[];
+  /** Listed but with another hash. */
+  changed: string[];
+  /** Present but listed in no manifest (manifests themselves and `.staging/` excluded). */
+  extra: string[];
+}
+
+/** True when nothing is missing, changed or extra. */
+export function verifyPassed(r: VerifyReport): boolean {
+  return r.missing.length === 0 && r.changed.length === 0 && r.extra.length === 0;
+}
+
+/**
+ * Re-check every `MANIFEST*.sha256` under `dir`: each covers the files of its own folder tree.
+ * @param dir A results folder.
+ * @param onProgress Called after each file hashed, with (done, total).
+ * @throws BlindspotError E_NOT_FOUND when `dir` is not a folder or holds no manifest; E_CORRUPT for a bad manifest.
+ */
+export async function verify(dir: string, onProgress?: (done: number, total: number) => void): Promise<VerifyReport> {
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new BlindspotError('E_NOT_FOUND', 'not a folder', dir);
+  const all = await listFiles(dir, (rel) => rel === '.staging/');
+  const manifests = all.filter((p) => isManifestName(posix.basename(p)));
+  if (manifests.length === 0) throw new BlindspotError('E_NOT_FOUND', `no ${MANIFEST_NAME} found`, dir);
+  const expected = new Map<string, string>();
+  for (const m of manifests) {
+    const base = posix.dirname(m);
+    const entries = parseManifest(await readFile(join(dir, m), 'utf8'), join(dir, m));
+    for (const [p, h] of entries) expected.set(base === '.' ? p : `${base}/${p}`, h);
+  }
+  const present = new Set(all);
+  const report: VerifyReport = { manifests, ok: 0, missing: [], changed: [], extra: [] };
+  const listed = [...expected.keys()].sort(compareCodeUnits);
+  let done = 0;
+  for (const p of listed) {
+    if (!present.has(p)) report.missing.push(p);
+    else if ((await sha256File(join(dir, p))) !== expected.get(p)) report.changed.push(p);
+    else report.ok += 1;
+    onProgress?.(++done, listed.length);
+  }
+  for (const p of all) if (!expected.has(p) && !isManifestName(posix.basename(p))) report.extra.push(p);
+  return report;
+}
