@@ -66,9 +66,12 @@ export const BLOCK_COLUMNS: readonly BlockColumnSpec[] = Object.freeze([
   ...[1, 2, 3, 4, 5, 6].map((k) => c(`g${k}`, 'u8', 'BOOLEAN', 'full', `A${k} evidence gate passed`)),
   ...[1, 2, 3, 4, 5, 6].map((k) => c(`sev${k}`, 'f64', 'FLOAT', 'full', `A${k} severity in [0,1] (1 = at or past the fail threshold)`)),
   c('fail_count', 'i32', 'UTINYINT', 'core', 'number of axes A1..A6 failing'),
+  // Added by the block engine (appended so that earlier positions stay stable):
+  c('fail_mask', 'i32', 'UTINYINT', 'full', 'bit k-1 set when axis Ak fails (A1 = 1 ... A6 = 32)'),
+  c('a4_log2_energy', 'f64', 'FLOAT', 'full', 'A4 second criterion: log2 ratio of test to GT Sobel gradient energy'),
 ]);
 
-/** Bit mask of failing axes (bit k-1 for Ak) is derivable from a_k, g_k and the thresholds; fail_count is stored. */
+/** Bit mask of failing axes (bit k-1 for Ak) is stored as fail_mask; fail_count is its popcount. */
 export type BlockColumnName = (typeof BLOCK_COLUMNS)[number]['name'];
 
 /** Typed-array columns for `n` blocks, one per spec, keyed by name. */

@@ -1,0 +1,358 @@
+/**
+ * The block kernel (DESIGN §3b): for every B x B block of a GT/test pair of grey planes, the Tier-2 block SSIM
+ * (skimage defaults on the block alone), the Tier-3 whole-block moments and SSIM decomposition, and the six damage
+ * axes with gates and severities, written into preallocated typed-array columns (src/tier3/columns.ts).
+ *
+ * How it stays fast: the image is processed one block row (a band of B pixel rows) at a time. The band plus a
+ * 1-pixel halo (clamped at the image edge) is copied once into float64 scratch. Then, row by row and block by
+ * block, one pass over the block's pixels computes the Sobel and Laplacian products in registers (sliding 3x3
+ * neighbourhoods) and the row's 7-column window sums, which are added to every 7x7 window containing the row.
+ * Nothing is allocated per block; scratch is allocated once per call (or passed in). For integer-valued data up
+ * to 16 bits every sum is exact in float64, so ssim_blk matches a plain two-pass computation to rounding.
+ */
+import { BlindspotError } from '../errors.ts';
+import type { BlockColumns } from './columns.ts';
+import { ssimConstants, type ResolvedDiagnoseOptions } from './options.ts';
+
+/** Geometry of the block grid: blocks that fit entirely inside the image (no partial blocks). */
+export interface BlockGrid {
+  gridRows: number;
+  gridCols: number;
+  blockCount: number;
+  blockSize: number;
+  stride: number;
+}
+
+/**
+ * The block grid for an image: `gridRows = floor((height - B) / stride) + 1`, likewise for columns.
+ * @throws BlindspotError E_TOO_SMALL when the image is smaller than one block.
+ */
+export function blockGrid(width: number, height: number, blockSize: number, stride: number, file?: string): BlockGrid {
+  if (width < blockSize || height < blockSize) {
+    throw new BlindspotError('E_TOO_SMALL', `image ${width}x${height} is smaller than one ${blockSize}x${blockSize} block`, file);
+  }
+  const gridRows = Math.floor((height - blockSize) / stride) + 1;
+  const gridCols = Math.floor((width - blockSize) / stride) + 1;
+  return { gridRows, gridCols, blockCount: gridRows * gridCols, blockSize, stride };
+}
+
+/** Scratch buffers of the kernel; reuse one across calls of the same width and block size to allocate nothing. */
+export interface DiagnoseScratch {
+  width: number;
+  blockSize: number;
+  /** padded band of x and y: (B + 2) rows of (width + 2) samples */
+  px: Float64Array;
+  py: Float64Array;
+  /** one block row's x, y, x^2, y^2, xy (5 x B) */
+  rowv: Float64Array;
+  /** per block of the band: 10 whole-block sums */
+  bacc: Float64Array;
+  /** per block of the band: 5 sums for each of the (B-6)^2 7x7 windows */
+  bwin: Float64Array;
+}
+
+const NQ = 10; // x, y, xx, yy, xy, gradDot, gradX, gradY, lapX, lapY
+
+/** Allocate the scratch for images of `width` and blocks of `blockSize` (any stride). */
+export function createDiagnoseScratch(width: number, blockSize: number): DiagnoseScratch {
+  const B = blockSize;
+  const maxCols = Math.max(1, width - B + 1); // stride 1
+  const nw = Math.max(1, B - 6);
+  return {
+    width,
+    blockSize,
+    px: new Float64Array((B + 2) * (width + 2)),
+    py: new Float64Array((B + 2) * (width + 2)),
+    rowv: new Float64Array(5 * B),
+    bacc: new Float64Array(maxCols * NQ),
+    bwin: new Float64Array(maxCols * nw * nw * 5),
+  };
+}
+
+type Plane = Float32Array | Float64Array;
+
+/** Copy band rows y0-1 .. y0+B (clamped to the image) with a clamped 1-column halo into `p`. */
+function copyBand(src: Plane, width: number, height: number, y0: number, B: number, p: Float64Array): void {
+  const wp = width + 2;
+  for (let i = 0; i < B + 2; i++) {
+    let r = y0 - 1 + i;
+    if (r < 0) r = 0;
+    else if (r >= height) r = height - 1;
+    const s = r * width;
+    const d = i * wp;
+    p[d] = src[s]!;
+    for (let c = 0; c < width; c++) p[d + 1 + c] = src[s + c]!;
+    p[d + wp - 1] = src[s + width - 1]!;
+  }
+}
+
+/** Typed views of the columns the kernel writes (looked up once per call). */
+function columnViews(out: BlockColumns) {
+  const f = (n: string) => out[n] as Float64Array;
+  const i = (n: string) => out[n] as Int32Array;
+  const u = (n: string) => out[n] as Uint8Array;
+  return {
+    row: i('row'), col: i('col'), y0: i('y0'), x0: i('x0'), y1: i('y1'), x1: i('x1'),
+    isBorder: u('is_border'), ring: i('ring'),
+    ssimBlk: f('ssim_blk'), lBlk: f('l_blk'), csBlk: f('cs_blk'),
+    mx: f('mx'), my: f('my'), sx: f('sx'), sy: f('sy'), sxy: f('sxy'), dmu: f('dmu'), se: f('se'), rho: f('rho'),
+    rAc: f('r_ac'), kappa: f('kappa'), lambda: f('lambda'), l: f('l'), c: f('c'), s: f('s'), ssim: f('ssim'),
+    a1: f('a1'), a2: f('a2'), a3: f('a3'), a4: f('a4'), a5: f('a5'), a6: f('a6'),
+    g1: u('g1'), g2: u('g2'), g3: u('g3'), g4: u('g4'), g5: u('g5'), g6: u('g6'),
+    sev1: f('sev1'), sev2: f('sev2'), sev3: f('sev3'), sev4: f('sev4'), sev5: f('sev5'), sev6: f('sev6'),
+    failCount: i('fail_count'), failMask: i('fail_mask'), a4Log2Energy: f('a4_log2_energy'),
+  };
+}
+
+const clip1 = (v: number): number => (v >= 1 ? 1 : v > 0 ? v : 0);
+
+/**
+ * Diagnose every block of a GT/test pair of grey planes into `out`.
+ *
+ * Per block (population moments over all B*B pixels, float64): mx, my, sx, sy, sxy, dmu = my - mx,
+ * se = sd(y - x), rho = sxy/(sx sy) (NaN when sx or sy < rhoGate), R = se^2/max(sx^2, rFloorVariance),
+ * kappa = (sx^2+sy^2)/(sx^2+sy^2+C2), lambda = C1/(mx^2+my^2+C1), l, c, s (C3 = C2/2) and ssim = l*c*s;
+ * `ssim_blk` = mean of skimage's default SSIM (7x7 box, sample covariance) over the (B-6)^2 interior windows, with
+ * the window means of its l and cs terms; axes A1..A6 (raw value, gate, severity = |raw|/threshold clipped to
+ * [0, 1], 0 when the gate is closed; an axis fails when its gate is open and its severity reaches 1).
+ * A4 (Sobel/8 gradients) and A5 (4-neighbour Laplacian) read a 1-pixel halo clamped at the image edge.
+ *
+ * @param x - GT grey plane, row-major, `width * height` samples.
+ * @param y - test grey plane, same size.
+ * @param options - resolved options (`resolveDiagnoseOptions`); `dataRange` must be a number here.
+ * @param out - columns from `allocateBlockColumns(n)` with n >= the grid's block count.
+ * @param scratch - optional reusable scratch from `createDiagnoseScratch(width, blockSize)`.
+ * @returns the block grid (rows, cols, count); block k is row-major: k = row * gridCols + col.
+ * @throws BlindspotError E_TOO_SMALL if the image is smaller than one block; E_INVALID_OPTION if dataRange is null.
+ * @see Wang Z. et al., Image quality assessment: from error visibility to structural similarity, IEEE TIP 13(4)
+ *   2004, doi:10.1109/TIP.2003.819861 (SSIM); scikit-image `structural_similarity` defaults (7x7, sample covariance).
+ */
+export function diagnoseBlocks(
+  x: Plane,
+  y: Plane,
+  width: number,
+  height: number,
+  options: ResolvedDiagnoseOptions,
+  out: BlockColumns,
+  scratch?: DiagnoseScratch,
+): BlockGrid {
+  const B = options.blockSize;
+  const stride = options.stride;
+  const grid = blockGrid(width, height, B, stride);
+  const L = options.dataRange;
+  if (L === null) throw new BlindspotError('E_INVALID_OPTION', 'diagnoseBlocks needs a numeric dataRange (resolve it from the images first)');
+  const sc = scratch && scratch.width === width && scratch.blockSize === B ? scratch : createDiagnoseScratch(width, B);
+  const { px, py, rowv } = sc;
+  const { gridRows, gridCols } = grid;
+  const bacc = sc.bacc.length >= gridCols * NQ ? sc.bacc : new Float64Array(gridCols * NQ);
+  const NWs = B - 6;
+  const bwin = sc.bwin.length >= gridCols * NWs * NWs * 5 ? sc.bwin : new Float64Array(gridCols * NWs * NWs * 5);
+  const v = columnViews(out);
+  const W = width;
+  const wp = W + 2;
+
+  const { C1, C2, C3 } = ssimConstants(options, L);
+  const k8 = 255 / L; // data units -> 8-bit grey levels
+  const k8sq = k8 * k8;
+  const n = B * B;
+  const invN = 1 / n;
+  const invN2 = 1 / (n * n);
+  const NW = B - 6; // 7x7 windows per block side
+  const covNorm = 49 / 48; // skimage's sample covariance
+  const inv49 = 1 / 49;
+  const invNW2 = 1 / (NW * NW);
+  const rhoGate = options.rhoGate / k8; // in data units
+  const rFloor = options.rFloorVariance / k8sq;
+  const a3FailRaw = 1 - options.a3FailRho;
+  const a4GateEnergy = options.a4Gate * options.a4Gate;
+  const a5GateEnergy = options.a5Gate * options.a5Gate;
+  const e4 = options.a4EnergyFloor;
+  const e5 = options.a5EnergyFloor;
+
+  for (let br = 0; br < gridRows; br++) {
+    const by0 = br * stride;
+    copyBand(x, W, height, by0, B, px);
+    copyBand(y, W, height, by0, B, py);
+    bacc.fill(0);
+    bwin.fill(0);
+
+    // One pass over each block's pixels, row by row: whole-block sums in locals, 7-column window sums per row
+    // added to the windows (wr) that contain the row.
+    for (let i = 0; i < B; i++) {
+      const u = i * wp;
+      const m = u + wp;
+      const d = m + wp;
+      const wrLo = i - 6 > 0 ? i - 6 : 0;
+      const wrHi = i < NW - 1 ? i : NW - 1;
+      for (let bc = 0; bc < gridCols; bc++) {
+        const p0 = bc * stride; // padded index of column x0 - 1
+        // sliding 3-column registers (columns x0-1+j, x0+j, x0+1+j)
+        let xu0 = px[u + p0]!, xm0 = px[m + p0]!, xd0 = px[d + p0]!;
+        let xu1 = px[u + p0 + 1]!, xm1 = px[m + p0 + 1]!, xd1 = px[d + p0 + 1]!;
+        let yu0 = py[u + p0]!, ym0 = py[m + p0]!, yd0 = py[d + p0]!;
+        let yu1 = py[u + p0 + 1]!, ym1 = py[m + p0 + 1]!, yd1 = py[d + p0 + 1]!;
+        let xsv0 = xu0 + 2 * xm0 + xd0, xsv1 = xu1 + 2 * xm1 + xd1;
+        let xdv0 = xd0 - xu0, xdv1 = xd1 - xu1;
+        let ysv0 = yu0 + 2 * ym0 + yd0, ysv1 = yu1 + 2 * ym1 + yd1;
+        let ydv0 = yd0 - yu0, ydv1 = yd1 - yu1;
+        let gd = 0, gx = 0, gy = 0, lx = 0, ly = 0;
+        for (let j = 0; j < B; j++) {
+          const p2 = p0 + j + 2;
+          const xu2 = px[u + p2]!, xm2 = px[m + p2]!, xd2 = px[d + p2]!;
+          const yu2 = py[u + p2]!, ym2 = py[m + p2]!, yd2 = py[d + p2]!;
+          const xsv2 = xu2 + 2 * xm2 + xd2, xdv2 = xd2 - xu2;
+          const ysv2 = yu2 + 2 * ym2 + yd2, ydv2 = yd2 - yu2;
+          const gxX = xsv2 - xsv0, gyX = xdv0 + 2 * xdv1 + xdv2;
+          const gxY = ysv2 - ysv0, gyY = ydv0 + 2 * ydv1 + ydv2;
+          const lapX = xu1 + xd1 + xm0 + xm2 - 4 * xm1;
+          const lapY = yu1 + yd1 + ym0 + ym2 - 4 * ym1;
+          rowv[j] = xm1;
+          rowv[B + j] = ym1;
+          rowv[2 * B + j] = xm1 * xm1;
+          rowv[3 * B + j] = ym1 * ym1;
+          rowv[4 * B + j] = xm1 * ym1;
+          gd += gxX * gxY + gyX * gyY;
+          gx += gxX * gxX + gyX * gyX;
+          gy += gxY * gxY + gyY * gyY;
+          lx += lapX * lapX;
+          ly += lapY * lapY;
+          xu0 = xu1; xm0 = xm1; xd0 = xd1; xu1 = xu2; xm1 = xm2; xd1 = xd2;
+          yu0 = yu1; ym0 = ym1; yd0 = yd1; yu1 = yu2; ym1 = ym2; yd1 = yd2;
+          xsv0 = xsv1; xsv1 = xsv2; xdv0 = xdv1; xdv1 = xdv2;
+          ysv0 = ysv1; ysv1 = ysv2; ydv0 = ydv1; ydv1 = ydv2;
+        }
+        const a = bc * NQ;
+        bacc[a + 5] += gd;
+        bacc[a + 6] += gx;
+        bacc[a + 7] += gy;
+        bacc[a + 8] += lx;
+        bacc[a + 9] += ly;
+        // moment sums of this row (whole block) and its 7-column window sums
+        for (let q = 0; q < 5; q++) {
+          const base = q * B;
+          let h = 0;
+          for (let j = 0; j < 7; j++) h += rowv[base + j]!;
+          let t = h;
+          for (let j = 7; j < B; j++) t += rowv[base + j]!;
+          bacc[a + q] += t;
+          const wb = bc * NW * NW * 5 + q;
+          for (let wc = 0; wc < NW; wc++) {
+            if (wc > 0) h += rowv[base + wc + 6]! - rowv[base + wc - 1]!;
+            for (let wr = wrLo; wr <= wrHi; wr++) bwin[wb + (wr * NW + wc) * 5] += h;
+          }
+        }
+      }
+    }
+
+    const ring0 = Math.min(br, gridRows - 1 - br);
+    for (let bc = 0; bc < gridCols; bc++) {
+      const k = br * gridCols + bc;
+      const x0 = bc * stride;
+
+      // identity
+      v.row[k] = br;
+      v.col[k] = bc;
+      v.y0[k] = by0;
+      v.x0[k] = x0;
+      v.y1[k] = by0 + B;
+      v.x1[k] = x0 + B;
+      const ring = Math.min(ring0, bc, gridCols - 1 - bc);
+      v.ring[k] = ring;
+      v.isBorder[k] = ring === 0 ? 1 : 0;
+
+      const a = bc * NQ;
+      const Sx = bacc[a]!, Sy = bacc[a + 1]!, Sxx = bacc[a + 2]!, Syy = bacc[a + 3]!, Sxy = bacc[a + 4]!;
+      const Gd = bacc[a + 5]!, Gx = bacc[a + 6]!, Gy = bacc[a + 7]!, Lx = bacc[a + 8]!, Ly = bacc[a + 9]!;
+
+      // Tier 2: skimage-default SSIM of the block alone (mean over the NW x NW interior 7x7 windows)
+      let sumS = 0, sumL = 0, sumCS = 0;
+      const wb = bc * NW * NW * 5;
+      for (let w = 0; w < NW * NW; w++) {
+        const o = wb + w * 5;
+        const ux = bwin[o]! * inv49, uy = bwin[o + 1]! * inv49;
+        const vx = covNorm * (bwin[o + 2]! * inv49 - ux * ux);
+        const vy = covNorm * (bwin[o + 3]! * inv49 - uy * uy);
+        const vxy = covNorm * (bwin[o + 4]! * inv49 - ux * uy);
+        const A1 = 2 * ux * uy + C1, A2 = 2 * vxy + C2;
+        const B1 = ux * ux + uy * uy + C1, B2 = vx + vy + C2;
+        sumS += (A1 * A2) / (B1 * B2);
+        sumL += A1 / B1;
+        sumCS += A2 / B2;
+      }
+      v.ssimBlk[k] = sumS * invNW2;
+      v.lBlk[k] = sumL * invNW2;
+      v.csBlk[k] = sumCS * invNW2;
+
+      // Tier 3: whole-block population moments (numerators exact for integer data)
+      const mx = Sx * invN, my = Sy * invN;
+      let vx = (n * Sxx - Sx * Sx) * invN2;
+      let vy = (n * Syy - Sy * Sy) * invN2;
+      const cxy = (n * Sxy - Sx * Sy) * invN2;
+      if (vx < 0) vx = 0;
+      if (vy < 0) vy = 0;
+      let ve = vx + vy - 2 * cxy;
+      if (ve < 0) ve = 0;
+      const sx = Math.sqrt(vx), sy = Math.sqrt(vy), se = Math.sqrt(ve);
+      const dmu = my - mx;
+      const rho = sx >= rhoGate && sy >= rhoGate && sx > 0 && sy > 0 ? cxy / (sx * sy) : NaN;
+      v.mx[k] = mx; v.my[k] = my; v.sx[k] = sx; v.sy[k] = sy; v.sxy[k] = cxy;
+      v.dmu[k] = dmu; v.se[k] = se; v.rho[k] = rho;
+      v.rAc[k] = ve / (vx > rFloor ? vx : rFloor);
+      const energy = vx + vy;
+      v.kappa[k] = energy / (energy + C2);
+      const lumDen = mx * mx + my * my + C1;
+      v.lambda[k] = C1 / lumDen;
+      const lTerm = (2 * mx * my + C1) / lumDen;
+      const cTerm = (2 * sx * sy + C2) / (energy + C2);
+      const sTerm = (cxy + C3) / (sx * sy + C3);
+      v.l[k] = lTerm; v.c[k] = cTerm; v.s[k] = sTerm; v.ssim[k] = lTerm * cTerm * sTerm;
+
+      // Axes, on the 8-bit grey-level scale
+      const sx8 = sx * k8, sy8 = sy * k8;
+      let mask = 0;
+      // A1 luminance shift
+      const a1 = dmu * k8;
+      const sev1 = clip1(Math.abs(a1) / options.a1Fail);
+      v.a1[k] = a1; v.g1[k] = 1; v.sev1[k] = sev1;
+      if (sev1 >= 1) mask |= 1;
+      // A2 contrast change
+      const a2 = Math.log2((sy8 + 1) / (sx8 + 1));
+      const g2 = (sx8 > sy8 ? sx8 : sy8) >= options.a2Gate;
+      const sev2 = g2 ? clip1(Math.abs(a2) / options.a2Fail) : 0;
+      v.a2[k] = a2; v.g2[k] = g2 ? 1 : 0; v.sev2[k] = sev2;
+      if (g2 && sev2 >= 1) mask |= 2;
+      // A3 structure decorrelation
+      const a3 = 1 - rho;
+      const g3 = sx8 >= options.a3Gate && sy8 >= options.a3Gate && !Number.isNaN(rho);
+      const sev3 = g3 ? clip1(a3 / a3FailRaw) : 0;
+      v.a3[k] = a3; v.g3[k] = g3 ? 1 : 0; v.sev3[k] = sev3;
+      if (g3 && sev3 >= 1) mask |= 4;
+      // A4 edge/gradient fidelity: Sobel/8 fields (sums carry Sobel's factor 8^2 = 64)
+      const gx8 = Gx * (k8sq / 64) * invN, gy8 = Gy * (k8sq / 64) * invN;
+      const cosine = Gx > 0 && Gy > 0 ? Gd / Math.sqrt(Gx * Gy) : Gx === 0 && Gy === 0 ? 1 : 0;
+      const a4 = 1 - cosine;
+      const a4e = Math.log2((gy8 + e4) / (gx8 + e4));
+      const g4 = gx8 >= a4GateEnergy;
+      const s4a = a4 / options.a4FailCosine, s4b = Math.abs(a4e) / options.a4FailLog2Energy;
+      const sev4 = g4 ? clip1(s4a > s4b ? s4a : s4b) : 0;
+      v.a4[k] = a4; v.a4Log2Energy[k] = a4e; v.g4[k] = g4 ? 1 : 0; v.sev4[k] = sev4;
+      if (g4 && sev4 >= 1) mask |= 8;
+      // A5 high-frequency (Laplacian) energy
+      const lx8 = Lx * k8sq * invN, ly8 = Ly * k8sq * invN;
+      const a5 = Math.log2((ly8 + e5) / (lx8 + e5));
+      const g5 = (lx8 > ly8 ? lx8 : ly8) >= a5GateEnergy;
+      const sev5 = g5 ? clip1(Math.abs(a5) / options.a5Fail) : 0;
+      v.a5[k] = a5; v.g5[k] = g5 ? 1 : 0; v.sev5[k] = sev5;
+      if (g5 && sev5 >= 1) mask |= 16;
+      // A6 residual error: RMSE = sqrt(dmu^2 + se^2)
+      const a6 = Math.sqrt(dmu * dmu + ve) * k8;
+      const sev6 = clip1(a6 / options.a6Fail);
+      v.a6[k] = a6; v.g6[k] = 1; v.sev6[k] = sev6;
+      if (sev6 >= 1) mask |= 32;
+
+      v.failMask[k] = mask;
+      v.failCount[k] = (mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1) + ((mask >> 3) & 1) + ((mask >> 4) & 1) + ((mask >> 5) & 1);
+    }
+  }
+  return grid;
+}
