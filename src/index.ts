@@ -7,3 +7,36 @@ export type { ErrorCode } from './errors.ts';
 
 // image input
 export * from './image/index.ts';
+
+// SSIM core (DESIGN §3): ssim, msssim, psnr and the pure plane kernels
+export {
+  ssim,
+  msssim,
+  psnr,
+  mse,
+  resolveSsimOptions,
+  DEFAULT_SSIM_OPTIONS,
+  SSIM_MODES,
+  resolveDataRange,
+  ssimMap,
+  windowMoments,
+  lcsMaps,
+  msssimPlanes,
+  MSSSIM_WEIGHTS,
+  boxDownsample,
+  gaussianTaps,
+  uniformTaps,
+} from './ssim/index.ts';
+export type {
+  SsimOptions,
+  SsimMode,
+  SsimResult,
+  SsimChannelResult,
+  SsimConstants,
+  SsimMapResult,
+  WindowMoments,
+  LcsMaps,
+  DataRangeResult,
+} from './ssim/index.ts';
+export { toGreyPlanes, shave, COLOR_POLICIES, RGB2GRAY_WEIGHTS, YCBCR_Y_WEIGHTS } from './image/color.ts';
+export type { ColorPolicy, GreyPlanes } from './image/color.ts';

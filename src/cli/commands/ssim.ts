@@ -1,0 +1,122 @@
+/**
+ * `blindspot ssim GT TEST`: SSIM (and PSNR, MS-SSIM) of one pair, exactly as the chosen convention computes it.
+ * A thin shell over `readImage` + `ssim`; `--map` renders the SSIM map with `renderHeatmapPng`.
+ */
+import { writeFile } from 'node:fs/promises';
+import { BlindspotError } from '../../errors.ts';
+import { COLOR_POLICIES } from '../../image/color.ts';
+import { readImage } from '../../image/read.ts';
+import { SSIM_MODES, ssim, type SsimOptions, type SsimResult } from '../../ssim/index.ts';
+import { choiceFlag, numberFlag, parseFlags, positionals, wantsHelp } from '../args.ts';
+
+export const summary = 'SSIM, MS-SSIM and PSNR of one image pair (wang | matlab2009 | skimage conventions)';
+
+const HELP = `Usage: blindspot ssim GT TEST [options]
+
+Structural similarity of TEST against the ground truth GT, exactly as the chosen convention computes it.
+
+Options:
+  --mode M          wang (default: Wang's ssim_index, 11x11 Gaussian, valid region) |
+                    matlab2009 (Wang's ssim.m, box-downsamples by round(min(H,W)/256) first) |
+                    skimage (scikit-image defaults: 7x7 uniform window, sample covariance)
+  --data-range L    data range L of the SSIM constants (default: 255 for 8-bit, 2^BitsStored-1 for DICOM,
+                    65535 for other 16-bit data; required for float data)
+  --color C         luma (default: MATLAB rgb2gray) | ycbcr-y (Y of rgb2ycbcr, SR papers) | per-channel
+  --shave N         remove N border pixels before scoring (SR papers shave the scale factor), default 0
+  --map FILE        write the SSIM map as a colour-mapped PNG with a legend
+  --json            print one JSON object instead of the summary
+  -h, --help        show this help
+
+Exit codes: 0 ok, 2 bad input (one line on stderr naming the file).`;
+
+/** The JSON object `--json` prints (field order is stable). */
+export function ssimJson(r: SsimResult, gtPath: string, testPath: string): Record<string, unknown> {
+  const finite = (v: number | null): number | null => (v !== null && Number.isFinite(v) ? v : null);
+  const out: Record<string, unknown> = {
+    mssim: r.mssim,
+    // JSON has no Infinity: identical inputs report psnr null.
+    psnr: finite(r.psnr),
+    msssim: finite(r.msssim),
+    mode: r.mode,
+    dataRange: r.dataRange,
+    width: r.width,
+    height: r.height,
+    color: r.options.color,
+    shave: r.options.shave,
+  };
+  if (r.downsample > 1) out['downsample'] = r.downsample;
+  if (r.channels) {
+    out['channels'] = r.channels.map((c, i) => ({
+      channel: ['R', 'G', 'B'][i] ?? String(i),
+      mssim: c.mssim,
+      psnr: finite(c.psnr),
+      msssim: finite(c.msssim),
+    }));
+  }
+  out['warnings'] = r.warnings;
+  out['gt'] = gtPath;
+  out['test'] = testPath;
+  return out;
+}
+
+function humanSummary(r: SsimResult, gtPath: string, testPath: string): string {
+  const lines = [
+    `${testPath} vs ${gtPath}`,
+    `  SSIM     ${r.mssim.toFixed(6)}  (mode ${r.mode}, L = ${r.dataRange}, ${r.options.color}` +
+      `${r.options.shave > 0 ? `, shave ${r.options.shave}` : ''}${r.downsample > 1 ? `, downsampled x${r.downsample}` : ''})`,
+    `  MS-SSIM  ${r.msssim === null ? 'n/a (needs 176 px a side)' : r.msssim.toFixed(6)}`,
+    `  PSNR     ${Number.isFinite(r.psnr) ? `${r.psnr.toFixed(4)} dB` : 'inf (identical)'}`,
+    `  size     ${r.width}x${r.height}`,
+  ];
+  for (const [i, c] of (r.channels ?? []).entries()) {
+    lines.push(`  ${['R', 'G', 'B'][i] ?? i}        SSIM ${c.mssim.toFixed(6)}  PSNR ${c.psnr.toFixed(4)} dB`);
+  }
+  return lines.join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseFlags(argv, {
+    mode: { type: 'string' },
+    'data-range': { type: 'string' },
+    color: { type: 'string' },
+    shave: { type: 'string' },
+    map: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (wantsHelp(parsed.values, HELP)) return 0;
+  const [gtPath, testPath] = positionals(parsed, ['gt', 'test']) as [string, string];
+  const options: Partial<SsimOptions> = {
+    mode: choiceFlag(parsed.values, 'mode', SSIM_MODES),
+    dataRange: numberFlag(parsed.values, 'data-range', { min: Number.MIN_VALUE }),
+    color: choiceFlag(parsed.values, 'color', COLOR_POLICIES),
+    shave: numberFlag(parsed.values, 'shave', { min: 0, integer: true }),
+  };
+  const mapPath = parsed.values['map'];
+  if (mapPath !== undefined && (typeof mapPath !== 'string' || mapPath === '')) {
+    throw new BlindspotError('E_USAGE', '--map needs a file name');
+  }
+  const [gt, test] = await Promise.all([readImage(gtPath), readImage(testPath)]);
+  const r = ssim(gt, test, options);
+  for (const w of r.warnings) process.stderr.write(`blindspot ssim: warning: ${w}\n`);
+
+  if (typeof mapPath === 'string') {
+    const { renderHeatmapPng } = await import('../../render/heatmap.ts');
+    const png = await renderHeatmapPng(r.map, r.mapWidth, r.mapHeight, {
+      title: `SSIM map (${r.mode}): MSSIM ${r.mssim.toFixed(4)}`,
+      subtitle: `${testPath} vs ${gtPath}`,
+      colormap: 'viridis',
+      max: 1,
+      legendLabel: 'SSIM',
+    });
+    try {
+      await writeFile(mapPath, png);
+    } catch (e) {
+      throw new BlindspotError('E_UNREADABLE', `cannot write the map (${(e as NodeJS.ErrnoException).code})`, mapPath);
+    }
+  }
+
+  process.stdout.write(
+    parsed.values['json'] ? JSON.stringify(ssimJson(r, gtPath, testPath)) + '\n' : humanSummary(r, gtPath, testPath) + '\n',
+  );
+  return 0;
+}
