@@ -1,0 +1,99 @@
+/** `blindspot run`: block diagnostics over a dataset into a resumable, hashed RESULTS folder. */
+import { BlindspotError } from '../../errors.ts';
+import { choiceFlag, numberFlag, parseFlags, wantsHelp } from '../args.ts';
+import { createProgress, type ProgressBar } from '../progress.ts';
+import { parseModelFlag, parseShard, readRunFile, type RunOptions } from '../../dataset/options.ts';
+
+export const summary = 'Diagnose every (GT, model output) pair of a dataset into Parquet + SHA-256 manifest (resumable)';
+
+const HELP = `Usage: blindspot run --gt DIR --model NAME[:notta|:tta]=DIR [--model ...] --out RESULTS [options]
+       blindspot run --run-file run.yaml [--out RESULTS] [options]
+
+Pairs each GT image with each model's output by file stem (an output may carry a suffix after "_", "-", "." or
+space: img_1_x2.png pairs with img_1.png; longest GT stem wins), runs the block engine on every pair over worker
+threads, and writes RESULTS/ (blocks/model=NAME/path=notta|tta/part-NNNNN.parquet, images.parquet, errors.jsonl,
+run.json, MANIFEST.sha256; layout in docs/dataset-runs.md). Killed runs resume with the same command and end
+byte-identical to an uninterrupted run.
+
+Options:
+  --gt DIR                 folder of ground-truth images
+  --model NAME=DIR         a model's output folder (path notta); NAME:tta=DIR for its TTA outputs; repeatable
+  --run-file FILE          JSON or YAML run file declaring gt, models (name, notta, tta) and options
+  --out DIR                results folder (required unless the run file names one)
+  --block N                block size in pixels (default 8)
+  --columns core|full      block column set (default full)
+  --csv                    also write one CSV per pair under csv/
+  --workers N              worker threads (default 0 = all cores)
+  --shard K/N              run only shard K of N (parts whose index is K-1 mod N)
+  --part-size N            images per part file (default 32)
+  --json                   print the run summary as JSON on stdout
+  -h, --help               this help
+
+Exit codes: 0 all pairs done, 1 some pairs failed (see errors.jsonl), 2 usage error.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseFlags(argv, {
+    gt: { type: 'string' },
+    model: { type: 'string', multiple: true },
+    'run-file': { type: 'string' },
+    out: { type: 'string' },
+    block: { type: 'string' },
+    columns: { type: 'string' },
+    csv: { type: 'boolean' },
+    workers: { type: 'string' },
+    shard: { type: 'string' },
+    'part-size': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const v = parsed.values;
+  if (wantsHelp(v, HELP)) return 0;
+  if (parsed.positionals.length > 0) throw new BlindspotError('E_USAGE', `unexpected argument "${parsed.positionals[0]}" (see --help)`);
+
+  const options: Partial<RunOptions> = typeof v['run-file'] === 'string' ? await readRunFile(v['run-file']) : {};
+  if (typeof v.gt === 'string') options.gt = v.gt;
+  const models = (v.model as string[] | undefined)?.map(parseModelFlag);
+  if (models && models.length > 0) options.models = models;
+  if (typeof v.out === 'string') options.out = v.out;
+  const block = numberFlag(v, 'block', { min: 7, max: 4096, integer: true });
+  if (block !== undefined) options.diagnose = { ...(options.diagnose ?? {}), blockSize: block };
+  const columns = choiceFlag(v, 'columns', ['core', 'full'] as const);
+  if (columns) options.columns = columns;
+  if (v.csv === true) options.csv = true;
+  const workers = numberFlag(v, 'workers', { min: 0, max: 256, integer: true });
+  if (workers !== undefined) options.workers = workers;
+  if (typeof v.shard === 'string') options.shard = parseShard(v.shard);
+  const partSize = numberFlag(v, 'part-size', { min: 1, max: 100000, integer: true });
+  if (partSize !== undefined) options.partSize = partSize;
+  if (options.gt === undefined) throw new BlindspotError('E_USAGE', 'missing --gt DIR (or a run file with gt)');
+  if (options.models === undefined) throw new BlindspotError('E_USAGE', 'missing --model NAME=DIR (or a run file with models)');
+  if (options.out === undefined) throw new BlindspotError('E_USAGE', 'missing --out DIR');
+
+  const json = v.json === true;
+  const { runDataset } = await import('../../dataset/run.ts');
+  let bar: ProgressBar | undefined;
+  const start = performance.now();
+  let firstBlocks = -1;
+  const summaryOut = await runDataset(options, {
+    onProgress(p) {
+      bar ??= createProgress('run', p.pairsTotal, { unit: 'pairs', quiet: json });
+      if (firstBlocks < 0) firstBlocks = p.blocksDone;
+      const seconds = (performance.now() - start) / 1000;
+      const bps = seconds > 0 ? (p.blocksDone - firstBlocks) / seconds : 0;
+      bar.update(p.pairsDone, `${(bps / 1000).toFixed(1)}k blocks/s${p.pairsFailed ? `, ${p.pairsFailed} failed` : ''}${p.pairsResumed ? `, ${p.pairsResumed} resumed` : ''}`);
+    },
+  });
+  bar?.finish();
+  if (json) {
+    process.stdout.write(JSON.stringify(summaryOut, null, 2) + '\n');
+  } else if (summaryOut.alreadyComplete) {
+    process.stdout.write(`${options.out}: already complete (${summaryOut.ok} pairs, ${summaryOut.failed} failed); see ${summaryOut.manifest}\n`);
+  } else {
+    process.stdout.write(
+      `${summaryOut.ok}/${summaryOut.pairs} pairs ok, ${summaryOut.failed} failed${summaryOut.resumed ? ` (${summaryOut.resumed} resumed)` : ''}; ` +
+        `${summaryOut.blocks} block rows, ${summaryOut.bytesPerBlockRow.toFixed(1)} bytes/row; ${summaryOut.files} files in ${summaryOut.manifest}` +
+        (summaryOut.failed ? `; errors in ${summaryOut.errorsFile}` : '') +
+        '\n',
+    );
+  }
+  return summaryOut.failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,131 @@
+/**
+ * One (GT image, model output) pair: decode both, run the block engine and the Tier-1 scalars, write the pair's
+ * staging files (block rows, then a JSON marker with the image row) and optionally its per-pair CSV.
+ * Runs inside a worker thread (see worker.ts) or inline.
+ */
+import { writeBlockTable } from '../store/blockTable.ts';
+import { writeFileAtomic } from '../store/atomic.ts';
+import { isBlindspotError } from '../errors.ts';
+import { readImage } from '../image/read.ts';
+import type { Image } from '../image/types.ts';
+import { summarizeBlockField, type BlockFieldSummary } from './summary.ts';
+import { loadEngine } from './engine.ts';
+
+/** One row of images.parquet. */
+export interface ImageRow extends BlockFieldSummary {
+  image: string;
+  model: string;
+  path: string;
+  gt_file: string;
+  test_file: string;
+  width: number;
+  height: number;
+  data_range: number;
+  ssim: number | null;
+  msssim: number | null;
+  psnr: number | null;
+}
+
+/** One line of errors.jsonl. */
+export interface PairError {
+  image: string;
+  model: string;
+  path: string;
+  gt_file: string;
+  test_file: string | null;
+  code: string;
+  reason: string;
+}
+
+/** What the staging JSON marker of a pair holds. */
+export type PairOutcome = { ok: true; row: ImageRow } | { ok: false; error: PairError };
+
+export interface PairTask {
+  image: string;
+  model: string;
+  path: string;
+  /** GT file name (inside gtDir) and absolute-or-cwd-relative path. */
+  gtName: string;
+  gtFile: string;
+  testName: string;
+  testFile: string;
+  /** Staging file paths without extension (`.parquet` block rows, `.json` marker). */
+  stagingBase: string;
+  /** Per-pair CSV path, or null. */
+  csvFile: string | null;
+  columns: 'core' | 'full';
+  diagnose: Record<string, unknown>;
+}
+
+const orNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+// The GT of consecutive tasks is often the same image (tasks are dispatched image-major): keep the last one.
+let lastGt: { file: string; image: Image } | undefined;
+
+async function readGt(file: string): Promise<Image> {
+  if (lastGt?.file === file) return lastGt.image;
+  const image = await readImage(file);
+  lastGt = { file, image };
+  return image;
+}
+
+/**
+ * Process one pair and write its staging files. Never throws for a bad pair: the error becomes the outcome
+ * (and its marker); other failures (disk full, bugs) do throw.
+ */
+export async function processPair(task: PairTask): Promise<PairOutcome> {
+  let outcome: PairOutcome;
+  try {
+    const engine = await loadEngine();
+    const gt = await readGt(task.gtFile);
+    const test = await readImage(task.testFile);
+    const result = engine.diagnose(gt, test, task.diagnose);
+    await writeBlockTable(`${task.stagingBase}.parquet`, result.columns, result.blockCount, {
+      format: 'parquet',
+      columnSet: task.columns,
+      keys: { image: task.image },
+    });
+    if (task.csvFile !== null) {
+      await writeBlockTable(task.csvFile, result.columns, result.blockCount, {
+        format: 'csv',
+        columnSet: task.columns,
+        keys: { image: task.image, model: task.model, path: task.path },
+      });
+    }
+    const c = result.columns;
+    const field = summarizeBlockField(c['ssim_blk']!, c['is_border']!, c['row']!, c['col']!, c['ring']!, result.blockCount);
+    outcome = {
+      ok: true,
+      row: {
+        image: task.image,
+        model: task.model,
+        path: task.path,
+        gt_file: task.gtName,
+        test_file: task.testName,
+        width: gt.width,
+        height: gt.height,
+        data_range: result.dataRange,
+        ssim: orNull(result.tier1.ssim),
+        msssim: result.tier1.msssim === null ? null : orNull(result.tier1.msssim),
+        psnr: orNull(result.tier1.psnr),
+        ...field,
+      },
+    };
+  } catch (e) {
+    if (!isBlindspotError(e)) throw e;
+    outcome = {
+      ok: false,
+      error: {
+        image: task.image,
+        model: task.model,
+        path: task.path,
+        gt_file: task.gtName,
+        test_file: task.testName,
+        code: e.code,
+        reason: e.message,
+      },
+    };
+  }
+  await writeFileAtomic(`${task.stagingBase}.json`, JSON.stringify(outcome) + '\n');
+  return outcome;
+}

@@ -1,0 +1,90 @@
+/**
+ * A fixed pool of worker threads running pair tasks (worker.ts). `size` 0 runs tasks inline on the calling thread
+ * (used by tests and by single-pair calls). Results come back in completion order; callers must not depend on it.
+ */
+import { Worker } from 'node:worker_threads';
+import { processPair, type PairOutcome, type PairTask } from './pair.ts';
+import type { WorkerReply } from './worker.ts';
+
+const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+export interface PairPool {
+  run(task: PairTask): Promise<PairOutcome>;
+  close(): Promise<void>;
+}
+
+/**
+ * Start a worker on `url`. From sources (.ts) the worker first registers tsx's ESM loader itself: on Node 20,
+ * `execArgv: ['--import', 'tsx']` does not apply to the worker's entry module (ERR_UNKNOWN_FILE_EXTENSION).
+ */
+function startWorker(url: URL): Worker {
+  if (EXT === '.js') return new Worker(url);
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
+  return new Worker(boot, { eval: true });
+}
+
+/**
+ * @param size Number of worker threads (0 = inline).
+ */
+export function createPairPool(size: number): PairPool {
+  if (size === 0) return { run: processPair, close: async () => {} };
+  const url = new URL(`./worker${EXT}`, import.meta.url);
+  interface Slot {
+    worker: Worker;
+    busy: boolean;
+  }
+  const pending = new Map<number, { resolve: (o: PairOutcome) => void; reject: (e: Error) => void; slot: Slot }>();
+  const queue: { id: number; task: PairTask }[] = [];
+  let nextId = 0;
+  let failure: Error | undefined;
+  const slots: Slot[] = [];
+
+  const pump = (): void => {
+    for (const slot of slots) {
+      if (slot.busy || queue.length === 0) continue;
+      const req = queue.shift()!;
+      slot.busy = true;
+      pending.get(req.id)!.slot = slot;
+      slot.worker.postMessage(req);
+    }
+  };
+
+  for (let i = 0; i < size; i++) {
+    const worker = startWorker(url);
+    const slot: Slot = { worker, busy: false };
+    worker.on('message', (msg: WorkerReply) => {
+      const p = pending.get(msg.id);
+      if (!p) return;
+      pending.delete(msg.id);
+      slot.busy = false;
+      if ('fatal' in msg) p.reject(new Error(`worker failed: ${msg.fatal}`));
+      else p.resolve(msg.outcome);
+      pump();
+    });
+    worker.on('error', (e) => {
+      failure = e;
+      for (const [id, p] of pending) {
+        if (p.slot === slot) {
+          pending.delete(id);
+          p.reject(e);
+        }
+      }
+    });
+    slots.push(slot);
+  }
+
+  return {
+    run(task) {
+      if (failure) return Promise.reject(failure);
+      return new Promise<PairOutcome>((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject, slot: undefined as unknown as Slot });
+        queue.push({ id, task });
+        pump();
+      });
+    },
+    async close() {
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Part files of a dataset run: block parts assembled by DuckDB from per-pair staging files, and the per-image table
+ * (images.parquet and its partitions). Single-threaded DuckDB with insertion order preserved: the bytes depend only
+ * on the inputs and their order.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { PARQUET_COPY_OPTIONS, sqlIdent, sqlString, storeInstance } from './blockTable.ts';
+import { writeAtomically } from './atomic.ts';
+
+/** Column types of the per-image table (images.parquet); model/path are left out of the Hive part files. */
+export const IMAGE_COLUMNS: readonly { name: string; type: 'VARCHAR' | 'INTEGER' | 'DOUBLE' }[] = Object.freeze([
+  { name: 'image', type: 'VARCHAR' },
+  { name: 'model', type: 'VARCHAR' },
+  { name: 'path', type: 'VARCHAR' },
+  { name: 'gt_file', type: 'VARCHAR' },
+  { name: 'test_file', type: 'VARCHAR' },
+  { name: 'width', type: 'INTEGER' },
+  { name: 'height', type: 'INTEGER' },
+  { name: 'data_range', type: 'DOUBLE' },
+  { name: 'blocks', type: 'INTEGER' },
+  { name: 'ssim', type: 'DOUBLE' },
+  { name: 'msssim', type: 'DOUBLE' },
+  { name: 'psnr', type: 'DOUBLE' },
+  { name: 'blk_mean', type: 'DOUBLE' },
+  { name: 'blk_std', type: 'DOUBLE' },
+  { name: 'blk_min', type: 'DOUBLE' },
+  { name: 'blk_min_row', type: 'INTEGER' },
+  { name: 'blk_min_col', type: 'INTEGER' },
+  { name: 'blk_min_ring', type: 'INTEGER' },
+  { name: 'blk_mean_nb', type: 'DOUBLE' },
+  { name: 'blk_std_nb', type: 'DOUBLE' },
+  { name: 'blk_min_nb', type: 'DOUBLE' },
+  { name: 'blk_p10_nb', type: 'DOUBLE' },
+  { name: 'blk_p90_nb', type: 'DOUBLE' },
+]);
+
+async function withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+  const connection = await (await storeInstance()).connect();
+  try {
+    return await fn(connection);
+  } finally {
+    connection.closeSync();
+  }
+}
+
+/**
+ * Concatenate per-pair block files (same schema) in the given order into one Parquet part, atomically.
+ * @param stagingFiles Parquet files, in image order.
+ * @param outFile Part file path.
+ */
+export async function assembleBlockPart(stagingFiles: readonly string[], outFile: string): Promise<void> {
+  const list = `[${stagingFiles.map(sqlString).join(', ')}]`;
+  await withConnection(async (c) => {
+    await writeAtomically(outFile, async (tmp) => {
+      await c.run(`COPY (SELECT * FROM read_parquet(${list})) TO ${sqlString(tmp)} (${PARQUET_COPY_OPTIONS})`);
+    });
+  });
+}
+
+function sqlLiteral(v: unknown, type: 'VARCHAR' | 'INTEGER' | 'DOUBLE'): string {
+  if (v === null || v === undefined) return `NULL::${type}`;
+  if (type === 'VARCHAR') return sqlString(String(v));
+  const n = Number(v);
+  if (!Number.isFinite(n)) return `NULL::${type}`;
+  // Shortest round-trip spelling; DOUBLE literals are parsed exactly by DuckDB.
+  return type === 'INTEGER' ? `${Math.trunc(n)}::INTEGER` : `${String(n)}::DOUBLE`;
+}
+
+/**
+ * Write per-image rows (objects with the IMAGE_COLUMNS fields) as one Parquet file, atomically, in the given order.
+ * @param rows Image rows.
+ * @param outFile Path.
+ * @param omit Columns to leave out (e.g. ['model', 'path'] in Hive part files).
+ */
+export async function writeImageRows(rows: readonly Record<string, unknown>[], outFile: string, omit: readonly string[] = []): Promise<void> {
+  const cols = IMAGE_COLUMNS.filter((c) => !omit.includes(c.name));
+  const table = `images_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+  await withConnection(async (c) => {
+    await c.run(`CREATE TEMP TABLE ${table} (${cols.map((col) => `${sqlIdent(col.name)} ${col.type}`).join(', ')})`);
+    const BATCH = 500;
+    for (let i = 0; i < rows.length; i += BATCH) {
+      const values = rows
+        .slice(i, i + BATCH)
+        .map((r) => `(${cols.map((col) => sqlLiteral(r[col.name], col.type)).join(', ')})`)
+        .join(', ');
+      await c.run(`INSERT INTO ${table} VALUES ${values}`);
+    }
+    await writeAtomically(outFile, async (tmp) => {
+      await c.run(`COPY ${table} TO ${sqlString(tmp)} (${PARQUET_COPY_OPTIONS})`);
+    });
+    await c.run(`DROP TABLE ${table}`);
+  });
+}
