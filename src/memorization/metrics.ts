@@ -1,0 +1,169 @@
+/**
+ * Scores and classification metrics for memorization detection: cosine top-k, the Duplicate / Similar /
+ * Different labels, precision/recall/F1 per class and macro-F1 (as scikit-learn's `classification_report` with
+ * zero_division=0, which the reference evaluation prints), and Pearson/Spearman correlation.
+ */
+
+/** The three memorization classes, in report order. */
+export const MEMORIZATION_LABELS = ['Duplicate', 'Similar', 'Different'] as const;
+export type MemorizationLabel = (typeof MEMORIZATION_LABELS)[number];
+
+/** Thresholds on a similarity score: > duplicate -> Duplicate, <= similar -> Different, else Similar. */
+export interface LabelThresholds {
+  /** Default 0.85 (the paper's upper threshold). */
+  duplicate: number;
+  /** Default 0.60 (the paper's lower threshold). */
+  similar: number;
+}
+
+export const DEFAULT_LABEL_THRESHOLDS: Readonly<LabelThresholds> = Object.freeze({ duplicate: 0.85, similar: 0.6 });
+
+/** Label a score as the reference scorer does: `score <= similar` Different, `score > duplicate` Duplicate. */
+export function labelFor(score: number, t: LabelThresholds = DEFAULT_LABEL_THRESHOLDS): MemorizationLabel {
+  if (!(score > t.similar)) return 'Different';
+  if (score > t.duplicate) return 'Duplicate';
+  return 'Similar';
+}
+
+/** Per-class and macro scores. */
+export interface ClassReport {
+  perClass: Record<MemorizationLabel, { precision: number; recall: number; f1: number; support: number }>;
+  macroF1: number;
+  accuracy: number;
+}
+
+/** Precision, recall, F1 per class and their macro average (zero when a class has no predictions). */
+export function classificationReport(truth: readonly MemorizationLabel[], predicted: readonly MemorizationLabel[]): ClassReport {
+  const perClass = {} as ClassReport['perClass'];
+  let f1Sum = 0;
+  let correct = 0;
+  for (let i = 0; i < truth.length; i++) if (truth[i] === predicted[i]) correct++;
+  for (const label of MEMORIZATION_LABELS) {
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    for (let i = 0; i < truth.length; i++) {
+      const t = truth[i] === label;
+      const p = predicted[i] === label;
+      if (t && p) tp++;
+      else if (p) fp++;
+      else if (t) fn++;
+    }
+    const precision = tp + fp > 0 ? tp / (tp + fp) : 0;
+    const recall = tp + fn > 0 ? tp / (tp + fn) : 0;
+    const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+    perClass[label] = { precision, recall, f1, support: tp + fn };
+    f1Sum += f1;
+  }
+  return { perClass, macroF1: f1Sum / MEMORIZATION_LABELS.length, accuracy: truth.length > 0 ? correct / truth.length : 0 };
+}
+
+/** Pearson correlation (NaN when either side is constant). */
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i]!;
+    mb += b[i]!;
+  }
+  ma /= n;
+  mb /= n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const da = a[i]! - ma;
+    const db = b[i]! - mb;
+    sab += da * db;
+    saa += da * da;
+    sbb += db * db;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+/** Ranks with ties averaged (1-based), as scipy's rankdata('average'). */
+export function ranks(a: ArrayLike<number>): Float64Array {
+  const n = a.length;
+  const idx = Array.from({ length: n }, (_, i) => i).sort((i, j) => a[i]! - a[j]!);
+  const out = new Float64Array(n);
+  for (let s = 0; s < n; ) {
+    let e = s;
+    while (e + 1 < n && a[idx[e + 1]!] === a[idx[s]!]) e++;
+    const r = (s + e) / 2 + 1;
+    for (let k = s; k <= e; k++) out[idx[k]!] = r;
+    s = e + 1;
+  }
+  return out;
+}
+
+/** Spearman rank correlation = Pearson of the (tie-averaged) ranks. */
+export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  return pearson(ranks(a), ranks(b));
+}
+
+/** Mean squared error. */
+export function mse(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i]! - b[i]!;
+    s += d * d;
+  }
+  return a.length > 0 ? s / a.length : NaN;
+}
+
+/**
+ * L2-normalise the rows of a row-major matrix (n x dim) in place; all-zero rows stay zero.
+ */
+export function l2NormaliseRows(m: Float32Array, dim: number): Float32Array {
+  for (let r = 0; r * dim < m.length; r++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += m[r * dim + j]! * m[r * dim + j]!;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < dim; j++) m[r * dim + j]! *= inv;
+  }
+  return m;
+}
+
+/** One neighbour of a query: index into the reference set and its score. */
+export interface Neighbour {
+  index: number;
+  score: number;
+}
+
+/**
+ * Exact top-k by a score matrix function: for each query q, the k references with the highest `score(q, r)`,
+ * best first; ties keep the lower reference index first (deterministic).
+ */
+export function topKByScore(queries: number, references: number, k: number, score: (q: number, r: number) => number): Neighbour[][] {
+  const out: Neighbour[][] = [];
+  const kk = Math.min(k, references);
+  for (let q = 0; q < queries; q++) {
+    const best: Neighbour[] = [];
+    for (let r = 0; r < references; r++) {
+      const s = score(q, r);
+      if (best.length === kk && !(s > best[kk - 1]!.score)) continue;
+      let pos = best.length;
+      while (pos > 0 && s > best[pos - 1]!.score) pos--;
+      best.splice(pos, 0, { index: r, score: s });
+      if (best.length > kk) best.pop();
+    }
+    out.push(best);
+  }
+  return out;
+}
+
+/**
+ * Exact cosine top-k between L2-normalised embeddings (row-major, `dim` columns): a dot product per pair.
+ */
+export function cosineTopK(queries: Float32Array, references: Float32Array, dim: number, k: number): Neighbour[][] {
+  const nq = queries.length / dim;
+  const nr = references.length / dim;
+  return topKByScore(nq, nr, k, (q, r) => {
+    let s = 0;
+    const qo = q * dim;
+    const ro = r * dim;
+    for (let j = 0; j < dim; j++) s += queries[qo + j]! * references[ro + j]!;
+    return s;
+  });
+}
