@@ -1,4 +1,5 @@
 export type { Image, ImageFormat } from './types.ts';
 export { greyImage } from './types.ts';
-export { readImage } from './read.ts';
+export { readImage, decodeImageBytes, resolveReadImageOptions, DEFAULT_READ_IMAGE_OPTIONS } from './read.ts';
 export type { ReadImageOptions } from './read.ts';
+export { TRANSFER_SYNTAX_NAMES } from './dicom.ts';

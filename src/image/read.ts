@@ -1,78 +1,154 @@
+/**
+ * `readImage`: one entry point for every input format. The format is detected from the content (magic bytes);
+ * the extension is only a hint (see sniff.ts). Each decoder lives in its own file.
+ */
 import { readFile } from 'node:fs/promises';
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
-import { BlindspotError } from '../errors.ts';
-import type { Image, ImageFormat } from './types.ts';
+import { gunzipSync } from 'node:zlib';
+import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
+import { decodeBmp } from './bmp.ts';
+import { decodeDicom } from './dicom.ts';
+import { decodeNifti } from './nifti.ts';
+import { decodeRaster } from './raster.ts';
+import { formatFromExtension, formatName, isGzip, sniffFormat, SUPPORTED_FORMAT_NAMES } from './sniff.ts';
+import type { Image } from './types.ts';
 
-/** Options for `readImage`. */
+/** Options for `readImage`. Each applies only to the formats named; the others ignore it. */
 export interface ReadImageOptions {
-  /** DICOM multi-frame: which frame (0-based). Default 0. */
-  frame?: number;
-  /** NIfTI: slice axis (0 = x/sagittal, 1 = y/coronal, 2 = z/axial). Default 2. */
-  axis?: 0 | 1 | 2;
-  /** NIfTI: slice index along `axis`. Default: the middle slice. */
-  slice?: number;
+  /** DICOM multi-frame, multi-page TIFF, animated GIF/WebP: which frame (0-based). Default 0. */
+  frame: number;
+  /** NIfTI: slice axis (0 = i/sagittal, 1 = j/coronal, 2 = k/axial for RAS volumes). Default 2. */
+  axis: 0 | 1 | 2;
+  /** NIfTI: slice index along `axis`; null (default) = the middle slice, floor(n / 2). */
+  slice: number | null;
   /** NIfTI 4-D: volume index. Default 0. */
-  volume?: number;
+  volume: number;
+  /**
+   * DICOM: return RescaleSlope * stored + RescaleIntercept (e.g. Hounsfield units) instead of stored values;
+   * NIfTI: apply scl_slope/scl_inter. The data range is scaled by |slope|. Default false (stored values).
+   */
+  rescale: boolean;
+}
+
+/** The defaults of `readImage`. */
+export const DEFAULT_READ_IMAGE_OPTIONS: Readonly<ReadImageOptions> = Object.freeze({
+  frame: 0,
+  axis: 2,
+  slice: null,
+  volume: 0,
+  rescale: false,
+});
+
+function isIndex(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+}
+
+/**
+ * Merge partial options over the defaults and check their types (ranges that depend on the file, like the
+ * number of frames, are checked by the decoders).
+ * @param partial options to override; unknown keys are rejected
+ * @throws BlindspotError E_INVALID_OPTION naming the option, what it allows and the value given.
+ */
+export function resolveReadImageOptions(partial?: Partial<ReadImageOptions>): ReadImageOptions {
+  const o = mergeOptions(DEFAULT_READ_IMAGE_OPTIONS, partial, 'readImage');
+  if (!isIndex(o.frame)) throw invalidOption('frame', 'an integer >= 0 (default 0)', o.frame);
+  if (o.axis !== 0 && o.axis !== 1 && o.axis !== 2) throw invalidOption('axis', '0, 1 or 2 (default 2)', o.axis);
+  if (o.slice !== null && !isIndex(o.slice)) throw invalidOption('slice', 'an integer >= 0 or null for the middle (default null)', o.slice);
+  if (!isIndex(o.volume)) throw invalidOption('volume', 'an integer >= 0 (default 0)', o.volume);
+  if (typeof o.rescale !== 'boolean') throw invalidOption('rescale', 'true or false (default false)', o.rescale);
+  return o;
+}
+
+async function readBytes(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not an image file' : code === 'EACCES' ? 'permission denied' : `cannot read file (${code})`;
+    throw new BlindspotError('E_UNREADABLE', why, path);
+  }
 }
 
 /**
  * Decode an image file into an `Image` (float samples, bit depth, natural data range).
- * PNG 8/16-bit, JPEG, TIFF via sharp. (DICOM, NIfTI, BMP, GIF: see the other decoders in this folder.)
- * @throws BlindspotError E_UNREADABLE / E_CORRUPT / E_UNSUPPORTED, naming the file.
+ *
+ * Formats, detected from the content: PNG 8/16-bit, JPEG, TIFF (8/16-bit, float grey), WebP, GIF (sharp);
+ * BMP (bmp-ts); DICOM (uncompressed, deflated, big endian, JPEG baseline; dicom-parser); NIfTI-1 `.nii`/`.nii.gz`
+ * (one 2-D slice). Grey stays 1 channel, colour is RGB (alpha dropped, recorded in `meta.alphaDropped`).
+ * DICOM and NIfTI samples are the stored values unless `rescale` is set. Format facts go to `meta`.
+ *
+ * @param path the file
+ * @param options frame (default 0), axis (default 2), slice (default middle), volume (default 0),
+ *   rescale (default false); see `ReadImageOptions`
+ * @returns the decoded image; `dataRange` is 255 for 8-bit, 65535 for 16-bit, 2^BitsStored - 1 for DICOM, null
+ *   for float data
+ * @throws BlindspotError, every message one line naming the file: E_UNREADABLE (missing/unreadable),
+ *   E_UNSUPPORTED (another kind of file, or a variant not decoded), E_CORRUPT (truncated or garbage),
+ *   E_NONFINITE (NaN/Inf in float data), E_INVALID_OPTION (bad option, frame/slice out of range).
+ * @example
+ * const ct = await readImage('693_UNCI.dcm', { rescale: true }); // Hounsfield units, dataRange 16383
+ * const mri = await readImage('t1.nii.gz', { axis: 2, slice: 104 });
  */
-export async function readImage(path: string, _options: ReadImageOptions = {}): Promise<Image> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new BlindspotError('E_UNREADABLE', code === 'ENOENT' ? 'no such file' : `cannot read file (${code})`, path);
-  }
-  return decodeWithSharp(bytes, path);
+export async function readImage(path: string, options?: Partial<ReadImageOptions>): Promise<Image> {
+  const opts = resolveReadImageOptions(options);
+  const bytes = await readBytes(path);
+  return decodeImageBytes(bytes, path, opts);
 }
 
-async function decodeWithSharp(bytes: Buffer, path: string): Promise<Image> {
-  let meta: Metadata;
-  try {
-    meta = await sharp(bytes).metadata();
-  } catch {
-    throw new BlindspotError('E_CORRUPT', 'not a decodable image (corrupt or unsupported format)', path);
+/**
+ * Decode image bytes already in memory (same formats and rules as `readImage`).
+ * @param bytes the whole file
+ * @param path the name used in messages and as `source` (its extension is the format hint)
+ * @param options resolved options (see `resolveReadImageOptions`)
+ * @throws BlindspotError as `readImage`.
+ */
+export async function decodeImageBytes(bytes: Buffer, path: string, options: ReadImageOptions): Promise<Image> {
+  if (bytes.length === 0) throw new BlindspotError('E_CORRUPT', 'empty file', path);
+  let content: Buffer = bytes;
+  let gunzipped: Buffer | undefined;
+  if (isGzip(bytes)) {
+    try {
+      gunzipped = gunzipSync(bytes);
+    } catch {
+      throw new BlindspotError('E_CORRUPT', 'gzip data is truncated or corrupt', path);
+    }
   }
-  const format = String(meta.format).replace('jpg', 'jpeg') as ImageFormat;
-  const sixteen = meta.depth === 'ushort' || meta.depth === 'short';
-  const grey = meta.space === 'b-w' || meta.space === 'grey16';
-  const space = grey ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb';
-  let raw: { data: Buffer; info: OutputInfo };
-  try {
-    raw = await sharp(bytes)
-      .removeAlpha()
-      .toColourspace(space)
-      .raw(sixteen ? { depth: 'ushort' } : {})
-      .toBuffer({ resolveWithObject: true });
-  } catch {
-    throw new BlindspotError('E_CORRUPT', 'image data is truncated or corrupt', path);
+  const sniffed = sniffFormat(bytes, gunzipped);
+  const hint = formatFromExtension(path);
+  if (sniffed.kind === 'other') {
+    throw new BlindspotError('E_UNSUPPORTED', `${sniffed.name} files are not supported (expected ${SUPPORTED_FORMAT_NAMES})`, path);
   }
-  const { width, height, channels } = raw.info;
-  const n = width * height * channels;
-  const data = new Float32Array(n);
-  if (sixteen) {
-    const src = new Uint16Array(raw.data.buffer, raw.data.byteOffset, n);
-    for (let i = 0; i < n; i++) data[i] = src[i]!;
-  } else {
-    for (let i = 0; i < n; i++) data[i] = raw.data[i]!;
+  if (sniffed.kind === 'unknown') {
+    // A DICOM data set may lack the 128-byte preamble: trust a .dcm extension enough to try it.
+    if (hint === 'dicom') return decodeDicom(bytes, path, false, options);
+    if (hint !== null) {
+      throw new BlindspotError('E_CORRUPT', `not a valid ${formatName(hint)} file (its signature is missing): corrupt or mislabelled`, path);
+    }
+    throw new BlindspotError('E_UNSUPPORTED', `unrecognised file format (expected ${SUPPORTED_FORMAT_NAMES})`, path);
   }
-  const bitDepth = sixteen ? 16 : 8;
-  return {
-    width,
-    height,
-    channels,
-    data,
-    bitDepth,
-    isFloat: false,
-    dataRange: 2 ** bitDepth - 1,
-    source: path,
-    format,
-    meta: {},
-    warnings: [],
-  };
+  if (sniffed.gzip === true && gunzipped !== undefined) content = gunzipped;
+  const format = sniffed.format;
+  let image: Image;
+  switch (format) {
+    case 'dicom':
+      image = await decodeDicom(content, path, true, options);
+      break;
+    case 'nifti':
+      image = decodeNifti(content, path, options);
+      break;
+    case 'bmp':
+      image = decodeBmp(content, path);
+      break;
+    case 'png':
+    case 'jpeg':
+    case 'tiff':
+    case 'webp':
+    case 'gif':
+      image = await decodeRaster(content, path, format, options.frame);
+      break;
+  }
+  if (hint !== null && hint !== format) {
+    image.warnings.push(`file name says ${formatName(hint)} but the content is ${formatName(format)}; decoded as ${formatName(format)}`);
+  }
+  return image;
 }

@@ -1,0 +1,392 @@
+/**
+ * DICOM (PS3.10 files, and raw data sets without the preamble) through `dicom-parser`.
+ *
+ * Transfer syntaxes decoded: Implicit VR Little Endian, Explicit VR Little Endian, Deflated Explicit VR Little
+ * Endian, Explicit VR Big Endian (retired), JPEG Baseline (1.2.840.10008.1.2.4.50, the encapsulated frame decoded
+ * by sharp/libjpeg-turbo). Every other syntax is E_UNSUPPORTED with its UID and name.
+ *
+ * Samples are the STORED values by default: the bits above HighBit are masked off, BitsStored is sign-extended
+ * when PixelRepresentation is 1, MONOCHROME1 is inverted within the stored range (so bright = dense, as in
+ * MONOCHROME2), and the data range is 2^BitsStored - 1 (DESIGN §3). For signed data the range is the same width:
+ * the stored interval [-2^(BitsStored-1), 2^(BitsStored-1) - 1] spans 2^BitsStored - 1. With `rescale`, samples
+ * are `RescaleSlope * stored + RescaleIntercept` (e.g. Hounsfield units) and the data range is
+ * `|RescaleSlope| * (2^BitsStored - 1)`: the width of the representable stored interval after the same linear map,
+ * so SSIM's constants mean the same thing with and without rescaling.
+ */
+import dicomParser, { type DataSet, type Element } from 'dicom-parser';
+import sharp, { type OutputInfo } from 'sharp';
+import { BlindspotError } from '../errors.ts';
+import type { Image } from './types.ts';
+
+/** What `decodeDicom` needs from the read options. */
+export interface DicomDecodeOptions {
+  /** Frame of a multi-frame file, 0-based. */
+  frame: number;
+  /** Return `slope * stored + intercept` instead of stored values. */
+  rescale: boolean;
+}
+
+const IMPLICIT_LE = '1.2.840.10008.1.2';
+const EXPLICIT_LE = '1.2.840.10008.1.2.1';
+const DEFLATED_LE = '1.2.840.10008.1.2.1.99';
+const EXPLICIT_BE = '1.2.840.10008.1.2.2';
+const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
+
+/** Transfer syntax names (DICOM PS3.6 Annex A), for metadata and messages. */
+export const TRANSFER_SYNTAX_NAMES: Readonly<Record<string, string>> = {
+  [IMPLICIT_LE]: 'Implicit VR Little Endian',
+  [EXPLICIT_LE]: 'Explicit VR Little Endian',
+  [DEFLATED_LE]: 'Deflated Explicit VR Little Endian',
+  [EXPLICIT_BE]: 'Explicit VR Big Endian',
+  [JPEG_BASELINE]: 'JPEG Baseline (Process 1)',
+  '1.2.840.10008.1.2.4.51': 'JPEG Extended (Process 2 & 4)',
+  '1.2.840.10008.1.2.4.57': 'JPEG Lossless, Non-Hierarchical (Process 14)',
+  '1.2.840.10008.1.2.4.70': 'JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])',
+  '1.2.840.10008.1.2.4.80': 'JPEG-LS Lossless Image Compression',
+  '1.2.840.10008.1.2.4.81': 'JPEG-LS Lossy (Near-Lossless) Image Compression',
+  '1.2.840.10008.1.2.4.90': 'JPEG 2000 Image Compression (Lossless Only)',
+  '1.2.840.10008.1.2.4.91': 'JPEG 2000 Image Compression',
+  '1.2.840.10008.1.2.4.92': 'JPEG 2000 Part 2 Multi-component Image Compression (Lossless Only)',
+  '1.2.840.10008.1.2.4.93': 'JPEG 2000 Part 2 Multi-component Image Compression',
+  '1.2.840.10008.1.2.4.100': 'MPEG2 Main Profile / Main Level',
+  '1.2.840.10008.1.2.4.101': 'MPEG2 Main Profile / High Level',
+  '1.2.840.10008.1.2.4.102': 'MPEG-4 AVC/H.264 High Profile / Level 4.1',
+  '1.2.840.10008.1.2.4.103': 'MPEG-4 AVC/H.264 BD-compatible High Profile / Level 4.1',
+  '1.2.840.10008.1.2.4.201': 'High-Throughput JPEG 2000 Image Compression (Lossless Only)',
+  '1.2.840.10008.1.2.4.202': 'High-Throughput JPEG 2000 with RPCL Options Image Compression (Lossless Only)',
+  '1.2.840.10008.1.2.4.203': 'High-Throughput JPEG 2000 Image Compression',
+  '1.2.840.10008.1.2.5': 'RLE Lossless',
+};
+
+/** Byte order of this machine (typed arrays use it). */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+const SUPPORTED_SYNTAXES = 'implicit/explicit VR little endian, explicit VR big endian, deflated, JPEG baseline';
+
+/** The DICOM tags read here, named. */
+const TAG = {
+  transferSyntax: 'x00020010',
+  modality: 'x00080060',
+  samplesPerPixel: 'x00280002',
+  photometric: 'x00280004',
+  planarConfiguration: 'x00280006',
+  numberOfFrames: 'x00280008',
+  rows: 'x00280010',
+  columns: 'x00280011',
+  bitsAllocated: 'x00280100',
+  bitsStored: 'x00280101',
+  highBit: 'x00280102',
+  pixelRepresentation: 'x00280103',
+  windowCenter: 'x00281050',
+  windowWidth: 'x00281051',
+  rescaleIntercept: 'x00281052',
+  rescaleSlope: 'x00281053',
+  rescaleType: 'x00281054',
+  pixelData: 'x7fe00010',
+  floatPixelData: 'x7fe00008',
+  doubleFloatPixelData: 'x7fe00009',
+} as const;
+
+function parse(bytes: Uint8Array, path: string, hasPreamble: boolean): { ds: DataSet; ts: string } {
+  try {
+    if (hasPreamble) {
+      const ds = dicomParser.parseDicom(bytes);
+      return { ds, ts: ds.string(TAG.transferSyntax) ?? IMPLICIT_LE };
+    }
+    // A data set without the 128-byte preamble and meta header: PS3.5 default syntax.
+    return { ds: dicomParser.parseDicom(bytes, { TransferSyntaxUID: IMPLICIT_LE }), ts: IMPLICIT_LE };
+  } catch {
+    throw new BlindspotError('E_CORRUPT', 'DICOM data is truncated or corrupt (cannot parse the data set)', path);
+  }
+}
+
+function required(ds: DataSet, tag: string, name: string, path: string): number {
+  const v = ds.uint16(tag);
+  if (v === undefined) throw new BlindspotError('E_CORRUPT', `DICOM image has no ${name} (${tagLabel(tag)})`, path);
+  return v;
+}
+
+function tagLabel(tag: string): string {
+  return `(${tag.slice(1, 5).toUpperCase()},${tag.slice(5).toUpperCase()})`;
+}
+
+/** All numeric values of a DS/IS element (multi-valued window settings), or undefined. */
+function numbers(ds: DataSet, tag: string): number[] | undefined {
+  const n = ds.numStringValues(tag);
+  if (n === undefined || n === 0) return undefined;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = ds.floatString(tag, i);
+    if (v !== undefined && Number.isFinite(v)) out.push(v);
+  }
+  return out.length ? out : undefined;
+}
+
+/**
+ * Decode one frame of a DICOM image.
+ * @param bytes the whole file
+ * @param path the file (for messages)
+ * @param hasPreamble whether 'DICM' sits at byte 128 (else the bytes are parsed as a raw implicit-VR data set)
+ * @param options frame (default 0) and rescale (default false)
+ * @throws BlindspotError E_UNSUPPORTED (transfer syntax, photometric interpretation, bit depth, no image),
+ *   E_CORRUPT (unparsable, truncated pixel data), E_INVALID_OPTION (frame out of range).
+ */
+export async function decodeDicom(
+  bytes: Uint8Array,
+  path: string,
+  hasPreamble: boolean,
+  options: DicomDecodeOptions,
+): Promise<Image> {
+  const { ds, ts } = parse(bytes, path, hasPreamble);
+  const tsName = TRANSFER_SYNTAX_NAMES[ts] ?? 'unknown transfer syntax';
+  const pixel = ds.elements[TAG.pixelData];
+  if (pixel === undefined) {
+    if (ds.elements[TAG.floatPixelData] || ds.elements[TAG.doubleFloatPixelData]) {
+      throw new BlindspotError('E_UNSUPPORTED', 'DICOM float pixel data (7FE0,0008/0009) is not supported', path);
+    }
+    throw new BlindspotError('E_UNSUPPORTED', 'DICOM file has no pixel data (7FE0,0010): not an image', path);
+  }
+  if (ts !== IMPLICIT_LE && ts !== EXPLICIT_LE && ts !== DEFLATED_LE && ts !== EXPLICIT_BE && ts !== JPEG_BASELINE) {
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `DICOM transfer syntax ${ts} (${tsName}) is not supported (supported: ${SUPPORTED_SYNTAXES})`,
+      path,
+    );
+  }
+  const rows = required(ds, TAG.rows, 'Rows', path);
+  const columns = required(ds, TAG.columns, 'Columns', path);
+  const bitsAllocated = required(ds, TAG.bitsAllocated, 'BitsAllocated', path);
+  const bitsStored = ds.uint16(TAG.bitsStored) ?? bitsAllocated;
+  const highBit = ds.uint16(TAG.highBit) ?? bitsStored - 1;
+  const pixelRepresentation = ds.uint16(TAG.pixelRepresentation) ?? 0;
+  const samplesPerPixel = ds.uint16(TAG.samplesPerPixel) ?? 1;
+  const planarConfiguration = ds.uint16(TAG.planarConfiguration) ?? 0;
+  const photometric = (ds.string(TAG.photometric) ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')).toUpperCase();
+  const frames = ds.intString(TAG.numberOfFrames) ?? 1;
+  const slope = ds.floatString(TAG.rescaleSlope) ?? 1;
+  const intercept = ds.floatString(TAG.rescaleIntercept) ?? 0;
+
+  if (rows < 1 || columns < 1) throw new BlindspotError('E_CORRUPT', `DICOM image has no pixels (${columns}x${rows})`, path);
+  if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) {
+    throw new BlindspotError('E_UNSUPPORTED', `DICOM BitsAllocated ${bitsAllocated} is not supported (8, 16 or 32)`, path);
+  }
+  if (bitsStored < 1 || bitsStored > bitsAllocated || highBit < bitsStored - 1 || highBit >= bitsAllocated) {
+    throw new BlindspotError(
+      'E_CORRUPT',
+      `DICOM BitsStored ${bitsStored} / HighBit ${highBit} do not fit BitsAllocated ${bitsAllocated}`,
+      path,
+    );
+  }
+  const grey = photometric === 'MONOCHROME1' || photometric === 'MONOCHROME2';
+  const colour = photometric === 'RGB' || (ts === JPEG_BASELINE && photometric.startsWith('YBR_'));
+  if (!(grey && samplesPerPixel === 1) && !(colour && samplesPerPixel === 3)) {
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `DICOM photometric interpretation ${photometric} with ${samplesPerPixel} samples per pixel is not supported (MONOCHROME1, MONOCHROME2, RGB)`,
+      path,
+    );
+  }
+  if (!Number.isInteger(options.frame) || options.frame < 0 || options.frame >= frames) {
+    throw new BlindspotError(
+      'E_INVALID_OPTION',
+      `invalid frame: expected an integer in 0..${frames - 1} (the file has ${frames} frame${frames === 1 ? '' : 's'}), got ${options.frame}`,
+      path,
+    );
+  }
+
+  const pixels = rows * columns;
+  const channels = samplesPerPixel;
+  const data = new Float32Array(pixels * channels);
+  const signed = pixelRepresentation === 1;
+  if (ts === JPEG_BASELINE) {
+    if (bitsAllocated !== 8) {
+      throw new BlindspotError('E_UNSUPPORTED', `DICOM JPEG baseline with BitsAllocated ${bitsAllocated} is not supported`, path);
+    }
+    await decodeJpegFrame(ds, pixel, options.frame, frames, { rows, columns, channels }, data, path);
+  } else {
+    readNativeFrame(ds, pixel, options.frame, {
+      rows,
+      columns,
+      channels,
+      bitsAllocated,
+      bitsStored,
+      highBit,
+      signed,
+      planar: planarConfiguration === 1,
+      bigEndian: ts === EXPLICIT_BE,
+    }, data, path);
+  }
+
+  const meta: Record<string, unknown> = {
+    transferSyntaxUID: ts,
+    transferSyntax: tsName,
+    modality: ds.string(TAG.modality),
+    photometricInterpretation: photometric,
+    samplesPerPixel,
+    bitsAllocated,
+    bitsStored,
+    highBit,
+    pixelRepresentation,
+    rescaleSlope: slope,
+    rescaleIntercept: intercept,
+    rescaleType: ds.string(TAG.rescaleType),
+    windowCenter: numbers(ds, TAG.windowCenter),
+    windowWidth: numbers(ds, TAG.windowWidth),
+    numberOfFrames: frames,
+    frame: options.frame,
+    inverted: false,
+    rescaled: false,
+  };
+  if (channels === 3) meta.planarConfiguration = planarConfiguration;
+  const warnings: string[] = [];
+  if (photometric === 'MONOCHROME1') {
+    // MONOCHROME1 displays the minimum as white: mirror within the stored interval so bright = dense.
+    const sum = signed ? -1 : 2 ** bitsStored - 1;
+    for (let i = 0; i < data.length; i++) data[i] = sum - data[i]!;
+    meta.inverted = true;
+  }
+  let dataRange = 2 ** bitsStored - 1;
+  if (options.rescale) {
+    // Float64 for the map, stored back as float32 (HU and similar fit exactly for integer slope/intercept).
+    for (let i = 0; i < data.length; i++) data[i] = slope * data[i]! + intercept;
+    dataRange = Math.abs(slope) * dataRange;
+    meta.rescaled = true;
+    if (slope === 0) warnings.push('RescaleSlope is 0: every sample equals the intercept');
+  }
+  return {
+    width: columns,
+    height: rows,
+    channels,
+    data,
+    bitDepth: bitsAllocated,
+    isFloat: false,
+    dataRange,
+    source: path,
+    format: 'dicom',
+    meta,
+    warnings,
+  };
+}
+
+interface NativeLayout {
+  rows: number;
+  columns: number;
+  channels: number;
+  bitsAllocated: number;
+  bitsStored: number;
+  highBit: number;
+  signed: boolean;
+  planar: boolean;
+  bigEndian: boolean;
+}
+
+/** Native (uncompressed) pixel data: mask to BitsStored, sign-extend, de-planarise, into `out`. */
+function readNativeFrame(
+  ds: DataSet,
+  pixel: Element,
+  frame: number,
+  l: NativeLayout,
+  out: Float32Array,
+  path: string,
+): void {
+  const bytesPerSample = l.bitsAllocated / 8;
+  const samples = l.rows * l.columns * l.channels;
+  const frameBytes = samples * bytesPerSample;
+  // Deflated files are parsed from an inflated copy: read from the data set's own byte array.
+  const src = ds.byteArray as Uint8Array;
+  const start = pixel.dataOffset + frame * frameBytes;
+  const available = Math.min(src.length, pixel.dataOffset + pixel.length) - start;
+  if (available < frameBytes) {
+    throw new BlindspotError(
+      'E_CORRUPT',
+      `DICOM pixel data is truncated: frame ${frame} needs ${frameBytes} bytes, found ${Math.max(0, available)}`,
+      path,
+    );
+  }
+  const pixels = l.rows * l.columns;
+  const planar = l.planar && l.channels > 1;
+  const shift = l.highBit + 1 - l.bitsStored;
+  const hostOrder = bytesPerSample === 1 || (bytesPerSample === 2 && l.bigEndian !== HOST_LITTLE_ENDIAN);
+  if (hostOrder) {
+    // Fast path (8-bit, or 16-bit in host byte order): typed-array view, 32-bit integer ops are exact here.
+    const aligned = (src.byteOffset + start) % bytesPerSample === 0;
+    const bytesCopy = aligned ? src : src.slice(start, start + frameBytes);
+    const base = aligned ? src.byteOffset + start : bytesCopy.byteOffset;
+    const view =
+      bytesPerSample === 1
+        ? new Uint8Array(bytesCopy.buffer, base, samples)
+        : new Uint16Array(bytesCopy.buffer, base, samples);
+    const mask = 2 ** l.bitsStored - 1;
+    const extend = 32 - l.bitsStored; // shift pair that sign-extends bit (BitsStored - 1)
+    const signed = l.signed;
+    if (!planar) {
+      for (let s = 0; s < samples; s++) {
+        const v = (view[s]! >>> shift) & mask;
+        out[s] = signed ? (v << extend) >> extend : v;
+      }
+    } else {
+      for (let s = 0; s < samples; s++) {
+        const v = (view[s]! >>> shift) & mask;
+        out[(s % pixels) * l.channels + Math.floor(s / pixels)] = signed ? (v << extend) >> extend : v;
+      }
+    }
+    return;
+  }
+  // General path (32-bit samples, or 16-bit in the other byte order): DataView and exact float arithmetic.
+  const dv = new DataView(src.buffer, src.byteOffset + start, frameBytes);
+  const storedMax = 2 ** l.bitsStored;
+  const signBit = storedMax / 2;
+  const le = !l.bigEndian;
+  for (let s = 0; s < samples; s++) {
+    const raw = bytesPerSample === 1 ? dv.getUint8(s) : bytesPerSample === 2 ? dv.getUint16(s * 2, le) : dv.getUint32(s * 4, le);
+    let v = Math.floor(raw / 2 ** shift) % storedMax;
+    if (l.signed && v >= signBit) v -= storedMax;
+    // Planar configuration 1 stores R plane, G plane, B plane; output is interleaved.
+    out[planar ? (s % pixels) * l.channels + Math.floor(s / pixels) : s] = v;
+  }
+}
+
+/** The JPEG bytes of one frame of encapsulated pixel data, decoded with sharp into `out`. */
+async function decodeJpegFrame(
+  ds: DataSet,
+  pixel: Element,
+  frame: number,
+  frames: number,
+  l: { rows: number; columns: number; channels: number },
+  out: Float32Array,
+  path: string,
+): Promise<void> {
+  let jpeg: Uint8Array;
+  try {
+    const fragments = pixel.fragments ?? [];
+    if (frames === 1) {
+      jpeg = dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, 0, fragments.length) as Uint8Array;
+    } else if ((pixel.basicOffsetTable ?? []).length > 0) {
+      jpeg = dicomParser.readEncapsulatedImageFrame(ds, pixel, frame) as Uint8Array;
+    } else if (fragments.length === frames) {
+      jpeg = dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, frame, 1) as Uint8Array;
+    } else {
+      const table = dicomParser.createJPEGBasicOffsetTable(ds, pixel);
+      jpeg = dicomParser.readEncapsulatedImageFrame(ds, pixel, frame, table) as Uint8Array;
+    }
+  } catch {
+    throw new BlindspotError('E_CORRUPT', `DICOM encapsulated pixel data is truncated or corrupt (frame ${frame})`, path);
+  }
+  let raw: { data: Buffer; info: OutputInfo };
+  try {
+    raw = await sharp(jpeg)
+      .toColourspace(l.channels === 1 ? 'b-w' : 'srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  } catch {
+    throw new BlindspotError('E_CORRUPT', `DICOM JPEG baseline frame ${frame} does not decode (truncated or corrupt)`, path);
+  }
+  if (raw.info.width !== l.columns || raw.info.height !== l.rows || raw.info.channels !== l.channels) {
+    throw new BlindspotError(
+      'E_CORRUPT',
+      `DICOM JPEG frame is ${raw.info.width}x${raw.info.height}x${raw.info.channels}, header says ${l.columns}x${l.rows}x${l.channels}`,
+      path,
+    );
+  }
+  out.set(raw.data.subarray(0, out.length));
+}
