@@ -52,7 +52,7 @@ export async function assembleBlockPart(stagingFiles: readonly string[], outFile
   const list = `[${stagingFiles.map(sqlString).join(', ')}]`;
   await withConnection(async (c) => {
     await writeAtomically(outFile, async (tmp) => {
-      await c.run(`COPY (SELECT * FROM read_parquet(${list})) TO ${sqlString(tmp)} (${PARQUET_COPY_OPTIONS})`);
+      await c.run(`COPY (SELECT * FROM read_parquet(${list}, hive_partitioning = false)) TO ${sqlString(tmp)} (${PARQUET_COPY_OPTIONS})`);
     });
   });
 }
