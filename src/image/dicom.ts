@@ -15,6 +15,7 @@
  */
 import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import sharp, { type OutputInfo } from 'sharp';
+import { inflateRawSync } from 'node:zlib';
 import { BlindspotError } from '../errors.ts';
 import type { Image } from './types.ts';
 
@@ -87,15 +88,39 @@ const TAG = {
   doubleFloatPixelData: 'x7fe00009',
 } as const;
 
+/**
+ * Deflated Explicit VR LE: the data set after the meta header is raw-deflated (RFC 1951). dicom-parser 1.8.21
+ * parses what the inflater returns from offset 0, so return only the inflated data set (its own byte array).
+ */
+function inflater(byteArray: Uint8Array, position: number): Uint8Array {
+  return inflateRawSync(byteArray.subarray(position));
+}
+
+/** The transfer syntax from the file meta header alone (used when the data set did not parse to the end). */
+function metaTransferSyntax(bytes: Uint8Array): string {
+  try {
+    return dicomParser.readPart10Header(bytes).string(TAG.transferSyntax) ?? IMPLICIT_LE;
+  } catch {
+    return IMPLICIT_LE;
+  }
+}
+
 function parse(bytes: Uint8Array, path: string, hasPreamble: boolean): { ds: DataSet; ts: string } {
   try {
     if (hasPreamble) {
-      const ds = dicomParser.parseDicom(bytes);
-      return { ds, ts: ds.string(TAG.transferSyntax) ?? IMPLICIT_LE };
+      const ds = dicomParser.parseDicom(bytes, { inflater });
+      // Read the syntax from the meta header itself: for deflated files the data set has its own byte array.
+      return { ds, ts: metaTransferSyntax(bytes) };
     }
     // A data set without the 128-byte preamble and meta header: PS3.5 default syntax.
     return { ds: dicomParser.parseDicom(bytes, { TransferSyntaxUID: IMPLICIT_LE }), ts: IMPLICIT_LE };
-  } catch {
+  } catch (e) {
+    // dicom-parser reports a buffer overrun with the elements read so far: when the pixel data element was
+    // reached, go on so that the truncation is reported precisely (frame size vs bytes present).
+    const partial = (e as { dataSet?: DataSet } | null)?.dataSet;
+    if (partial?.elements?.[TAG.pixelData] !== undefined) {
+      return { ds: partial, ts: hasPreamble ? metaTransferSyntax(bytes) : IMPLICIT_LE };
+    }
     throw new BlindspotError('E_CORRUPT', 'DICOM data is truncated or corrupt (cannot parse the data set)', path);
   }
 }
