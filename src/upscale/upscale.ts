@@ -110,14 +110,19 @@ function checkChannels(image: Image): void {
   }
 }
 
-/** Build the plain (no-TTA) upscaler for `options` on images of `channels` channels with maximum `max`. */
-async function planeUpscaler(options: UpscaleOptions, channels: number, max: number | null): Promise<PlaneUpscaler> {
+/** The plain (no-TTA) upscaler for `options` on images of `channels` channels, maximum `max`, integer or not. */
+async function planeUpscaler(
+  options: UpscaleOptions,
+  channels: number,
+  max: number | null,
+  integer: boolean,
+): Promise<PlaneUpscaler> {
   const { model, scale } = options;
   const info = UPSCALE_MODELS[model];
   if (info.kind === 'classical') {
     const method = model === 'lanczos3' ? 'lanczos3' : 'bicubic';
     // Integer images: round after each pass like MATLAB imresize on uint8/uint16 input.
-    const integerMax = max !== null && Number.isInteger(max) ? max : null;
+    const integerMax = integer && max !== null ? max : null;
     return async (data, width, height) =>
       Float32Array.from(
         imresize(data, width, height, channels, { scale, width: width * scale, height: height * scale }, {
@@ -179,7 +184,7 @@ export async function upscaleImage(image: Image, options?: Partial<UpscaleOption
   const max = valueMaxOf(image, UPSCALE_MODELS[o.model].kind === 'network');
   const integer = !image.isFloat;
   const input = image.data instanceof Float32Array ? image.data : Float32Array.from(image.data);
-  const run = await planeUpscaler(o, image.channels, max);
+  const run = await planeUpscaler(o, image.channels, max, integer);
   const { width, height, channels } = image;
   const raw = o.tta
     ? await selfEnsemble(run, input, width, height, channels, o.scale)

@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { runCli } from '../helpers/cli.ts';
+import { imageStem, matchGtStem } from '../../src/dataset/discover.ts';
+
+const CXR = fileURLToPath(new URL('../../data/demo/cxr_nih/nih_00005332_000.png', import.meta.url));
+
+/** A GT folder: an 8-bit 64x64 crop, an odd-sized 16-bit crop (63x61, not divisible by 2), and a corrupt file. */
+async function makeGtDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'bs-upscale-gt-'));
+  await sharp(CXR).extract({ left: 180, top: 200, width: 64, height: 64 }).toColourspace('b-w').png().toFile(join(dir, 'a.png'));
+  const { data } = await sharp(CXR).extract({ left: 240, top: 150, width: 63, height: 61 }).raw().toBuffer({ resolveWithObject: true });
+  const u16 = new Uint16Array(63 * 61);
+  for (let i = 0; i < u16.length; i++) u16[i] = data[i]! * 257 + (i % 7);
+  await sharp(u16, { raw: { width: 63, height: 61, channels: 1 } }).toColourspace('grey16').png().toFile(join(dir, 'b16.png'));
+  await writeFile(join(dir, 'broken.png'), 'this is not a png');
+  return dir;
+}
+
+test('blindspot upscale: outputs at GT size and bit depth, paired by stem, bad file logged, exit 1, resumable', async () => {
+  const gt = await makeGtDir();
+  const out = await mkdtemp(join(tmpdir(), 'bs-upscale-out-'));
+  const r = await runCli(['upscale', '--in', gt, '--out', out, '--model', 'esrgan-slim', '--tta']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /broken\.png/);
+  assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
+  const files = (await readdir(out)).sort();
+  assert.deepEqual(files, ['a_esrgan-slim_x2_tta.png', 'b16_esrgan-slim_x2_tta.png', 'upscale-errors.jsonl', 'upscale.json']);
+  const a = await sharp(join(out, 'a_esrgan-slim_x2_tta.png')).metadata();
+  assert.deepEqual([a.width, a.height, a.channels, a.depth], [64, 64, 1, 'uchar']);
+  const b = await sharp(join(out, 'b16_esrgan-slim_x2_tta.png')).metadata();
+  assert.deepEqual([b.width, b.height, b.channels, b.depth], [63, 61, 1, 'ushort']);
+  const errors = (await readFile(join(out, 'upscale-errors.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0].file, 'broken.png');
+  assert.equal(errors[0].code, 'E_CORRUPT');
+  // the run stage's pairing rule sends each output to its GT
+  const gtStems = new Set(['a', 'b16', 'broken']);
+  assert.equal(matchGtStem(imageStem('a_esrgan-slim_x2_tta.png')!, gtStems), 'a');
+  assert.equal(matchGtStem(imageStem('b16_esrgan-slim_x2_tta.png')!, gtStems), 'b16');
+  // resumable: a second run keeps both outputs, byte for byte
+  const before = await readFile(join(out, 'a_esrgan-slim_x2_tta.png'));
+  const again = await runCli(['upscale', '--in', gt, '--out', out, '--model', 'esrgan-slim', '--tta', '--json']);
+  assert.equal(again.code, 1);
+  const json = JSON.parse(again.stdout);
+  assert.deepEqual(json.kept, ['a_esrgan-slim_x2_tta.png', 'b16_esrgan-slim_x2_tta.png']);
+  assert.deepEqual(json.written, []);
+  assert.deepEqual(await readFile(join(out, 'a_esrgan-slim_x2_tta.png')), before);
+});
+
+test('blindspot upscale: recomputed outputs are byte-identical (deterministic), bicubic and lanczos3', async () => {
+  const gt = await makeGtDir();
+  for (const model of ['bicubic', 'lanczos3']) {
+    const out = await mkdtemp(join(tmpdir(), 'bs-upscale-det-'));
+    const r1 = await runCli(['upscale', '--in', gt, '--out', out, '--model', model]);
+    assert.equal(r1.code, 1, r1.stderr);
+    const first = await readFile(join(out, `b16_${model}_x2.png`));
+    const r2 = await runCli(['upscale', '--in', gt, '--out', out, '--model', model, '--overwrite']);
+    assert.equal(r2.code, 1);
+    assert.deepEqual(await readFile(join(out, `b16_${model}_x2.png`)), first);
+  }
+});
+
+test('blindspot upscale: --help exits 0; unknown model and missing --in are one-line usage errors (exit 2)', async () => {
+  const help = await runCli(['upscale', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /esrgan-medium/);
+  const bad = await runCli(['upscale', '--in', 'x', '--out', 'y', '--model', 'esrgan-huge']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /invalid --model: expected esrgan-slim\|esrgan-medium\|esrgan-thick\|bicubic\|lanczos3, got "esrgan-huge"/);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
+  const missing = await runCli(['upscale', '--out', 'y']);
+  assert.equal(missing.code, 2);
+  const scale = await runCli(['upscale', '--in', 'x', '--out', 'y', '--model', 'esrgan-slim', '--scale', '5']);
+  assert.equal(scale.code, 2);
+  assert.match(scale.stderr, /invalid scale: expected one of 2, 3, 4, 8 for esrgan-slim, got 5/);
+});
