@@ -83,7 +83,7 @@ test('the 8 transforms of an asymmetric image are 8 different images (a group of
   }
   assert.equal(seen.size, 8);
   // a quarter turn applied four times is the identity
-  let cur = { data: src, width: w, height: h };
+  let cur: { data: Float32Array; width: number; height: number } = { data: src, width: w, height: h };
   for (let i = 0; i < 4; i++) cur = dihedral(cur.data, cur.width, cur.height, 1, 1);
   assert.deepEqual(cur.data, src);
 });
