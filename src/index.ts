@@ -40,3 +40,32 @@ export type {
 } from './ssim/index.ts';
 export { toGreyPlanes, shave, COLOR_POLICIES, RGB2GRAY_WEIGHTS, YCBCR_Y_WEIGHTS } from './image/color.ts';
 export type { ColorPolicy, GreyPlanes } from './image/color.ts';
+
+// upscalers (issue 4): ESRGAN networks (TensorFlow.js loads lazily, on first network use), MATLAB bicubic/Lanczos-3,
+// x8 dihedral TTA, tiling, and the GT -> bicubic 1/scale -> model -> GT-size pipeline
+export {
+  UPSCALE_MODEL_NAMES,
+  UPSCALE_MODELS,
+  DEFAULT_UPSCALE_OPTIONS,
+  resolveUpscaleOptions,
+  upscaleImage,
+  upscaleFromGt,
+  DEFAULT_UPSCALE_FOLDER_OPTIONS,
+  resolveUpscaleFolderOptions,
+  upscaleFolder,
+  upscaleOutputName,
+  imresize,
+  imresizeBicubic,
+} from './upscale/index.ts';
+export type {
+  UpscaleModelName,
+  UpscaleModelInfo,
+  UpscaleOptions,
+  UpscaleFromGtResult,
+  UpscaleFolderOptions,
+  UpscaleFolderProgress,
+  UpscaleFolderResult,
+  UpscaleFailure,
+  ImresizeOptions,
+  ResizeTarget,
+} from './upscale/index.ts';
