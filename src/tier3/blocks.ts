@@ -156,10 +156,9 @@ export function diagnoseBlocks(
   const k8sq = k8 * k8;
   const n = B * B;
   const invN = 1 / n;
-  const invN2 = 1 / (n * n);
+  const n2 = n * n;
   const NW = B - 6; // 7x7 windows per block side
   const covNorm = 49 / 48; // skimage's sample covariance
-  const inv49 = 1 / 49;
   const invNW2 = 1 / (NW * NW);
   const rhoGate = options.rhoGate / k8; // in data units
   const rFloor = options.rFloorVariance / k8sq;
@@ -264,15 +263,16 @@ export function diagnoseBlocks(
       const Sx = bacc[a]!, Sy = bacc[a + 1]!, Sxx = bacc[a + 2]!, Syy = bacc[a + 3]!, Sxy = bacc[a + 4]!;
       const Gd = bacc[a + 5]!, Gx = bacc[a + 6]!, Gy = bacc[a + 7]!, Lx = bacc[a + 8]!, Ly = bacc[a + 9]!;
 
-      // Tier 2: skimage-default SSIM of the block alone (mean over the NW x NW interior 7x7 windows)
+      // Tier 2: skimage-default SSIM of the block alone (mean over the NW x NW interior 7x7 windows). Sums are
+      // divided (not multiplied by 1/49) so that exact integer sums give exact means.
       let sumS = 0, sumL = 0, sumCS = 0;
       const wb = bc * NW * NW * 5;
       for (let w = 0; w < NW * NW; w++) {
         const o = wb + w * 5;
-        const ux = bwin[o]! * inv49, uy = bwin[o + 1]! * inv49;
-        const vx = covNorm * (bwin[o + 2]! * inv49 - ux * ux);
-        const vy = covNorm * (bwin[o + 3]! * inv49 - uy * uy);
-        const vxy = covNorm * (bwin[o + 4]! * inv49 - ux * uy);
+        const ux = bwin[o]! / 49, uy = bwin[o + 1]! / 49;
+        const vx = covNorm * (bwin[o + 2]! / 49 - ux * ux);
+        const vy = covNorm * (bwin[o + 3]! / 49 - uy * uy);
+        const vxy = covNorm * (bwin[o + 4]! / 49 - ux * uy);
         const A1 = 2 * ux * uy + C1, A2 = 2 * vxy + C2;
         const B1 = ux * ux + uy * uy + C1, B2 = vx + vy + C2;
         sumS += (A1 * A2) / (B1 * B2);
@@ -284,10 +284,10 @@ export function diagnoseBlocks(
       v.csBlk[k] = sumCS * invNW2;
 
       // Tier 3: whole-block population moments (numerators exact for integer data)
-      const mx = Sx * invN, my = Sy * invN;
-      let vx = (n * Sxx - Sx * Sx) * invN2;
-      let vy = (n * Syy - Sy * Sy) * invN2;
-      const cxy = (n * Sxy - Sx * Sy) * invN2;
+      const mx = Sx / n, my = Sy / n;
+      let vx = (n * Sxx - Sx * Sx) / n2;
+      let vy = (n * Syy - Sy * Sy) / n2;
+      const cxy = (n * Sxy - Sx * Sy) / n2;
       if (vx < 0) vx = 0;
       if (vy < 0) vy = 0;
       let ve = vx + vy - 2 * cxy;

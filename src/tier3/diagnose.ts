@@ -1,0 +1,118 @@
+/**
+ * `diagnose(gt, test)`: Tier 1-3 diagnostics of one image pair (DESIGN §3b), no I/O. Colour images are reduced to
+ * one grey plane by the SSIM colour policy; the block kernel fills the columns; the summary adds the Tier-1
+ * scalars (SSIM wang, MS-SSIM, PSNR) and the Tier-2 block-field statistics.
+ */
+import { BlindspotError } from '../errors.ts';
+import { toGreyPlanes } from '../image/color.ts';
+import type { Image } from '../image/types.ts';
+import { resolveDataRange } from '../ssim/dataRange.ts';
+import { msssim, ssim } from '../ssim/index.ts';
+import { checkFinite, checkSameSize } from '../ssim/validate.ts';
+import { blockGrid, createDiagnoseScratch, diagnoseBlocks } from './blocks.ts';
+import { allocateBlockColumns, type BlockColumns } from './columns.ts';
+import { resolveDiagnoseOptions, ssimConstants, type DiagnoseOptions, type ResolvedDiagnoseOptions } from './options.ts';
+import { summarizeBlocks, type BlockFieldSummary } from './summary.ts';
+
+/** Tier-1 image scalars. */
+export interface Tier1Summary {
+  /** SSIM, `wang` mode (11x11 Gaussian, sigma 1.5), on the same grey plane and data range. */
+  ssim: number;
+  /** MS-SSIM (5 scales); null when the image is too small for it. */
+  msssim: number | null;
+  /** PSNR in dB (Infinity for identical images). */
+  psnr: number;
+}
+
+export interface DiagnoseSummary extends BlockFieldSummary {
+  width: number;
+  height: number;
+  gridRows: number;
+  gridCols: number;
+  blockCount: number;
+  dataRange: number;
+  tier1: Tier1Summary;
+}
+
+export interface DiagnoseResult {
+  /** One typed array per block column (src/tier3/columns.ts); block k = row * gridCols + col. */
+  columns: BlockColumns;
+  blockCount: number;
+  gridRows: number;
+  gridCols: number;
+  width: number;
+  height: number;
+  summary: DiagnoseSummary;
+  /** The options used, dataRange resolved. */
+  options: ResolvedDiagnoseOptions & { dataRange: number };
+  /** The grey planes that were compared (GT, test), for pictures. */
+  planes: { gt: Float64Array; test: Float64Array };
+  warnings: string[];
+}
+
+function greyPlane(img: Image, color: DiagnoseOptions['color']): Float64Array {
+  return toGreyPlanes(img, color).planes[0]!;
+}
+
+/**
+ * Tier 1-3 diagnostics of one GT/test pair.
+ * @param gt - ground truth image (grey or RGB; RGB is reduced by `options.color`).
+ * @param test - test image of the same size.
+ * @param options - `DiagnoseOptions` subset; defaults `DEFAULT_DIAGNOSE_OPTIONS` (B = 8, stride = B, K1 0.01,
+ *   K2 0.03, L = the images' natural range, DESIGN §3b gates).
+ * @returns columns, grid, summary (Tier 1 + Tier 2 statistics) and the resolved options.
+ * @throws BlindspotError E_SIZE_MISMATCH, E_NONFINITE, E_NO_DATA_RANGE (float input without dataRange),
+ *   E_TOO_SMALL (smaller than one block), E_INVALID_OPTION.
+ * @example const r = diagnose(await readImage('gt.png'), await readImage('sr.png')); r.summary.all.ssimBlk.mean
+ */
+export function diagnose(gt: Image, test: Image, options?: Partial<DiagnoseOptions>): DiagnoseResult {
+  const o = resolveDiagnoseOptions(options);
+  checkSameSize(gt, test);
+  checkFinite(gt, 'ground truth');
+  checkFinite(test, 'test image');
+  const range = resolveDataRange(gt, test, o.dataRange ?? undefined);
+  const L = range.dataRange;
+  const resolved = { ...o, dataRange: L };
+  const { width, height } = gt;
+  const grid = blockGrid(width, height, o.blockSize, o.stride, gt.source !== '' ? gt.source : undefined);
+  const x = greyPlane(gt, o.color);
+  const y = greyPlane(test, o.color);
+  const columns = allocateBlockColumns(grid.blockCount);
+  diagnoseBlocks(x, y, width, height, resolved, columns, createDiagnoseScratch(width, o.blockSize));
+
+  const warnings = [...range.warnings];
+  const sOpts = { mode: 'wang' as const, dataRange: L, color: o.color };
+  const s = ssim(gt, test, sOpts);
+  warnings.push(...s.warnings.filter((w) => !warnings.includes(w)));
+  let ms: number | null = null;
+  try {
+    ms = msssim(gt, test, { dataRange: L, color: o.color });
+  } catch (e) {
+    if (!(e instanceof BlindspotError && e.code === 'E_TOO_SMALL')) throw e;
+    warnings.push(`MS-SSIM skipped: ${e.message}`);
+  }
+  const { C2 } = ssimConstants(o, L);
+  const field = summarizeBlocks(columns, grid.blockCount, resolved, C2);
+  const summary: DiagnoseSummary = {
+    width,
+    height,
+    gridRows: grid.gridRows,
+    gridCols: grid.gridCols,
+    blockCount: grid.blockCount,
+    dataRange: L,
+    tier1: { ssim: s.mssim, msssim: ms, psnr: s.psnr },
+    ...field,
+  };
+  return {
+    columns,
+    blockCount: grid.blockCount,
+    gridRows: grid.gridRows,
+    gridCols: grid.gridCols,
+    width,
+    height,
+    summary,
+    options: resolved,
+    planes: { gt: x, test: y },
+    warnings,
+  };
+}
