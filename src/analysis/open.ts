@@ -1,0 +1,89 @@
+/**
+ * Open a RESULTS folder in DuckDB with the analysis views defined (used by `analyze` and `sql`).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { BlindspotError } from '../errors.ts';
+import { sqlString } from '../store/blockTable.ts';
+import { resolveAnalyzeOptions, type AnalyzeOptions } from './options.ts';
+import { buildViewsSql, splitStatements } from './views.ts';
+
+export interface AnalysisHandle {
+  connection: DuckDBConnection;
+  options: AnalyzeOptions;
+  hasFailMask: boolean;
+  /** Absolute RESULTS folder. */
+  dir: string;
+  /** The SQL that defined the views. */
+  viewsSql: string;
+  close(): void;
+}
+
+/** The run.json (or the first run.shard-*.json) of a results folder, if any. */
+export function readRunJson(dir: string): Record<string, unknown> | undefined {
+  const names = existsSync(dir) ? readdirSync(dir).filter((n) => /^run(\.shard-\d+-of-\d+)?\.json$/.test(n)).sort() : [];
+  if (names.length === 0) return undefined;
+  return JSON.parse(readFileSync(join(dir, names[0]!), 'utf8')) as Record<string, unknown>;
+}
+
+/** Analysis defaults from the run's block options (hiddenR, hiddenDmu, K2). */
+export function runDefaults(run: Record<string, unknown> | undefined): Partial<AnalyzeOptions> {
+  const d = (run?.diagnose ?? {}) as Record<string, unknown>;
+  const out: Partial<AnalyzeOptions> = {};
+  if (typeof d.hiddenR === 'number') out.hiddenR = d.hiddenR;
+  if (typeof d.hiddenDmu === 'number') out.hiddenDmu = d.hiddenDmu;
+  if (typeof d.K2 === 'number') out.K2 = d.K2;
+  return out;
+}
+
+/**
+ * Open `dir` with the views of {@link buildViewsSql}.
+ * @param dir A RESULTS folder (blocks/ and images/ partitions).
+ * @param options Analysis options (defaults from the run's block options).
+ * @param materializedThresholds Read T10/T90 from analysis/thresholds.parquet. Default: when that file exists.
+ * @param threads DuckDB threads (default: DuckDB's, all cores).
+ * @throws BlindspotError E_NOT_FOUND when `dir` has no block files.
+ */
+export async function openAnalysis(
+  dir: string,
+  options: Partial<AnalyzeOptions> = {},
+  materializedThresholds?: boolean,
+  threads?: number,
+): Promise<AnalysisHandle> {
+  const abs = resolve(dir);
+  if (!existsSync(join(abs, 'blocks')) || !existsSync(join(abs, 'images'))) {
+    throw new BlindspotError('E_NOT_FOUND', 'no blocks/ and images/ partitions (not a blindspot run folder?)', dir);
+  }
+  const o = resolveAnalyzeOptions(options, runDefaults(readRunJson(abs)));
+  const instance = await DuckDBInstance.create(':memory:', threads ? { threads: String(threads) } : {});
+  const connection = await instance.connect();
+  try {
+    await connection.run(`SET file_search_path = ${sqlString(abs)}`);
+    const cols = (await connection.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet('blocks/*/*/*.parquet', hive_partitioning = true) LIMIT 0)`)).getRows().map((r) => String(r[0]));
+    const hasFailMask = cols.includes('fail_mask');
+    const mat = materializedThresholds ?? existsSync(join(abs, 'analysis', 'thresholds.parquet'));
+    const viewsSql = buildViewsSql(o, { hasFailMask, materializedThresholds: mat });
+    for (const stmt of splitStatements(viewsSql)) await connection.run(stmt);
+    return { connection, options: o, hasFailMask, dir: abs, viewsSql, close: () => connection.closeSync() };
+  } catch (e) {
+    connection.closeSync();
+    if (e instanceof BlindspotError) throw e;
+    const msg = (e as Error).message.split('\n')[0]!;
+    if (/No files found/i.test(msg)) throw new BlindspotError('E_NOT_FOUND', 'no block Parquet files under blocks/', dir);
+    throw e;
+  }
+}
+
+/** Rows of a query as plain objects; BIGINT -> number, DECIMAL/others -> JS values. */
+export async function queryRows(connection: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  const reader = await connection.runAndReadAll(sql);
+  const names = reader.columnNames();
+  return reader.getRows().map((row) => {
+    const o: Record<string, unknown> = {};
+    row.forEach((v, i) => {
+      o[names[i]!] = typeof v === 'bigint' ? Number(v) : v;
+    });
+    return o;
+  });
+}
