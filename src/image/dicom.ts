@@ -115,6 +115,9 @@ function parse(bytes: Uint8Array, path: string, hasPreamble: boolean): { ds: Dat
     // A data set without the 128-byte preamble and meta header: PS3.5 default syntax.
     return { ds: dicomParser.parseDicom(bytes, { TransferSyntaxUID: IMPLICIT_LE }), ts: IMPLICIT_LE };
   } catch (e) {
+    if (!hasPreamble) {
+      throw new BlindspotError('E_CORRUPT', 'not a valid DICOM file (no DICM preamble, and not a readable raw data set with pixel data)', path);
+    }
     // dicom-parser reports a buffer overrun with the elements read so far: when the pixel data element was
     // reached, go on so that the truncation is reported precisely (frame size vs bytes present).
     const partial = (e as { dataSet?: DataSet } | null)?.dataSet;
@@ -165,6 +168,9 @@ export async function decodeDicom(
   const { ds, ts } = parse(bytes, path, hasPreamble);
   const tsName = TRANSFER_SYNTAX_NAMES[ts] ?? 'unknown transfer syntax';
   const pixel = ds.elements[TAG.pixelData];
+  if (pixel === undefined && !hasPreamble) {
+    throw new BlindspotError('E_CORRUPT', 'not a valid DICOM file (no DICM preamble, and not a readable raw data set with pixel data)', path);
+  }
   if (pixel === undefined) {
     if (ds.elements[TAG.floatPixelData] || ds.elements[TAG.doubleFloatPixelData]) {
       throw new BlindspotError('E_UNSUPPORTED', 'DICOM float pixel data (7FE0,0008/0009) is not supported', path);
