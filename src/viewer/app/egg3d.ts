@@ -1,0 +1,290 @@
+/**
+ * The Shell–Membrane–Yolk egg in three.js: wireframe shell (r 1), translucent membrane (r 0.60), yolk (r 0.45),
+ * six axis spokes and the None pole, and one instanced billboard per cell. Positions are interpolated between
+ * the notta (aFrom) and tta (aTo) positions in the vertex shader, so "play" costs no CPU per frame.
+ */
+import * as THREE from 'three';
+import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+import { AXIS_LABELS, AXIS_VECTORS, MEMBRANE_RADIUS, NONE_POLE, YOLK_RADIUS } from '../egg.ts';
+import { AXIS_COLORS, type RGB } from './colors.ts';
+
+/** Egg stretch along the pole axis (purely visual). */
+const EGG_STRETCH = 1.18;
+
+const VERTEX = /* glsl */ `
+uniform float uT;
+uniform float uScale;
+attribute vec3 aFrom;
+attribute vec3 aTo;
+attribute vec3 aColor;
+attribute float aSize;
+attribute float aOutline;
+varying vec2 vUv;
+varying vec3 vColor;
+varying float vOutline;
+void main() {
+  vec3 p = mix(aFrom, aTo, uT);
+  vec4 mv = modelViewMatrix * vec4(p, 1.0);
+  mv.xy += position.xy * aSize * uScale;
+  gl_Position = projectionMatrix * mv;
+  vUv = position.xy * 2.0;
+  vColor = aColor;
+  vOutline = aOutline;
+}`;
+
+const FRAGMENT = /* glsl */ `
+varying vec2 vUv;
+varying vec3 vColor;
+varying float vOutline;
+void main() {
+  float r = length(vUv);
+  if (r > 1.0) discard;
+  vec3 c = vColor * (1.05 - 0.35 * r * r);
+  if (vOutline > 0.5 && r > 0.68) c = vec3(1.0);
+  gl_FragColor = vec4(c, 1.0);
+}`;
+
+export interface Instances {
+  /** Interleaved xyz, length 3n. */
+  from: Float32Array;
+  to: Float32Array;
+  color: Float32Array;
+  size: Float32Array;
+  outline: Float32Array;
+  count: number;
+}
+
+function textSprite(text: string, color: RGB, scale = 0.22): THREE.Sprite {
+  const canvas = document.createElement('canvas');
+  const ctx = canvas.getContext('2d')!;
+  const font = '600 44px system-ui, sans-serif';
+  ctx.font = font;
+  const w = Math.ceil(ctx.measureText(text).width) + 16;
+  canvas.width = w;
+  canvas.height = 60;
+  ctx.font = font;
+  ctx.fillStyle = `rgb(${color.map((v) => Math.round(v * 255)).join(',')})`;
+  ctx.textBaseline = 'middle';
+  ctx.fillText(text, 8, 31);
+  const tex = new THREE.CanvasTexture(canvas);
+  tex.colorSpace = THREE.SRGBColorSpace;
+  const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: tex, depthWrite: false, transparent: true }));
+  sprite.scale.set((scale * w) / 60, scale, 1);
+  return sprite;
+}
+
+/** Meridians and parallels of a sphere as line segments. */
+function sphereLines(radius: number, meridians: number, parallels: number): THREE.BufferGeometry {
+  const pts: number[] = [];
+  const seg = 64;
+  for (let m = 0; m < meridians; m++) {
+    const az = (m / meridians) * Math.PI * 2;
+    for (let i = 0; i < seg; i++) {
+      for (const j of [i, i + 1]) {
+        const pol = (j / seg) * Math.PI;
+        pts.push(radius * Math.sin(pol) * Math.cos(az), radius * Math.cos(pol), radius * Math.sin(pol) * Math.sin(az));
+      }
+    }
+  }
+  for (let p = 1; p < parallels; p++) {
+    const pol = (p / parallels) * Math.PI;
+    for (let i = 0; i < seg; i++) {
+      for (const j of [i, i + 1]) {
+        const az = (j / seg) * Math.PI * 2;
+        pts.push(radius * Math.sin(pol) * Math.cos(az), radius * Math.cos(pol), radius * Math.sin(pol) * Math.sin(az));
+      }
+    }
+  }
+  const g = new THREE.BufferGeometry();
+  g.setAttribute('position', new THREE.Float32BufferAttribute(pts, 3));
+  return g;
+}
+
+export class EggView {
+  readonly renderer: THREE.WebGLRenderer;
+  readonly scene = new THREE.Scene();
+  readonly camera: THREE.PerspectiveCamera;
+  readonly controls: OrbitControls;
+  private readonly egg = new THREE.Group();
+  private readonly geometry: THREE.InstancedBufferGeometry;
+  private readonly material: THREE.ShaderMaterial;
+  private readonly mesh: THREE.Mesh;
+  private readonly highlight: THREE.Mesh;
+  private capacity = 0;
+  private attrs!: { from: THREE.InstancedBufferAttribute; to: THREE.InstancedBufferAttribute; color: THREE.InstancedBufferAttribute; size: THREE.InstancedBufferAttribute; outline: THREE.InstancedBufferAttribute };
+  /** CPU copy of the drawn instances, for picking. */
+  private drawn: Instances | null = null;
+  /** Frames rendered since start (for fps measurement). */
+  frames = 0;
+  private readonly projected = new THREE.Matrix4();
+
+  constructor(private readonly canvas: HTMLCanvasElement) {
+    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: true, preserveDrawingBuffer: true });
+    this.renderer.setPixelRatio(Math.min(2, window.devicePixelRatio || 1));
+    this.renderer.setClearColor(0x0e1117, 1);
+    this.camera = new THREE.PerspectiveCamera(40, 1, 0.01, 50);
+    this.camera.position.set(1.9, 1.25, 2.55);
+    this.controls = new OrbitControls(this.camera, canvas);
+    this.controls.enableDamping = true;
+    this.controls.target.set(0, -0.05, 0);
+    this.scene.add(this.egg);
+    this.egg.scale.set(1, EGG_STRETCH, 1);
+    this.buildEgg();
+
+    this.geometry = new THREE.InstancedBufferGeometry();
+    const quad = new THREE.PlaneGeometry(1, 1);
+    this.geometry.index = quad.index;
+    this.geometry.setAttribute('position', quad.getAttribute('position'));
+    this.material = new THREE.ShaderMaterial({
+      vertexShader: VERTEX,
+      fragmentShader: FRAGMENT,
+      uniforms: { uT: { value: 0 }, uScale: { value: 1 } },
+    });
+    this.ensureCapacity(1024);
+    this.mesh = new THREE.Mesh(this.geometry, this.material);
+    this.mesh.frustumCulled = false;
+    this.egg.add(this.mesh);
+
+    this.highlight = new THREE.Mesh(
+      new THREE.SphereGeometry(0.045, 16, 12),
+      new THREE.MeshBasicMaterial({ color: 0xff2bd6, wireframe: true }),
+    );
+    this.highlight.visible = false;
+    this.egg.add(this.highlight);
+    this.resize();
+    new ResizeObserver(() => this.resize()).observe(canvas);
+  }
+
+  private buildEgg(): void {
+    const shell = new THREE.LineSegments(sphereLines(1, 16, 10), new THREE.LineBasicMaterial({ color: 0x5b6577, transparent: true, opacity: 0.45 }));
+    this.egg.add(shell);
+    const membrane = new THREE.Mesh(
+      new THREE.SphereGeometry(MEMBRANE_RADIUS, 48, 32),
+      new THREE.MeshBasicMaterial({ color: 0x90e0ef, transparent: true, opacity: 0.07, depthWrite: false, side: THREE.DoubleSide }),
+    );
+    this.egg.add(membrane);
+    const membraneLines = new THREE.LineSegments(sphereLines(MEMBRANE_RADIUS, 12, 6), new THREE.LineBasicMaterial({ color: 0x90e0ef, transparent: true, opacity: 0.12 }));
+    this.egg.add(membraneLines);
+    const yolk = new THREE.Mesh(
+      new THREE.SphereGeometry(YOLK_RADIUS, 48, 32),
+      new THREE.MeshBasicMaterial({ color: 0xffc940, transparent: true, opacity: 0.13, depthWrite: false }),
+    );
+    this.egg.add(yolk);
+    // Spokes A1..A6 and the None pole.
+    const spoke = (v: readonly number[], color: RGB, label: string) => {
+      const g = new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(0, 0, 0), new THREE.Vector3(v[0]! * 1.08, v[1]! * 1.08, v[2]! * 1.08)]);
+      this.egg.add(new THREE.Line(g, new THREE.LineBasicMaterial({ color: new THREE.Color(color[0], color[1], color[2]), transparent: true, opacity: 0.8 })));
+      const s = textSprite(label, color, 0.075);
+      s.position.set(v[0]! * 1.2, v[1]! * 1.2, v[2]! * 1.2);
+      this.egg.add(s);
+    };
+    AXIS_VECTORS.forEach((v, k) => spoke(v, AXIS_COLORS[k + 1]!, AXIS_LABELS[k]!));
+    spoke(NONE_POLE, [0.8, 0.84, 0.9], 'None (no damage)');
+  }
+
+  private ensureCapacity(n: number): void {
+    if (n <= this.capacity) return;
+    const cap = Math.max(n, this.capacity * 2, 1024);
+    const mk = (k: number) => {
+      const a = new THREE.InstancedBufferAttribute(new Float32Array(cap * k), k);
+      a.setUsage(THREE.DynamicDrawUsage);
+      return a;
+    };
+    this.attrs = { from: mk(3), to: mk(3), color: mk(3), size: mk(1), outline: mk(1) };
+    this.geometry.setAttribute('aFrom', this.attrs.from);
+    this.geometry.setAttribute('aTo', this.attrs.to);
+    this.geometry.setAttribute('aColor', this.attrs.color);
+    this.geometry.setAttribute('aSize', this.attrs.size);
+    this.geometry.setAttribute('aOutline', this.attrs.outline);
+    this.capacity = cap;
+  }
+
+  /** Replace the drawn instances. */
+  setInstances(inst: Instances): void {
+    this.ensureCapacity(inst.count);
+    (this.attrs.from.array as Float32Array).set(inst.from.subarray(0, 3 * inst.count));
+    (this.attrs.to.array as Float32Array).set(inst.to.subarray(0, 3 * inst.count));
+    (this.attrs.color.array as Float32Array).set(inst.color.subarray(0, 3 * inst.count));
+    (this.attrs.size.array as Float32Array).set(inst.size.subarray(0, inst.count));
+    (this.attrs.outline.array as Float32Array).set(inst.outline.subarray(0, inst.count));
+    for (const a of Object.values(this.attrs)) {
+      a.clearUpdateRanges();
+      a.addUpdateRange(0, inst.count * a.itemSize);
+      a.needsUpdate = true;
+    }
+    this.geometry.instanceCount = inst.count;
+    this.drawn = inst;
+    this.canvas.dataset.instanceCount = String(inst.count);
+  }
+
+  /** Global billboard scale (smaller when many instances are drawn). */
+  setScale(v: number): void {
+    this.material.uniforms.uScale!.value = v;
+  }
+
+  get t(): number {
+    return this.material.uniforms.uT!.value as number;
+  }
+
+  set t(v: number) {
+    this.material.uniforms.uT!.value = v;
+    this.canvas.dataset.t = v.toFixed(3);
+  }
+
+  /** Mark a position (egg coordinates) with the highlight ball; null hides it. */
+  setHighlight(p: [number, number, number] | null): void {
+    this.highlight.visible = p !== null;
+    if (p) this.highlight.position.set(p[0], p[1], p[2]);
+  }
+
+  resize(): void {
+    const w = this.canvas.clientWidth || 800;
+    const h = this.canvas.clientHeight || 600;
+    this.renderer.setSize(w, h, false);
+    this.camera.aspect = w / h;
+    this.camera.updateProjectionMatrix();
+  }
+
+  render(): void {
+    this.controls.update();
+    this.renderer.render(this.scene, this.camera);
+    this.frames++;
+  }
+
+  /**
+   * Index of the drawn instance nearest to the client point (within its drawn radius + 4 px), or -1.
+   * Projects every instance on the CPU: ~1e5 in a few ms, only on pointer events.
+   */
+  pick(clientX: number, clientY: number): number {
+    const inst = this.drawn;
+    if (!inst || inst.count === 0) return -1;
+    const rect = this.canvas.getBoundingClientRect();
+    const mx = clientX - rect.left;
+    const my = clientY - rect.top;
+    this.egg.updateMatrixWorld();
+    const m = this.projected.multiplyMatrices(this.camera.projectionMatrix, this.camera.matrixWorldInverse).multiply(this.egg.matrixWorld).elements;
+    const t = this.t;
+    const w = rect.width;
+    const h = rect.height;
+    const pxPerUnit = h / (2 * Math.tan((this.camera.fov * Math.PI) / 360));
+    let best = -1;
+    let bestD = Infinity;
+    for (let i = 0; i < inst.count; i++) {
+      const x = inst.from[3 * i]! + t * (inst.to[3 * i]! - inst.from[3 * i]!);
+      const y = inst.from[3 * i + 1]! + t * (inst.to[3 * i + 1]! - inst.from[3 * i + 1]!);
+      const z = inst.from[3 * i + 2]! + t * (inst.to[3 * i + 2]! - inst.from[3 * i + 2]!);
+      const cw = m[3]! * x + m[7]! * y + m[11]! * z + m[15]!;
+      if (cw <= 0) continue;
+      const sx = ((m[0]! * x + m[4]! * y + m[8]! * z + m[12]!) / cw + 1) * 0.5 * w;
+      const sy = (1 - (m[1]! * x + m[5]! * y + m[9]! * z + m[13]!) / cw) * 0.5 * h;
+      const d = Math.hypot(sx - mx, sy - my);
+      const radius = (0.5 * inst.size[i]! * pxPerUnit) / cw + 4;
+      // Prefer the nearest to the camera among hits: smaller cw wins ties within the radius.
+      if (d <= radius && d + cw * 1e-3 < bestD) {
+        bestD = d + cw * 1e-3;
+        best = i;
+      }
+    }
+    return best;
+  }
+}

@@ -1,0 +1,53 @@
+/** Tables tab: the headline table and the notta -> tta transition matrices (layers and each axis). */
+import { AXIS_LABELS, LAYER_NAMES } from '../egg.ts';
+import type { Row } from './api.ts';
+
+export interface Analysis {
+  headline: Row[];
+  transitions: { model: string; layers: number[][]; axes: number[][][] }[];
+  analyze: unknown;
+  notice: string | null;
+  reportHtml: string | null;
+}
+
+const pct = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : '–');
+const fix = (v: unknown, d = 4): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
+
+function matrix(m: number[][], rows: readonly string[], cols: readonly string[], caption: string): string {
+  const rowSums = m.map((r) => r.reduce((a, b) => a + b, 0));
+  const head = `<tr><th>notta \\ tta</th>${cols.map((c) => `<th>${c}</th>`).join('')}</tr>`;
+  const body = m
+    .map((r, i) => {
+      const cells = r
+        .map((v) => {
+          const share = rowSums[i]! > 0 ? v / rowSums[i]! : 0;
+          return `<td style="background:rgba(177,92,255,${(0.85 * share).toFixed(3)})" title="${pct(share)} of row">${v}</td>`;
+        })
+        .join('');
+      return `<tr><td>${rows[i]}</td>${cells}</tr>`;
+    })
+    .join('');
+  return `<table class="matrix"><caption>${caption}</caption>${head}${body}</table>`;
+}
+
+export function tablesHtml(a: Analysis): string {
+  const head = ['model', 'path', 'blocks', 'T10', 'T90', 'Visible', 'Gray', 'Hidden', 'Intact', 'Silent', 'Hidden Persistent', 'Silent share of Hidden Persistent', 'Hidden: None', 'Single', 'Multi'];
+  const rows = a.headline
+    .map(
+      (r) =>
+        `<tr><td>${r.model}</td><td>${r.path}</td><td>${r.blocks}</td><td>${fix(r.t10)}</td><td>${fix(r.t90)}</td><td>${pct(r.visible)}</td><td>${pct(r.gray)}</td><td>${pct(r.hidden)}</td><td>${pct(r.intact)}</td><td>${pct(r.silent)}</td><td>${r.hidden_persistent}</td><td><b>${pct(r.silent_share_of_hidden_persistent)}</b></td><td>${pct(r.hidden_attractor_none)}</td><td>${pct(r.hidden_attractor_single)}</td><td>${pct(r.hidden_attractor_multi)}</td></tr>`,
+    )
+    .join('');
+  const trans = a.transitions
+    .map(
+      (t) => `<h2>${t.model}: notta → tta</h2><div class="matrices">${matrix(t.layers, LAYER_NAMES, LAYER_NAMES, 'failure layer')}${t.axes
+        .map((m, k) => matrix(m, ['pass', 'fail'], ['pass', 'fail'], AXIS_LABELS[k]!))
+        .join('')}</div>`,
+    )
+    .join('');
+  const notice = a.notice ? `<p class="notice">${a.notice}</p>` : '';
+  const report = a.reportHtml ? `<p><a href="${a.reportHtml}" target="_blank" style="color:#b15cff">open analysis/report.html</a></p>` : '';
+  return `${notice}${report}<h2>Headline (per configuration)</h2><table id="headline"><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>${rows}</table>${
+    trans || '<p class="notice">no model has both notta and tta: no transition matrices</p>'
+  }`;
+}
