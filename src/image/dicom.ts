@@ -14,10 +14,11 @@
  * so SSIM's constants mean the same thing with and without rescaling.
  */
 import dicomParser, { type DataSet, type Element } from 'dicom-parser';
-import sharp, { type OutputInfo } from 'sharp';
+import type { OutputInfo } from 'sharp';
 import { inflateRawSync } from 'node:zlib';
 import { BlindspotError } from '../errors.ts';
 import type { Image } from './types.ts';
+import { TRANSFER_SYNTAX_NAMES } from './transferSyntax.ts';
 
 /** What `decodeDicom` needs from the read options. */
 export interface DicomDecodeOptions {
@@ -32,32 +33,6 @@ const EXPLICIT_LE = '1.2.840.10008.1.2.1';
 const DEFLATED_LE = '1.2.840.10008.1.2.1.99';
 const EXPLICIT_BE = '1.2.840.10008.1.2.2';
 const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
-
-/** Transfer syntax names (DICOM PS3.6 Annex A), for metadata and messages. */
-export const TRANSFER_SYNTAX_NAMES: Readonly<Record<string, string>> = {
-  [IMPLICIT_LE]: 'Implicit VR Little Endian',
-  [EXPLICIT_LE]: 'Explicit VR Little Endian',
-  [DEFLATED_LE]: 'Deflated Explicit VR Little Endian',
-  [EXPLICIT_BE]: 'Explicit VR Big Endian',
-  [JPEG_BASELINE]: 'JPEG Baseline (Process 1)',
-  '1.2.840.10008.1.2.4.51': 'JPEG Extended (Process 2 & 4)',
-  '1.2.840.10008.1.2.4.57': 'JPEG Lossless, Non-Hierarchical (Process 14)',
-  '1.2.840.10008.1.2.4.70': 'JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])',
-  '1.2.840.10008.1.2.4.80': 'JPEG-LS Lossless Image Compression',
-  '1.2.840.10008.1.2.4.81': 'JPEG-LS Lossy (Near-Lossless) Image Compression',
-  '1.2.840.10008.1.2.4.90': 'JPEG 2000 Image Compression (Lossless Only)',
-  '1.2.840.10008.1.2.4.91': 'JPEG 2000 Image Compression',
-  '1.2.840.10008.1.2.4.92': 'JPEG 2000 Part 2 Multi-component Image Compression (Lossless Only)',
-  '1.2.840.10008.1.2.4.93': 'JPEG 2000 Part 2 Multi-component Image Compression',
-  '1.2.840.10008.1.2.4.100': 'MPEG2 Main Profile / Main Level',
-  '1.2.840.10008.1.2.4.101': 'MPEG2 Main Profile / High Level',
-  '1.2.840.10008.1.2.4.102': 'MPEG-4 AVC/H.264 High Profile / Level 4.1',
-  '1.2.840.10008.1.2.4.103': 'MPEG-4 AVC/H.264 BD-compatible High Profile / Level 4.1',
-  '1.2.840.10008.1.2.4.201': 'High-Throughput JPEG 2000 Image Compression (Lossless Only)',
-  '1.2.840.10008.1.2.4.202': 'High-Throughput JPEG 2000 with RPCL Options Image Compression (Lossless Only)',
-  '1.2.840.10008.1.2.4.203': 'High-Throughput JPEG 2000 Image Compression',
-  '1.2.840.10008.1.2.5': 'RLE Lossless',
-};
 
 /** Byte order of this machine (typed arrays use it). */
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -403,6 +378,8 @@ async function decodeJpegFrame(
   } catch {
     throw new BlindspotError('E_CORRUPT', `DICOM encapsulated pixel data is truncated or corrupt (frame ${frame})`, path);
   }
+  // sharp loads on demand: reading native DICOM does not pay for libvips start-up.
+  const { default: sharp } = await import('sharp');
   let raw: { data: Buffer; info: OutputInfo };
   try {
     raw = await sharp(jpeg)

@@ -2,4 +2,4 @@ export type { Image, ImageFormat } from './types.ts';
 export { greyImage } from './types.ts';
 export { readImage, decodeImageBytes, resolveReadImageOptions, DEFAULT_READ_IMAGE_OPTIONS } from './read.ts';
 export type { ReadImageOptions } from './read.ts';
-export { TRANSFER_SYNTAX_NAMES } from './dicom.ts';
+export { TRANSFER_SYNTAX_NAMES } from './transferSyntax.ts';

@@ -1,14 +1,11 @@
 /**
  * `readImage`: one entry point for every input format. The format is detected from the content (magic bytes);
- * the extension is only a hint (see sniff.ts). Each decoder lives in its own file.
+ * the extension is only a hint (see sniff.ts). Each decoder lives in its own file and is imported on first use
+ * (sharp, dicom-parser and nifti-reader-js each take 0.1-0.8 s to load), so importing the package stays cheap.
  */
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
-import { decodeBmp } from './bmp.ts';
-import { decodeDicom } from './dicom.ts';
-import { decodeNifti } from './nifti.ts';
-import { decodeRaster } from './raster.ts';
 import { formatFromExtension, formatName, isGzip, sniffFormat, SUPPORTED_FORMAT_NAMES } from './sniff.ts';
 import type { Image } from './types.ts';
 
@@ -120,7 +117,7 @@ export async function decodeImageBytes(bytes: Buffer, path: string, options: Rea
   }
   if (sniffed.kind === 'unknown') {
     // A DICOM data set may lack the 128-byte preamble: trust a .dcm extension enough to try it.
-    if (hint === 'dicom') return decodeDicom(bytes, path, false, options);
+    if (hint === 'dicom') return (await import('./dicom.ts')).decodeDicom(bytes, path, false, options);
     if (hint !== null) {
       throw new BlindspotError('E_CORRUPT', `not a valid ${formatName(hint)} file (its signature is missing): corrupt or mislabelled`, path);
     }
@@ -131,20 +128,20 @@ export async function decodeImageBytes(bytes: Buffer, path: string, options: Rea
   let image: Image;
   switch (format) {
     case 'dicom':
-      image = await decodeDicom(content, path, true, options);
+      image = await (await import('./dicom.ts')).decodeDicom(content, path, true, options);
       break;
     case 'nifti':
-      image = decodeNifti(content, path, options);
+      image = (await import('./nifti.ts')).decodeNifti(content, path, options);
       break;
     case 'bmp':
-      image = decodeBmp(content, path);
+      image = (await import('./bmp.ts')).decodeBmp(content, path);
       break;
     case 'png':
     case 'jpeg':
     case 'tiff':
     case 'webp':
     case 'gif':
-      image = await decodeRaster(content, path, format, options.frame);
+      image = await (await import('./raster.ts')).decodeRaster(content, path, format, options.frame);
       break;
   }
   if (hint !== null && hint !== format) {
