@@ -53,7 +53,8 @@ export interface UpscaleFolderProgress {
   done: number;
   total: number;
   file: string;
-  status: 'written' | 'kept' | 'failed';
+  /** 'started' is sent once, before the first image (done = 0). */
+  status: 'started' | 'written' | 'kept' | 'failed';
 }
 
 /** What a folder run did. */
@@ -89,6 +90,7 @@ export async function upscaleFolder(
   await mkdir(outDir, { recursive: true });
   const result: UpscaleFolderResult = { outDir, options: o, written: [], kept: [], failed: [], total: files.length };
   let done = 0;
+  onProgress?.({ done, total: files.length, file: '', status: 'started' });
   for (const f of files) {
     const outName = upscaleOutputName(f.stem, o.model, o.scale, o.tta);
     const outPath = join(outDir, outName);

@@ -71,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
   let bar: ReturnType<typeof createProgress> | undefined;
   const result = await upscaleFolder(v.in, v.out, options, (p) => {
     bar ??= createProgress(label, p.total, { unit: 'images', quiet: json });
-    bar.update(p.done, p.status === 'failed' ? `failed: ${p.file}` : p.file);
+    if (p.status !== 'started') bar.update(p.done, p.status === 'failed' ? `failed: ${p.file}` : p.file);
   });
   bar?.finish(`${result.written.length} written, ${result.kept.length} kept, ${result.failed.length} failed`);
   if (json) {
