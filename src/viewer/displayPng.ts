@@ -53,5 +53,6 @@ export function toDisplayBytes(img: Image, win: DisplayWindow): { bytes: Uint8Ar
 /** Encode with toDisplayBytes as a PNG (deterministic: fixed compression settings). */
 export async function toDisplayPng(img: Image, win: DisplayWindow): Promise<Buffer> {
   const { bytes, channels } = toDisplayBytes(img, win);
-  return sharp(bytes, { raw: { width: img.width, height: img.height, channels } }).png({ compressionLevel: 6 }).toBuffer();
+  const pipeline = sharp(bytes, { raw: { width: img.width, height: img.height, channels } });
+  return (channels === 1 ? pipeline.toColourspace('b-w') : pipeline).png({ compressionLevel: 6 }).toBuffer();
 }

@@ -123,7 +123,7 @@ export class EggView {
     this.renderer.setPixelRatio(Math.min(2, window.devicePixelRatio || 1));
     this.renderer.setClearColor(0x0e1117, 1);
     this.camera = new THREE.PerspectiveCamera(40, 1, 0.01, 50);
-    this.camera.position.set(1.9, 1.25, 2.55);
+    this.camera.position.set(2.25, 1.35, 3.05);
     this.controls = new OrbitControls(this.camera, canvas);
     this.controls.enableDamping = true;
     this.controls.target.set(0, -0.05, 0);
@@ -249,6 +249,26 @@ export class EggView {
     this.controls.update();
     this.renderer.render(this.scene, this.camera);
     this.frames++;
+  }
+
+  /** Client coordinates of drawn instance i at the current t (tests and tools). */
+  screenOf(i: number): { x: number; y: number } | null {
+    const inst = this.drawn;
+    if (!inst || i < 0 || i >= inst.count) return null;
+    const t = this.t;
+    const v = new THREE.Vector3(
+      inst.from[3 * i]! + t * (inst.to[3 * i]! - inst.from[3 * i]!),
+      inst.from[3 * i + 1]! + t * (inst.to[3 * i + 1]! - inst.from[3 * i + 1]!),
+      inst.from[3 * i + 2]! + t * (inst.to[3 * i + 2]! - inst.from[3 * i + 2]!),
+    );
+    this.egg.updateMatrixWorld();
+    v.applyMatrix4(this.egg.matrixWorld).project(this.camera);
+    const rect = this.canvas.getBoundingClientRect();
+    return { x: rect.left + ((v.x + 1) / 2) * rect.width, y: rect.top + ((1 - v.y) / 2) * rect.height };
+  }
+
+  get highlightVisible(): boolean {
+    return this.highlight.visible;
   }
 
   /**

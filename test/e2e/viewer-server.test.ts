@@ -1,0 +1,256 @@
+/**
+ * The viewer's server on a real RESULTS folder (blindspot run over three NIH chest X-rays, two models x two
+ * paths): API values checked against plain recomputations from the Parquet rows (tier3's regimeOf/layerOf/
+ * damageOf/dominantFailingAxis, a type-7 quantile, the egg formula written out here), image bytes against the
+ * source files, traversal refused over raw HTTP, loopback binding.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { startViewer, type ViewerHandle } from '../../src/viewer/server.ts';
+import { buildViewerResults, type ViewerFixture } from './viewer-fixture.ts';
+import { damageOf, dominantFailingAxis, layerOf, quantile, regimeOf } from '../../src/tier3/regimes.ts';
+import { DEFAULT_DIAGNOSE_OPTIONS } from '../../src/tier3/options.ts';
+import { runCli } from '../helpers/cli.ts';
+
+let fx: ViewerFixture;
+let viewer: ViewerHandle;
+let raw: Record<string, unknown>[];
+
+test.before(async () => {
+  fx = await buildViewerResults();
+  writeFileSync(join(fx.root, 'outside-secret.txt'), 'do not serve');
+  symlinkSync(join(fx.root, 'outside-secret.txt'), join(fx.results, 'escape.txt'));
+  viewer = await startViewer(fx.results);
+  const inst = await DuckDBInstance.create(':memory:');
+  const con = await inst.connect();
+  raw = (
+    await con.runAndReadAll(
+      `SELECT * FROM read_parquet('${join(fx.results, 'blocks/*/*/*.parquet')}', hive_partitioning = true) ORDER BY model, path, image, "row", col`,
+    )
+  ).getRowObjectsJS() as Record<string, unknown>[];
+  con.closeSync();
+});
+test.after(async () => {
+  await viewer?.close();
+  rmSync(fx.root, { recursive: true, force: true });
+});
+
+/** GET over raw HTTP: the path is sent exactly as written (fetch would normalise ".."). */
+function get(path: string): Promise<{ status: number; body: Buffer; type: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: viewer.port, path, method: 'GET' }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), type: String(res.headers['content-type'] ?? '') }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+const getJson = async <T>(path: string): Promise<T> => {
+  const r = await get(path);
+  assert.equal(r.status, 200, `${path}: ${r.body.toString()}`);
+  return JSON.parse(r.body.toString()) as T;
+};
+
+/** Labels and egg position of every raw row, recomputed without the viewer's SQL. */
+function reference() {
+  const o = DEFAULT_DIAGNOSE_OPTIONS;
+  const C2 = (0.03 * 255) ** 2;
+  const configs = new Map<string, { t10: number; t90: number }>();
+  for (const key of new Set(raw.map((r) => `${r.model}/${r.path}`))) {
+    const nb = raw.filter((r) => `${r.model}/${r.path}` === key && !r.is_border).map((r) => Number(r.ssim_blk));
+    configs.set(key, { t10: quantile(nb, 0.1), t90: quantile(nb, 0.9) });
+  }
+  const n = raw.length;
+  const cols = {
+    a1: new Float64Array(n), a2: new Float64Array(n), a3: new Float64Array(n), a4: new Float64Array(n), a5: new Float64Array(n),
+    a6: new Float64Array(n), a4_log2_energy: new Float64Array(n), fail_mask: new Int32Array(n),
+  };
+  raw.forEach((r, i) => {
+    for (const k of Object.keys(cols) as (keyof typeof cols)[]) cols[k][i] = Number(r[k]);
+  });
+  const dom = dominantFailingAxis(cols, n, o);
+  const cone = Math.PI / 3;
+  const axes = [0, 1, 2, 3, 4, 5].map((k) => [Math.sin(cone) * Math.cos((k * Math.PI) / 3), -Math.cos(cone), Math.sin(cone) * Math.sin((k * Math.PI) / 3)]);
+  return raw.map((r, i) => {
+    const t = configs.get(`${r.model}/${r.path}`)!;
+    const kappa = Number(r.kappa);
+    const regime = regimeOf(Number(r.sx), kappa, t.t90, C2);
+    const d = damageOf(Number(r.r_ac), Number(r.dmu), o);
+    const layer = layerOf(Number(r.ssim_blk), d.ac || d.dc, t.t10, t.t90);
+    const sev = [1, 2, 3, 4, 5, 6].map((k) => Math.min(1, Math.max(0, Number(r[`sev${k}`]) || 0)));
+    const maxSev = Math.max(...sev);
+    const v = [0, 1 - maxSev, 0];
+    sev.forEach((s, k) => axes[k]!.forEach((a, c) => (v[c] += s * a)));
+    const norm = Math.hypot(v[0]!, v[1]!, v[2]!);
+    const radius =
+      regime === 0 ? 0.45 * Math.min(1, kappa / 0.5) : regime === 1 ? 0.45 + 0.15 * Math.min(1, kappa / 0.5) : 0.6 + 0.4 * Math.min(1, Math.max(0, (kappa - 0.5) / 0.5));
+    return { key: `${r.model}/${r.path}/${r.image}/${r.row}/${r.col}`, model: String(r.model), path: String(r.path), image: String(r.image), row: Number(r.row), col: Number(r.col), regime, layer, dom: dom[i]!, pos: v.map((x) => (radius * x) / norm), fail_mask: Number(r.fail_mask) };
+  });
+}
+
+test('binds 127.0.0.1 by default: the URL is loopback and a non-loopback address of this machine is refused', async () => {
+  assert.match(viewer.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  assert.equal(viewer.host, '127.0.0.1');
+  const external = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
+  if (external) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: external.address, port: viewer.port });
+      s.on('connect', () => (s.destroy(), resolve(false)));
+      s.on('error', () => resolve(true));
+    });
+    assert.ok(refused, `port ${viewer.port} answered on ${external.address}`);
+  }
+});
+
+test('meta: four configurations whose T10/T90 equal type-7 quantiles of non-border ssim_blk (1e-9)', async () => {
+  const meta = await getJson<{ configs: { model: string; path: string; blocks: number; t10: number; t90: number }[]; columnSet: string }>('/api/meta');
+  assert.equal(meta.columnSet, 'full');
+  assert.deepEqual(meta.configs.map((c) => `${c.model}/${c.path}:${c.blocks}`), ['blur/notta:432', 'blur/tta:432', 'jpeg/notta:432', 'jpeg/tta:432']);
+  for (const c of meta.configs) {
+    const nb = raw.filter((r) => r.model === c.model && r.path === c.path && !r.is_border).map((r) => Number(r.ssim_blk));
+    assert.ok(Math.abs(c.t10 - quantile(nb, 0.1)) < 1e-9 && Math.abs(c.t90 - quantile(nb, 0.9)) < 1e-9, JSON.stringify(c));
+  }
+});
+
+test('blocks of one pair: regime, layer, dominant axis and egg position match the plain recomputation for all 144 blocks', async () => {
+  const ref = reference();
+  const layers = new Set<number>();
+  let failing = 0;
+  for (const [model, path, image] of [['blur', 'notta', 'nih_00000001_000'], ['jpeg', 'tta', 'nih_00000013_004']] as const) {
+    const b = await getJson<Record<string, unknown[]>>(`/api/blocks?image=${image}&model=${model}&path=${path}`);
+    const mine = ref.filter((r) => r.model === model && r.path === path && r.image === image);
+    assert.equal(b.row!.length, 144);
+    assert.equal(mine.length, 144);
+    mine.forEach((r, i) => {
+      assert.equal(b.row![i], r.row);
+      assert.equal(b.col![i], r.col);
+      assert.equal(b.regime![i], r.regime, `regime ${r.key}`);
+      assert.equal(b.layer![i], r.layer, `layer ${r.key}`);
+      assert.equal(b.dom![i], r.dom, `dom ${r.key}`);
+      assert.equal(b.mask![i], r.fail_mask);
+      for (const [c, k] of ['px', 'py', 'pz'].entries()) assert.ok(Math.abs(Number(b[k]![i]) - r.pos[c]!) < 1e-6, `${k} ${r.key}`);
+      layers.add(r.layer);
+      if (r.dom > 0) failing++;
+      assert.equal(b.y0![i], r.row * 8);
+    });
+  }
+  assert.ok(layers.size >= 2 && failing > 0, `a non-trivial fixture: layers ${[...layers]}, ${failing} blocks with a failing axis`);
+});
+
+test('cells: block counts add up per configuration and per layer to the recomputed labels; no cell is empty', async () => {
+  const cells = await getJson<{ count: number; models: string[]; paths: string[]; model: number[]; path: number[]; layer: number[]; n: number[]; from: number[]; to: number[] }>('/api/cells');
+  assert.ok(cells.count > 10 && cells.count < 1728, `${cells.count} cells`);
+  const got = new Map<string, number>();
+  for (let i = 0; i < cells.count; i++) {
+    assert.ok(cells.n[i]! >= 1);
+    const k = `${cells.models[cells.model[i]!]}/${cells.paths[cells.path[i]!]}/${cells.layer[i]}`;
+    got.set(k, (got.get(k) ?? 0) + cells.n[i]!);
+    for (let c = 0; c < 3; c++) assert.ok(Math.abs(cells.from[3 * i + c]!) <= 1.0001 && Math.abs(cells.to[3 * i + c]!) <= 1.0001);
+  }
+  const want = new Map<string, number>();
+  for (const r of reference()) want.set(`${r.model}/${r.path}/${r.layer}`, (want.get(`${r.model}/${r.path}/${r.layer}`) ?? 0) + 1);
+  assert.deepEqual([...got.entries()].sort(), [...want.entries()].sort());
+});
+
+test('cell samples: blocks belong to the cell, min(n, N) of them, the same on every call', async () => {
+  const cells = await getJson<{ id: number[]; n: number[] }>('/api/cells');
+  const big = cells.id[cells.n.indexOf(Math.max(...cells.n))]!;
+  const a = await getJson<{ cell: Record<string, unknown>; blocks: Record<string, unknown>[] }>(`/api/cells/${big}/samples?n=5`);
+  const b = await getJson<{ blocks: Record<string, unknown>[] }>(`/api/cells/${big}/samples?n=5`);
+  assert.equal(a.blocks.length, Math.min(5, Number(a.cell.n)));
+  assert.deepEqual(a.blocks, b.blocks);
+  const ref = new Map(reference().map((r) => [r.key, r]));
+  for (const blk of a.blocks) {
+    const r = ref.get(`${blk.model}/${blk.path}/${blk.image}/${blk.row}/${blk.col}`)!;
+    assert.equal(r.layer, a.cell.layer);
+    assert.equal(r.regime, a.cell.regime);
+    assert.equal(r.dom, a.cell.dom);
+  }
+  assert.equal((await get('/api/cells/999999/samples')).status, 404);
+  assert.equal((await get('/api/cells/1/samples?n=0')).status, 400);
+});
+
+test('image PNGs decode to the pixels of the GT file and of the model output file', async () => {
+  for (const [which, file] of [
+    ['gt', join(fx.root, 'data/gt/nih_00000003_000.png')],
+    ['test', join(fx.root, 'data/jpeg/nih_00000003_000.jpg')],
+  ] as const) {
+    const r = await get(`/api/image.png?image=nih_00000003_000&model=jpeg&path=notta&which=${which}`);
+    assert.equal(r.status, 200);
+    assert.equal(r.type, 'image/png');
+    const served = await sharp(r.body).toColourspace('b-w').raw().toBuffer();
+    const source = await sharp(file).toColourspace('b-w').raw().toBuffer();
+    assert.ok(served.equals(source), `${which} pixels differ`);
+  }
+  assert.equal((await get('/api/image.png?image=nope&model=jpeg&path=notta&which=gt')).status, 404);
+  assert.equal((await get('/api/image.png?image=nih_00000003_000&model=jpeg&path=notta&which=x')).status, 400);
+});
+
+test('analysis: layer transition matrices equal the notta/tta join of the recomputed labels', async () => {
+  const a = await getJson<{ headline: Record<string, unknown>[]; transitions: { model: string; layers: number[][]; axes: number[][][] }[] }>('/api/analysis');
+  assert.equal(a.headline.length, 4);
+  const ref = reference();
+  const byKey = new Map(ref.map((r) => [r.key, r]));
+  for (const t of a.transitions) {
+    const m = [0, 1, 2, 3].map(() => [0, 0, 0, 0]);
+    const ax = [0, 1, 2, 3, 4, 5].map(() => [[0, 0], [0, 0]]);
+    for (const r of ref.filter((x) => x.model === t.model && x.path === 'notta')) {
+      const o = byKey.get(`${r.model}/tta/${r.image}/${r.row}/${r.col}`)!;
+      m[r.layer]![o.layer]!++;
+      for (let k = 0; k < 6; k++) ax[k]![(r.fail_mask >> k) & 1]![(o.fail_mask >> k) & 1]!++;
+    }
+    assert.deepEqual(t.layers, m, t.model);
+    assert.deepEqual(t.axes, ax, t.model);
+  }
+  assert.deepEqual(a.transitions.map((t) => t.model), ['blur', 'jpeg']);
+});
+
+test('files inside RESULTS are served byte-identical; the app and its bundle load', async () => {
+  const r = await get('/results/run.json');
+  assert.equal(r.status, 200);
+  assert.ok(r.body.equals(readFileSync(join(fx.results, 'run.json'))));
+  assert.equal((await get('/')).status, 200);
+  const js = await get('/app/app.js');
+  assert.equal(js.status, 200);
+  assert.match(js.type, /javascript/);
+});
+
+test('refuses traversal: .., %2e%2e, %252e, encoded slashes, absolute paths, symlinks out of RESULTS', async () => {
+  for (const p of [
+    '/results/../package.json',
+    '/results/../../../../etc/passwd',
+    '/results/%2e%2e/%2e%2e/etc/passwd',
+    '/results/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd',
+    '/results/%252e%252e/%252e%252e/etc/passwd',
+    '/results/..%2f..%2fetc%2fpasswd',
+    '/results/..%5c..%5cetc%5cpasswd',
+    '/results//etc/passwd',
+    '/results/%2fetc%2fpasswd',
+    '/app/../../package.json',
+    '/app/%2e%2e/%2e%2e/package.json',
+    '/results/escape.txt',
+  ]) {
+    const r = await get(p);
+    assert.ok(r.status === 403 || r.status === 400, `${p} -> ${r.status}`);
+    assert.ok(!r.body.toString().includes('do not serve') && !r.body.toString().includes('root:'), p);
+  }
+});
+
+test('blindspot view --help exits 0; a folder without results exits 2 with a one-line message', async () => {
+  const help = await runCli(['view', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: blindspot view RESULTS/);
+  const bad = await runCli(['view', join(fx.root, 'data')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^blindspot view: .*data: no blocks\/model=NAME\/path=\.\.\.\/\*\.parquet here/);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
+});
