@@ -2,29 +2,39 @@
  * The DeepSSIM encoder in TensorFlow.js: backbone -> global average pool -> BatchNorm -> Dense 512 -> GELU ->
  * Dropout 0.33 -> Dense 256 (the head of the official code; arXiv:2509.16582). Two backbones train on a CPU:
  * - `mobilenetv2`: nsfwjs 4.4's pretrained MobileNetV2 (ImageNet-initialised, MIT, shipped inside npm), rebuilt
- *   at the training size, cut at `out_relu`; layers before `block_13_expand` are frozen (the reference freezes
- *   ConvNeXt's early stages). The backbone always runs in inference mode (BatchNorm on its moving statistics,
+ *   at the training size, cut at `out_relu`; layers before `Conv_1` (the last 1x1 conv, 320 -> 1280) are frozen by
+ *   default (the reference freezes ConvNeXt's first two stages; a 2-core CPU affords less: `trainableFrom` moves
+ *   the cut, e.g. `block_14_expand`, or `head` to train the head alone). The backbone always runs in inference mode (BatchNorm on its moving statistics,
  *   as when fine-tuning Keras models); the head's BatchNorm and Dropout train.
  * - `compact`: a small CNN trained from scratch (five stride-2 stages, 16..256 channels, BatchNorm + ReLU).
  * Input: a z-scored grey plane, repeated to 3 channels for the pretrained backbone.
  */
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type * as TfTypes from '@tensorflow/tfjs';
+import { BlindspotError } from '../errors.ts';
+import { packageDir } from '../tf/backend.ts';
 import type { Tf } from './tfjs.ts';
 
 export type BackboneName = 'mobilenetv2' | 'compact';
 export const BACKBONES: readonly BackboneName[] = ['mobilenetv2', 'compact'];
 
 /** The first trainable MobileNetV2 layer: everything before it is frozen. */
-export const MOBILENET_TRAINABLE_FROM = 'block_13_expand';
+export const MOBILENET_TRAINABLE_FROM = 'Conv_1';
 /** Where the MobileNetV2 backbone is cut (last feature map, 1280 channels). */
 export const MOBILENET_OUTPUT = 'out_relu';
 
-/** The two halves trained separately (backbone in inference mode) and the saved whole. */
+/**
+ * The network in three parts: `frozen` (pretrained layers that never train; null for the compact CNN),
+ * `trainable` (the rest of the backbone) and `head`. Training runs the frozen part once per augmented image
+ * (an augmentation bank) and only the trainable part and head per step.
+ */
 export interface DeepSsimNetwork {
-  backbone: TfTypes.LayersModel;
+  frozen: TfTypes.LayersModel | null;
+  /** Null when only the head trains (`trainableFrom: 'head'`). */
+  trainable: TfTypes.LayersModel | null;
   head: TfTypes.LayersModel;
-  /** backbone + head as one model (shares weights with the two halves): what is saved and used for scans. */
+  /** frozen + trainable + head as one model (shares weights with the parts): what is saved and used for scans. */
   embedder: TfTypes.LayersModel;
   /** Input channels the embedder expects (3 for MobileNetV2, 1 for the compact CNN). */
   channels: number;
@@ -44,47 +54,73 @@ interface NsfwjsModelJson {
  */
 export async function loadNsfwjsMobileNetV2(tf: Tf): Promise<TfTypes.LayersModel> {
   const require = createRequire(import.meta.url);
-  const json = require('nsfwjs/dist/models/mobilenet_v2/model.min.js') as NsfwjsModelJson;
+  // The package's `exports` hide dist/models, so require the files by absolute path.
+  const dir = join(packageDir('nsfwjs'), 'dist', 'models', 'mobilenet_v2');
+  const load = <T>(file: string): T => {
+    try {
+      return require(join(dir, file)) as T;
+    } catch {
+      throw new BlindspotError('E_NOT_FOUND', 'nsfwjs MobileNetV2 file missing or unreadable', join(dir, file));
+    }
+  };
+  const json = load<NsfwjsModelJson>('model.min.js');
   const group = json.weightsManifest[0]!;
-  const parts = group.paths.map((p) => {
-    const shard = require(`nsfwjs/dist/models/mobilenet_v2/${p.replace(/\.bin$/, '')}.min.js`) as string;
-    return Buffer.from(shard, 'base64');
-  });
+  const parts = group.paths.map((p) => Buffer.from(load<string>(`${p}.min.js`), 'base64'));
   const all = Buffer.concat(parts);
   const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: group.weights, weightData }));
 }
 
 /**
- * Re-wire the layers of a loaded functional model on a new input size, up to the layer `upTo` (inclusive).
- * Convolutions are size-agnostic, so the pretrained weights carry over.
+ * Re-apply the layers of a loaded functional model on new symbolic inputs: `seeds` maps layer names to the
+ * tensors that replace their outputs; every later layer whose inputs are all available is applied, in the
+ * model's (topological) order, up to and including `upTo`. Convolutions are size-agnostic, so pretrained
+ * weights carry over to any input size.
  */
-export function rebuildAtSize(tf: Tf, src: TfTypes.LayersModel, size: number, upTo: string, name: string): TfTypes.LayersModel {
-  const input = tf.input({ shape: [size, size, 3], name: `${name}_input` });
-  const outputs = new Map<string, TfTypes.SymbolicTensor>();
-  outputs.set(src.layers[0]!.name, input);
-  let last: TfTypes.SymbolicTensor | undefined;
-  for (const layer of src.layers.slice(1)) {
+export function rewire(src: TfTypes.LayersModel, seeds: Map<string, TfTypes.SymbolicTensor>, upTo: string): TfTypes.SymbolicTensor {
+  const outputs = new Map(seeds);
+  for (const layer of src.layers) {
+    if (outputs.has(layer.name)) continue;
     const node = (layer as unknown as { inboundNodes: { inboundLayers: { name: string }[] }[] }).inboundNodes[0]!;
-    const ins = node.inboundLayers.map((l) => outputs.get(l.name)!);
-    last = layer.apply(ins.length === 1 ? ins[0]! : ins) as TfTypes.SymbolicTensor;
-    outputs.set(layer.name, last);
+    const ins = node.inboundLayers.map((l) => outputs.get(l.name));
+    if (ins.length === 0 || ins.some((t) => t === undefined)) continue;
+    outputs.set(layer.name, layer.apply(ins.length === 1 ? ins[0]! : (ins as TfTypes.SymbolicTensor[])) as TfTypes.SymbolicTensor);
     if (layer.name === upTo) break;
   }
-  if (!outputs.has(upTo)) throw new Error(`layer ${upTo} not found in ${src.name}`);
-  return tf.model({ inputs: input, outputs: outputs.get(upTo)!, name });
+  const out = outputs.get(upTo);
+  if (!out) throw new Error(`layer ${upTo} not reachable in ${src.name}`);
+  return out;
 }
 
-/** MobileNetV2 backbone at `size`, frozen before `MOBILENET_TRAINABLE_FROM`. */
-export async function mobileNetV2Backbone(tf: Tf, size: number): Promise<TfTypes.LayersModel> {
+/** The MobileNetV2 layer whose output feeds the first trainable block. */
+export function mobileNetCutBefore(trainableFrom: string): string {
+  if (trainableFrom === 'head') return MOBILENET_OUTPUT;
+  if (trainableFrom === 'Conv_1') return 'block_16_project_BN';
+  const m = /^block_(\d+)_expand$/.exec(trainableFrom);
+  if (!m) throw new Error(`trainableFrom must be a block_N_expand layer, got ${trainableFrom}`);
+  const n = Number(m[1]);
+  // Residual blocks end in block_N_add; blocks 3, 6, 10, 13, 16 change shape and end in block_N_project_BN.
+  return [2, 4, 5, 7, 8, 9, 11, 12, 14, 15].includes(n - 1) ? `block_${n - 1}_add` : `block_${n - 1}_project_BN`;
+}
+
+/** MobileNetV2 split at `trainableFrom` into a frozen and a trainable model, at input `size`. */
+export async function mobileNetV2Parts(
+  tf: Tf,
+  size: number,
+  trainableFrom: string = MOBILENET_TRAINABLE_FROM,
+): Promise<{ frozen: TfTypes.LayersModel; trainable: TfTypes.LayersModel | null }> {
   const full = await loadNsfwjsMobileNetV2(tf);
-  const backbone = rebuildAtSize(tf, full, size, MOBILENET_OUTPUT, 'mobilenetv2_backbone');
-  let trainable = false;
-  for (const layer of backbone.layers) {
-    if (layer.name === MOBILENET_TRAINABLE_FROM) trainable = true;
-    layer.trainable = trainable;
-  }
-  return backbone;
+  const cut = mobileNetCutBefore(trainableFrom);
+  const input = tf.input({ shape: [size, size, 3], name: 'mobilenetv2_input' });
+  const cutOut = rewire(full, new Map([[full.layers[0]!.name, input]]), cut);
+  const frozen = tf.model({ inputs: input, outputs: cutOut, name: 'mobilenetv2_frozen' });
+  frozen.trainable = false;
+  if (cut === MOBILENET_OUTPUT) return { frozen, trainable: null };
+  const mid = tf.input({ shape: (cutOut.shape as number[]).slice(1), name: 'mobilenetv2_mid' });
+  const top = rewire(full, new Map([[cut, mid]]), MOBILENET_OUTPUT);
+  const trainable = tf.model({ inputs: mid, outputs: top, name: 'mobilenetv2_trainable' });
+  for (const layer of trainable.layers) layer.trainable = true;
+  return { frozen, trainable };
 }
 
 /** A compact CNN from scratch: five stride-2 3x3 conv stages (16, 32, 64, 128, 256), each conv + BN + ReLU twice. */
@@ -118,15 +154,19 @@ export function deepSsimHead(tf: Tf, featureShape: number[], seed: number): TfTy
 }
 
 /** Build the network for a backbone at `size` (seeded initialisers). */
-export async function buildNetwork(tf: Tf, backboneName: BackboneName, size: number, seed: number): Promise<DeepSsimNetwork> {
-  const backbone = backboneName === 'mobilenetv2' ? await mobileNetV2Backbone(tf, size) : compactBackbone(tf, size, seed);
-  const featureShape = (backbone.outputs[0]!.shape as number[]).slice(1);
+export async function buildNetwork(tf: Tf, backboneName: BackboneName, size: number, seed: number, trainableFrom = MOBILENET_TRAINABLE_FROM): Promise<DeepSsimNetwork> {
+  let frozen: TfTypes.LayersModel | null = null;
+  let trainable: TfTypes.LayersModel | null;
+  if (backboneName === 'mobilenetv2') ({ frozen, trainable } = await mobileNetV2Parts(tf, size, trainableFrom));
+  else trainable = compactBackbone(tf, size, seed);
+  const featureShape = ((trainable ?? frozen!).outputs[0]!.shape as number[]).slice(1);
   const head = deepSsimHead(tf, featureShape, seed + 1000);
-  const channels = (backbone.inputs[0]!.shape as number[])[3]!;
+  const channels = backboneName === 'mobilenetv2' ? 3 : 1;
   const input = tf.input({ shape: [size, size, channels], name: 'deepssim_input' });
-  const out = head.apply(backbone.apply(input)) as TfTypes.SymbolicTensor;
+  const mid = frozen ? (frozen.apply(input) as TfTypes.SymbolicTensor) : input;
+  const out = head.apply(trainable ? trainable.apply(mid) : mid) as TfTypes.SymbolicTensor;
   const embedder = tf.model({ inputs: input, outputs: out, name: 'deepssim_embedder' });
-  return { backbone, head, embedder, channels };
+  return { frozen, trainable, head, embedder, channels };
 }
 
 /**

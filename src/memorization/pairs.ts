@@ -50,9 +50,12 @@ export function scorePairs(
   onProgress?: (done: number, total: number) => void,
 ): Pair[] {
   const out: Pair[] = [];
+  // The SSIM kernel works on float64: convert each plane once, reuse one map buffer.
+  const wide = planes.map((p) => Float64Array.from(p));
+  const scratch = new Float64Array((size - 6) * (size - 6));
   for (let k = 0; k < candidates.length; k++) {
     const [a, b] = candidates[k]!;
-    out.push({ a, b, target: ssimTarget(planes[a]!, planes[b]!, size, size) });
+    out.push({ a, b, target: ssimTarget(wide[a]!, wide[b]!, size, size, scratch) });
     if (onProgress && (k % 256 === 255 || k === candidates.length - 1)) onProgress(k + 1, candidates.length);
   }
   return out;

@@ -9,7 +9,7 @@ import type * as TfTypes from '@tensorflow/tfjs';
 import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
 import { applyAugmentation, drawAugmentation, DEFAULT_AUGMENT_OPTIONS, type AugmentOptions } from './augment.ts';
 import { mse, pearson, spearman } from './metrics.ts';
-import { BACKBONES, buildNetwork, planesToBatch, type BackboneName, type DeepSsimNetwork } from './model.ts';
+import { BACKBONES, buildNetwork, MOBILENET_TRAINABLE_FROM, planesToBatch, type BackboneName, type DeepSsimNetwork } from './model.ts';
 import { binCounts, candidatePairs, scorePairs, stratifiedSample, type Pair } from './pairs.ts';
 import { createRng, shuffled, type Rng } from './rng.ts';
 import type { Tf } from './tfjs.ts';
@@ -44,6 +44,14 @@ export interface TrainOptions {
   maxCandidatePairs: number;
   /** Augmentations (reference: p 0.33, rotation 0.17 rad, gamma 0.5..1.5). */
   augment: AugmentOptions;
+  /**
+   * Augmented variants drawn per training image (the augmentation bank; each variant draws every transform
+   * independently with probability p). The frozen backbone runs once per variant instead of once per step,
+   * which is what makes training fit a CPU. Default 8.
+   */
+  variantsPerImage: number;
+  /** First trainable MobileNetV2 layer (earlier layers are frozen): `head`, `Conv_1` (default) or `block_N_expand`. */
+  trainableFrom: string;
   /** Seed for splits, pairs, augmentations and initialisers. Default 42 (reference). */
   seed: number;
 }
@@ -63,6 +71,8 @@ export const DEFAULT_TRAIN_OPTIONS: Readonly<TrainOptions> = Object.freeze({
   bins: 10,
   maxCandidatePairs: 20000,
   augment: DEFAULT_AUGMENT_OPTIONS,
+  variantsPerImage: 8,
+  trainableFrom: MOBILENET_TRAINABLE_FROM,
   seed: 42,
 });
 
@@ -95,6 +105,10 @@ export function resolveTrainOptions(partial: Partial<TrainOptions> = {}): TrainO
   int('bins', 1, 100);
   int('maxCandidatePairs', 10, 1e8);
   int('seed', 0, 2 ** 32 - 1);
+  int('variantsPerImage', 1, 256);
+  if (!/^(head|Conv_1|block_(1[0-6]|[2-9])_expand)$/.test(o.trainableFrom)) {
+    throw invalidOption('trainableFrom', `head, Conv_1 or block_N_expand with N in 2..16 (default ${MOBILENET_TRAINABLE_FROM})`, o.trainableFrom);
+  }
   if (!BACKBONES.includes(o.backbone)) throw invalidOption('backbone', BACKBONES.join('|'), o.backbone);
   o.augment = mergeOptions(DEFAULT_AUGMENT_OPTIONS, o.augment, 'augment');
   return o;
@@ -121,6 +135,7 @@ export interface ValidationSummary {
 /** Progress events of a training run. */
 export type TrainProgress =
   | { phase: 'targets'; done: number; total: number }
+  | { phase: 'bank'; done: number; total: number }
   | { phase: 'train'; epoch: number; epochs: number; step: number; steps: number; loss: number }
   | { phase: 'epoch'; record: EpochRecord; best: boolean };
 
@@ -147,48 +162,107 @@ export function splitByImage(count: number, validationShare: number, rng: Rng): 
   return { validation: order.slice(0, nVal).sort((a, b) => a - b), train: order.slice(nVal).sort((a, b) => a - b) };
 }
 
-/** A batch of augmented pairs as two image tensors plus targets. */
-interface PairBatch {
-  first: Float32Array[];
-  second: Float32Array[];
+/**
+ * The augmentation bank: `variants` augmented copies of every image, already passed through the frozen part of
+ * the network (or the augmented planes themselves when nothing is frozen), as one [n * variants, ...] tensor.
+ * Variant v of image i is row i * variants + v.
+ */
+export interface AugmentationBank {
+  features: TfTypes.Tensor;
+  variants: number;
+}
+
+/** Build an augmentation bank (the frozen part runs in inference mode, in batches of `batchSize`). */
+export async function buildBank(
+  tf: Tf,
+  net: DeepSsimNetwork,
+  planes: readonly Float32Array[],
+  size: number,
+  variants: number,
+  rng: Rng,
+  aug: AugmentOptions,
+  batchSize: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<AugmentationBank> {
+  const total = planes.length * variants;
+  const parts: TfTypes.Tensor[] = [];
+  let pending: Float32Array[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    parts.push(
+      tf.tidy(() => {
+        const x = planesToBatch(tf, batch, size, net.channels);
+        return net.frozen ? (net.frozen.apply(x, { training: false }) as TfTypes.Tensor) : x;
+      }),
+    );
+  };
+  let done = 0;
+  for (let i = 0; i < planes.length; i++) {
+    for (let v = 0; v < variants; v++) {
+      pending.push(applyAugmentation({ width: size, height: size, data: planes[i]! }, drawAugmentation(rng, aug)).data);
+      if (pending.length === batchSize) {
+        flush();
+        await tf.nextFrame?.();
+      }
+      done++;
+    }
+    onProgress?.(done, total);
+  }
+  flush();
+  const features = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
+  if (parts.length > 1) tf.dispose(parts);
+  return { features, variants };
+}
+
+/** Pairs resolved to bank rows (one variant per side) and their targets. */
+interface BankPairs {
+  rowsA: Int32Array;
+  rowsB: Int32Array;
   targets: Float32Array;
 }
 
-function augmentPairs(planes: readonly Float32Array[], size: number, pairs: readonly Pair[], rng: Rng, aug: AugmentOptions): PairBatch {
-  const first: Float32Array[] = [];
-  const second: Float32Array[] = [];
+/** Pick an independent random variant for each side of each pair (self-pairs get two different draws). */
+function bankPairs(pairs: readonly Pair[], variants: number, rng: Rng): BankPairs {
+  const rowsA = new Int32Array(pairs.length);
+  const rowsB = new Int32Array(pairs.length);
   const targets = new Float32Array(pairs.length);
   pairs.forEach((p, k) => {
-    first.push(applyAugmentation({ width: size, height: size, data: planes[p.a]! }, drawAugmentation(rng, aug)).data);
-    second.push(applyAugmentation({ width: size, height: size, data: planes[p.b]! }, drawAugmentation(rng, aug)).data);
+    const va = rng.int(variants);
+    let vb = rng.int(variants);
+    if (p.a === p.b && variants > 1 && vb === va) vb = (va + 1 + rng.int(variants - 1)) % variants;
+    rowsA[k] = p.a * variants + va;
+    rowsB[k] = p.b * variants + vb;
     targets[k] = p.target;
   });
-  return { first, second, targets };
+  return { rowsA, rowsB, targets };
 }
 
 /**
- * Cosine similarity of the L2-normalised embeddings of two image batches (one forward pass over both halves,
- * so batch statistics see the whole batch).
+ * Cosine similarity of the L2-normalised embeddings of two batches of frozen features (one forward pass over
+ * both halves, so batch statistics see the whole batch). A pretrained backbone runs in inference mode
+ * (its BatchNorm keeps the pretrained statistics, as when fine-tuning Keras models); a backbone trained from
+ * scratch and the head train.
  */
-export function pairCosine(tf: Tf, net: DeepSsimNetwork, a: TfTypes.Tensor4D, b: TfTypes.Tensor4D, training: boolean): TfTypes.Tensor1D {
-  const n = a.shape[0];
+export function pairCosine(tf: Tf, net: DeepSsimNetwork, a: TfTypes.Tensor, b: TfTypes.Tensor, training: boolean): TfTypes.Tensor1D {
+  const n = a.shape[0]!;
   const both = tf.concat([a, b], 0);
-  // The backbone always runs in inference mode (pretrained BatchNorm statistics); the head trains.
-  const features = net.backbone.apply(both, { training: false }) as TfTypes.Tensor;
+  const features = net.trainable ? (net.trainable.apply(both, { training: training && net.frozen === null }) as TfTypes.Tensor) : both;
   const emb = net.head.apply(features, { training }) as TfTypes.Tensor2D;
   const unit = tf.div(emb, tf.maximum(tf.norm(emb, 2, 1, true), 1e-8));
   const [ea, eb] = tf.split(unit, [n, n], 0);
   return tf.sum(tf.mul(ea!, eb!), 1) as TfTypes.Tensor1D;
 }
 
-/** Predicted cosine for pairs (inference mode), in batches. */
-export async function predictPairs(tf: Tf, net: DeepSsimNetwork, size: number, batch: PairBatch, batchSize: number): Promise<Float32Array> {
-  const out = new Float32Array(batch.targets.length);
+/** Predicted cosine for bank pairs (inference mode), in batches. */
+async function predictBankPairs(tf: Tf, net: DeepSsimNetwork, bank: AugmentationBank, pairs: BankPairs, batchSize: number): Promise<Float32Array> {
+  const out = new Float32Array(pairs.targets.length);
   for (let s = 0; s < out.length; s += batchSize) {
     const e = Math.min(out.length, s + batchSize);
     const cos = tf.tidy(() => {
-      const a = planesToBatch(tf, batch.first.slice(s, e), size, net.channels);
-      const b = planesToBatch(tf, batch.second.slice(s, e), size, net.channels);
+      const a = tf.gather(bank.features, pairs.rowsA.subarray(s, e));
+      const b = tf.gather(bank.features, pairs.rowsB.subarray(s, e));
       return pairCosine(tf, net, a, b, false);
     });
     out.set(await cos.data(), s);
@@ -282,17 +356,28 @@ export async function trainDeepSsim(
   const trainScored = scorePairs(trainPlanes, size, trainCand, (d) => onProgress?.({ phase: 'targets', done: d, total: totalTargets }));
   const valScored = scorePairs(valPlanes, size, valCand, (d) => onProgress?.({ phase: 'targets', done: trainCand.length + d, total: totalTargets }));
 
-  // A fixed validation set: stratified pairs with augmentations drawn once.
+  const network = await buildNetwork(tf, options.backbone, size, options.seed, options.trainableFrom);
+  const evalBatch = options.batchSize * 2;
+
+  // Augmentation banks: training images with `variantsPerImage` variants, validation images with 2 (fixed).
+  const bankRng = createRng(options.seed + 3);
+  const bankTotal = (trainPlanes.length * options.variantsPerImage + valPlanes.length * 2);
+  const trainBank = await buildBank(tf, network, trainPlanes, size, options.variantsPerImage, bankRng, options.augment, evalBatch, (d) =>
+    onProgress?.({ phase: 'bank', done: d, total: bankTotal }),
+  );
+  const valBank = await buildBank(tf, network, valPlanes, size, 2, bankRng, options.augment, evalBatch, (d) =>
+    onProgress?.({ phase: 'bank', done: trainPlanes.length * options.variantsPerImage + d, total: bankTotal }),
+  );
+
+  // A fixed validation set: stratified pairs, variants drawn once.
   const valRng = createRng(options.seed + 1);
   const valPairs = stratifiedSample(valScored, valPlanes.length, options.validationPairs, options.bins, options.selfPairShare, valRng);
-  const valBatch = augmentPairs(valPlanes, size, valPairs, valRng, options.augment);
+  const valBatch = bankPairs(valPairs, valBank.variants, valRng);
 
-  const network = await buildNetwork(tf, options.backbone, size, options.seed);
-  const vars = [...network.backbone.trainableWeights, ...network.head.trainableWeights].map((w) => w.read() as TfTypes.Variable);
+  const vars = [...(network.trainable?.trainableWeights ?? []), ...network.head.trainableWeights].map((w) => w.read() as TfTypes.Variable);
   const optimizer = new AdamW(tf, vars, options.learningRate, options.weightDecay);
 
-  const evalBatch = options.batchSize * 2;
-  const initialPred = await predictPairs(tf, network, size, valBatch, evalBatch);
+  const initialPred = await predictBankPairs(tf, network, valBank, valBatch, evalBatch);
   const initialValidationMse = mse(initialPred, valBatch.targets);
 
   const history: EpochRecord[] = [];
@@ -303,21 +388,20 @@ export async function trainDeepSsim(
     const steps = Math.ceil(pairs.length / options.batchSize);
     let lossSum = 0;
     for (let s = 0; s < steps; s++) {
-      const chunk = pairs.slice(s * options.batchSize, (s + 1) * options.batchSize);
-      const batch = augmentPairs(trainPlanes, size, chunk, trainRng, options.augment);
-      const a = planesToBatch(tf, batch.first, size, network.channels);
-      const b = planesToBatch(tf, batch.second, size, network.channels);
-      const y = tf.tensor1d(batch.targets);
+      const chunk = bankPairs(pairs.slice(s * options.batchSize, (s + 1) * options.batchSize), trainBank.variants, trainRng);
+      const a = tf.gather(trainBank.features, chunk.rowsA);
+      const b = tf.gather(trainBank.features, chunk.rowsB);
+      const y = tf.tensor1d(chunk.targets);
       const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(pairCosine(tf, network, a, b, true), y))) as TfTypes.Scalar, vars);
       const ordered = vars.map((v) => grads[v.name]!);
       const clipped = clipByGlobalNorm(tf, ordered, options.clipNorm);
       optimizer.step(clipped);
       const loss = (await value.data())[0]!;
       tf.dispose([a, b, y, value, ...ordered, ...clipped]);
-      lossSum += loss * chunk.length;
+      lossSum += loss * chunk.targets.length;
       onProgress?.({ phase: 'train', epoch, epochs: options.epochs, step: s + 1, steps, loss });
     }
-    const pred = await predictPairs(tf, network, size, valBatch, evalBatch);
+    const pred = await predictBankPairs(tf, network, valBank, valBatch, evalBatch);
     const record: EpochRecord = { epoch, trainMse: lossSum / pairs.length, validationMse: mse(pred, valBatch.targets) };
     history.push(record);
     const isBest = record.validationMse < best.mse;
@@ -327,6 +411,7 @@ export async function trainDeepSsim(
     }
     onProgress?.({ phase: 'epoch', record, best: isBest });
   }
+  tf.dispose([trainBank.features, valBank.features]);
   optimizer.dispose();
   network.embedder.setWeights(best.weights);
   tf.dispose(best.weights);

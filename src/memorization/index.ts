@@ -1,0 +1,34 @@
+/**
+ * DeepSSIM memorization detection (Scardace et al. 2025, arXiv:2509.16582): train an encoder whose cosine
+ * similarity predicts SSIM under flips, rotations and re-windowing; scan generated images for copies of
+ * training images; evaluate against pixel baselines. TensorFlow.js loads only when a model is trained or run.
+ */
+export { trainMemorizationModel, type TrainFolderProgress } from './trainFolder.ts';
+export { scanMemorization, matchEmbeddings, resolveScanOptions, DEFAULT_SCAN_OPTIONS } from './scan.ts';
+export type { ScanOptions, ScanResult, ScanMatch, ScanProgress } from './scan.ts';
+export { writeScanOutputs, scanCsv, contactSheetHtml } from './report.ts';
+export { trainDeepSsim, resolveTrainOptions, DEFAULT_TRAIN_OPTIONS, AdamW, clipByGlobalNorm, splitByImage } from './train.ts';
+export type { TrainOptions, TrainProgress, TrainedDeepSsim, EpochRecord, ValidationSummary } from './train.ts';
+export { readImageFolder, listImageFiles, IMAGE_EXTENSIONS, type ImageFolder } from './folder.ts';
+export { loadDeepSsimModel, saveDeepSsimModel, readModelCard, MODEL_CARD_FORMAT, type ModelCard } from './store.ts';
+export { embedPlanes } from './embed.ts';
+export { buildNetwork, BACKBONES, HEAD, MOBILENET_TRAINABLE_FROM, type BackboneName, type DeepSsimNetwork } from './model.ts';
+export { applyAugmentation, drawAugmentation, rotatePlane, gammaInPlace, DEFAULT_AUGMENT_OPTIONS } from './augment.ts';
+export type { AugmentOptions, AppliedAugmentation } from './augment.ts';
+export { ssimTarget } from './ssimTarget.ts';
+export { candidatePairs, scorePairs, stratifiedSample, type Pair } from './pairs.ts';
+export { preparePlane, greyPlaneOf, padToSquare, resizePlane, zScoreInPlace, type Plane } from './plane.ts';
+export {
+  classificationReport,
+  labelFor,
+  cosineTopK,
+  pearson,
+  spearman,
+  MEMORIZATION_LABELS,
+  DEFAULT_LABEL_THRESHOLDS,
+  type MemorizationLabel,
+  type LabelThresholds,
+  type ClassReport,
+} from './metrics.ts';
+export { createRng, type Rng } from './rng.ts';
+export { loadTf } from './tfjs.ts';

@@ -1,0 +1,120 @@
+/**
+ * DeepSSIM model folders: `model.json` + `weights.bin` (a TensorFlow.js layers model, written with `fs`, no
+ * `file://` handler) and `card.json` (what the model is, what it was trained on, how well it predicts SSIM).
+ * The card has no timestamp, so the same training run writes the same bytes.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type * as TfTypes from '@tensorflow/tfjs';
+import { BlindspotError } from '../errors.ts';
+import { loadLayersModelFromDir } from '../tf/backend.ts';
+import type { BackboneName } from './model.ts';
+import type { Tf } from './tfjs.ts';
+import type { EpochRecord, TrainOptions, ValidationSummary } from './train.ts';
+
+/** The card's format tag; scans refuse folders without it. */
+export const MODEL_CARD_FORMAT = 'blindspot-deepssim';
+export const MODEL_CARD_VERSION = 1;
+
+/** `card.json` of a DeepSSIM model folder. */
+export interface ModelCard {
+  format: typeof MODEL_CARD_FORMAT;
+  version: number;
+  method: string;
+  backbone: BackboneName;
+  /** Input plane side; scans resize images to it. */
+  size: number;
+  /** Input channels (3: grey repeated for MobileNetV2; 1: compact CNN). */
+  channels: number;
+  embeddingDim: number;
+  /** Preprocessing, in words (so other tools can reproduce it). */
+  preprocessing: string;
+  training: {
+    imagesDir: string;
+    dataHash: string;
+    images: number;
+    trainImages: number;
+    validationImages: number;
+    skipped: number;
+    options: TrainOptions;
+    history: EpochRecord[];
+    bestEpoch: number;
+    initialValidationMse: number;
+  };
+  validation: ValidationSummary;
+  thresholds: { duplicate: number; similar: number };
+}
+
+/** Write a model folder (created if needed): model.json, weights.bin, card.json. */
+export async function saveDeepSsimModel(dir: string, model: TfTypes.LayersModel, card: ModelCard): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await model.save({
+    async save(artifacts: TfTypes.io.ModelArtifacts): Promise<TfTypes.io.SaveResult> {
+      const weightData = artifacts.weightData as ArrayBuffer;
+      const json = {
+        modelTopology: artifacts.modelTopology,
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy,
+        convertedBy: null,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+      };
+      await writeFile(join(dir, 'model.json'), JSON.stringify(json));
+      await writeFile(join(dir, 'weights.bin'), new Uint8Array(weightData));
+      return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
+    },
+  });
+  await writeFile(join(dir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
+}
+
+/**
+ * Read and check a model card.
+ * @throws BlindspotError E_NOT_FOUND (no card.json), E_CORRUPT (not JSON), E_UNSUPPORTED (not a DeepSSIM card,
+ *   or a card whose fields do not describe a usable model), naming the file.
+ */
+export async function readModelCard(dir: string): Promise<ModelCard> {
+  const file = join(dir, 'card.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new BlindspotError('E_NOT_FOUND', 'no model card (card.json) in the model folder; train one with `blindspot memorization train`', file);
+  }
+  let card: Partial<ModelCard>;
+  try {
+    card = JSON.parse(text) as Partial<ModelCard>;
+  } catch {
+    throw new BlindspotError('E_CORRUPT', 'model card is not valid JSON', file);
+  }
+  if (card.format !== MODEL_CARD_FORMAT) {
+    throw new BlindspotError('E_UNSUPPORTED', `not a DeepSSIM model card (format ${JSON.stringify(card.format)}, expected "${MODEL_CARD_FORMAT}")`, file);
+  }
+  if (card.version !== MODEL_CARD_VERSION) {
+    throw new BlindspotError('E_UNSUPPORTED', `model card version ${String(card.version)} is not supported (expected ${MODEL_CARD_VERSION})`, file);
+  }
+  const okInt = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
+  if (!okInt(card.size, 7) || !(card.channels === 1 || card.channels === 3) || !okInt(card.embeddingDim, 1)) {
+    throw new BlindspotError('E_UNSUPPORTED', 'model card lacks a valid size, channels or embeddingDim', file);
+  }
+  return card as ModelCard;
+}
+
+/**
+ * Load a model folder and check that the network matches its card (input size and channels, embedding size).
+ * @throws BlindspotError as `readModelCard`, plus E_NOT_FOUND for missing model files and E_UNSUPPORTED when the
+ *   network and the card disagree.
+ */
+export async function loadDeepSsimModel(tf: Tf, dir: string): Promise<{ model: TfTypes.LayersModel; card: ModelCard }> {
+  const card = await readModelCard(dir);
+  const model = await loadLayersModelFromDir(tf, dir);
+  const inShape = model.inputs[0]!.shape;
+  const outShape = model.outputs[0]!.shape;
+  if (inShape[1] !== card.size || inShape[2] !== card.size || inShape[3] !== card.channels || outShape[1] !== card.embeddingDim) {
+    model.dispose();
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `model card does not match the network: card says ${card.size}x${card.size}x${card.channels} -> ${card.embeddingDim}, model.json has ${inShape.slice(1).join('x')} -> ${String(outShape[1])}`,
+      join(dir, 'card.json'),
+    );
+  }
+  return { model, card };
+}
