@@ -3,11 +3,10 @@
  * one grey plane by the SSIM colour policy; the block kernel fills the columns; the summary adds the Tier-1
  * scalars (SSIM wang, MS-SSIM, PSNR) and the Tier-2 block-field statistics.
  */
-import { BlindspotError } from '../errors.ts';
 import { toGreyPlanes } from '../image/color.ts';
 import type { Image } from '../image/types.ts';
 import { resolveDataRange } from '../ssim/dataRange.ts';
-import { msssim, ssim } from '../ssim/index.ts';
+import { ssim } from '../ssim/index.ts';
 import { checkFinite, checkSameSize } from '../ssim/validate.ts';
 import { blockGrid, createDiagnoseScratch, diagnoseBlocks } from './blocks.ts';
 import { allocateBlockColumns, type BlockColumns } from './columns.ts';
@@ -81,16 +80,9 @@ export function diagnose(gt: Image, test: Image, options?: Partial<DiagnoseOptio
   diagnoseBlocks(x, y, width, height, resolved, columns, createDiagnoseScratch(width, o.blockSize));
 
   const warnings = [...range.warnings];
-  const sOpts = { mode: 'wang' as const, dataRange: L, color: o.color };
-  const s = ssim(gt, test, sOpts);
-  warnings.push(...s.warnings.filter((w) => !warnings.includes(w)));
-  let ms: number | null = null;
-  try {
-    ms = msssim(gt, test, { dataRange: L, color: o.color });
-  } catch (e) {
-    if (!(e instanceof BlindspotError && e.code === 'E_TOO_SMALL')) throw e;
-    warnings.push(`MS-SSIM skipped: ${e.message}`);
-  }
+  // Tier 1 through the SSIM core (same grey plane policy and L); MS-SSIM is null below 176 px a side.
+  const s = ssim(gt, test, { mode: 'wang', dataRange: L, color: o.color, msssim: true });
+  for (const w of s.warnings) if (!warnings.includes(w)) warnings.push(w);
   const { C2 } = ssimConstants(o, L);
   const field = summarizeBlocks(columns, grid.blockCount, resolved, C2);
   const summary: DiagnoseSummary = {
@@ -100,7 +92,7 @@ export function diagnose(gt: Image, test: Image, options?: Partial<DiagnoseOptio
     gridCols: grid.gridCols,
     blockCount: grid.blockCount,
     dataRange: L,
-    tier1: { ssim: s.mssim, msssim: ms, psnr: s.psnr },
+    tier1: { ssim: s.mssim, msssim: s.msssim, psnr: s.psnr },
     ...field,
   };
   return {

@@ -34,17 +34,26 @@ export interface DiagnoseOptions {
   /** A2 is gated by max(sx, sy) >= a2Gate (grey levels); fails when |log2((sy+1)/(sx+1))| >= a2Fail. Defaults 1, 1. */
   a2Gate: number;
   a2Fail: number;
-  /** A3 is gated by sx >= a3Gate and sy >= a3Gate; fails when rho <= a3FailRho (a3 = 1 - rho >= 1 - a3FailRho). Defaults 1, 0.5. */
+  /**
+   * A3 is gated by sx >= a3Gate and sy >= a3Gate; fails when rho <= a3FailRho (a3 = 1 - rho >= 1 - a3FailRho).
+   * Defaults 4, 0.5. DESIGN's gate of 1 grey level let sensor noise decide: a GT shifted by one pixel failed A3 in
+   * 24% of chest X-ray blocks (noise decorrelates); at 4 it is 0.4% (examples/tier3-gate-controls.ts).
+   */
   a3Gate: number;
   a3FailRho: number;
   /**
    * A4 is gated by the GT's RMS Sobel gradient (Sobel / 8, grey levels per pixel) >= a4Gate; fails when
-   * 1 - cosine >= a4FailCosine or |log2 gradient-energy ratio| >= a4FailLog2Energy. Defaults 1.5, 0.5, 1.
+   * 1 - cosine >= a4FailCosine or |log2 gradient-energy ratio| >= a4FailLog2Energy. Defaults 3, 0.5, 1 (the gate
+   * was set on the GT-vs-shifted-GT control: 9.6% of blocks failed at 1.5, 1.0% at 3).
    */
   a4Gate: number;
   a4FailCosine: number;
   a4FailLog2Energy: number;
-  /** A5 is gated by max RMS 4-neighbour Laplacian (grey levels) >= a5Gate; fails when |log2 energy ratio| >= a5Fail. Defaults 3, 1. */
+  /**
+   * A5 is gated by max RMS 4-neighbour Laplacian (grey levels) >= a5Gate; fails when |log2 energy ratio| >= a5Fail.
+   * Defaults 8, 1. The Laplacian of noise of sd s has RMS 4.5 s, so a lower gate lets JPEG-level noise changes fail:
+   * GT vs JPEG q95 failed A5 in 9.4% of chest X-ray blocks at a gate of 3, 0.2% at 8.
+   */
   a5Gate: number;
   a5Fail: number;
   /** A6 fails when RMSE >= this (8-bit grey levels; 8 = block PSNR 30 dB). Always gated. Default 8. */
@@ -77,16 +86,16 @@ export const DEFAULT_DIAGNOSE_OPTIONS: Readonly<DiagnoseOptions> = Object.freeze
   a1Fail: 8,
   a2Gate: 1,
   a2Fail: 1,
-  a3Gate: 1,
+  a3Gate: 4,
   a3FailRho: 0.5,
-  a4Gate: 1.5,
+  a4Gate: 3,
   a4FailCosine: 0.5,
   a4FailLog2Energy: 1,
-  a5Gate: 3,
+  a5Gate: 8,
   a5Fail: 1,
   a6Fail: 8,
-  a4EnergyFloor: 1.5 ** 2 / 4,
-  a5EnergyFloor: 3 ** 2 / 4,
+  a4EnergyFloor: 3 ** 2 / 4,
+  a5EnergyFloor: 8 ** 2 / 4,
   hiddenThreshold: null,
   visibleThreshold: null,
   hiddenR: 1,
