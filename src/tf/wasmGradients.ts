@@ -30,6 +30,7 @@ import type {
 
 /** The kernels this module supplies. */
 export const WASM_GRADIENT_KERNELS = Object.freeze([
+  'Conv2DBackpropInput',
   'Conv2DBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
@@ -38,26 +39,35 @@ export const WASM_GRADIENT_KERNELS = Object.freeze([
 export type WasmGradientImpl = 'ops' | 'cpu';
 
 let registeredImpl: WasmGradientImpl | undefined;
+/** The wasm backend's own kernels, captured before the first registration. */
+let originals: Map<string, KernelConfig | undefined> | undefined;
 
 /**
- * Register the missing wasm gradient kernels (see the module comment). Idempotent: a second call with the same
- * `impl` does nothing; a call with another `impl` replaces the registration (used by benchmarks and tests).
- * Kernels the installed wasm backend already has (a newer release) are left alone.
- * @param impl 'ops' (default; built from wasm ops) or 'cpu' (runs the cpu backend's kernel on copies).
+ * Kernels the wasm backend has but where the 'ops' version is faster (bench/anomaly.ts): its native
+ * Conv2DBackpropInput is a plain loop, the 'ops' one runs on the XNNPACK forward conv / matmul.
+ */
+const REPLACED_WHEN_OPS = new Set<string>(['Conv2DBackpropInput']);
+
+/**
+ * Register the wasm gradient kernels (see the module comment). Idempotent: a second call with the same `impl`
+ * does nothing; a call with another `impl` replaces the registration (benchmarks and tests switch).
+ * Kernels a newer wasm backend supplies itself are kept, except those in the replace list when `impl` is 'ops'.
+ * @param impl 'ops' (default; built from wasm ops) or 'cpu' (runs the cpu backend's kernel on copies; the
+ *   native wasm kernel where one exists).
  * @returns the names of the kernels registered by this call.
  */
 export function registerWasmGradientKernels(impl: WasmGradientImpl = 'ops'): string[] {
   if (registeredImpl === impl) return [];
+  originals ??= new Map(WASM_GRADIENT_KERNELS.map((n) => [n, tf.getKernel(n, 'wasm')]));
   const done: string[] = [];
   for (const name of WASM_GRADIENT_KERNELS) {
-    const existing = tf.getKernel(name, 'wasm');
-    if (existing !== undefined) {
-      if (registeredImpl === undefined) continue; // supplied by the backend itself: keep it
-      tf.unregisterKernel(name, 'wasm');
-    }
-    const kernelFunc = impl === 'cpu' ? viaCpuKernel(name) : OPS_KERNELS[name];
-    const config: KernelConfig = { kernelName: name, backendName: 'wasm', kernelFunc };
-    tf.registerKernel(config);
+    const original = originals.get(name);
+    let kernelFunc: KernelFunc;
+    if (original !== undefined && !(impl === 'ops' && REPLACED_WHEN_OPS.has(name)))
+      kernelFunc = original.kernelFunc;
+    else kernelFunc = impl === 'cpu' ? viaCpuKernel(name) : OPS_KERNELS[name];
+    if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ ...original, kernelName: name, backendName: 'wasm', kernelFunc });
     done.push(name);
   }
   registeredImpl = impl;
@@ -210,6 +220,47 @@ const depthwiseBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   return asKernelOutput(out, backend);
 };
 
+/**
+ * dy zero-upsampled by the stride and padded so that a stride-1 'valid' correlation with the flipped filter
+ * gives the input gradient (see the module comment): [b, h + (kh-1) dh, w + (kw-1) dw, channels].
+ */
+function upsampledPaddedDy(dyt: tf.Tensor4D, g: ConvGeometry, h: number, w: number): tf.Tensor4D {
+  const [b, , , ch] = dyt.shape;
+  const sh = g.strideHeight;
+  const sw = g.strideWidth;
+  const kh = g.filterHeight;
+  const kw = g.filterWidth;
+  let u: tf.Tensor4D = dyt;
+  if (sh > 1 || sw > 1) {
+    const u6 = tf.pad(tf.reshape(dyt, [b, g.outHeight, 1, g.outWidth, 1, ch]), [
+      [0, 0],
+      [0, 0],
+      [0, sh - 1],
+      [0, 0],
+      [0, sw - 1],
+      [0, 0],
+    ]);
+    u = tf.reshape(u6, [b, g.outHeight * sh, g.outWidth * sw, ch]);
+  }
+  const before = [(kh - 1) * g.dilationHeight - g.padInfo.top, (kw - 1) * g.dilationWidth - g.padInfo.left];
+  const after = [h + g.padInfo.top - g.outHeight * sh, w + g.padInfo.left - g.outWidth * sw];
+  if (before[0] === 0 && before[1] === 0 && after[0] === 0 && after[1] === 0) return u;
+  let upad = tf.pad(u, [
+    [0, 0],
+    [Math.max(0, before[0]!), Math.max(0, after[0]!)],
+    [Math.max(0, before[1]!), Math.max(0, after[1]!)],
+    [0, 0],
+  ]);
+  if (before[0]! < 0 || before[1]! < 0 || after[0]! < 0 || after[1]! < 0) {
+    upad = tf.slice(
+      upad,
+      [0, Math.max(0, -before[0]!), Math.max(0, -before[1]!), 0],
+      [b, h + (kh - 1) * g.dilationHeight, w + (kw - 1) * g.dilationWidth, ch],
+    );
+  }
+  return upad;
+}
+
 const depthwiseBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as NamedTensorInfoMap;
   const inputShape = attrs!['inputShape'] as [number, number, number, number];
@@ -219,48 +270,36 @@ const depthwiseBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
     const wt = asTensor(filter!, backend) as tf.Tensor4D;
     const [b, h, w, c] = inputShape;
     const [kh, kw, , m] = wt.shape;
-    const cm = c * m;
-    const sh = g.strideHeight;
-    const sw = g.strideWidth;
-    // u: dy with (s - 1) zeros after every sample along each strided axis.
-    let u: tf.Tensor4D = dyt;
-    if (sh > 1 || sw > 1) {
-      const u6 = tf.pad(tf.reshape(dyt, [b, g.outHeight, 1, g.outWidth, 1, cm]), [
-        [0, 0],
-        [0, 0],
-        [0, sh - 1],
-        [0, 0],
-        [0, sw - 1],
-        [0, 0],
-      ]);
-      u = tf.reshape(u6, [b, g.outHeight * sh, g.outWidth * sw, cm]);
-    }
-    const before = [(kh - 1) * g.dilationHeight - g.padInfo.top, (kw - 1) * g.dilationWidth - g.padInfo.left];
-    const after = [h + g.padInfo.top - g.outHeight * sh, w + g.padInfo.left - g.outWidth * sw];
-    let upad = tf.pad(u, [
-      [0, 0],
-      [Math.max(0, before[0]!), Math.max(0, after[0]!)],
-      [Math.max(0, before[1]!), Math.max(0, after[1]!)],
-      [0, 0],
-    ]);
-    if (before[0]! < 0 || before[1]! < 0 || after[0]! < 0 || after[1]! < 0) {
-      upad = tf.slice(
-        upad,
-        [0, Math.max(0, -before[0]!), Math.max(0, -before[1]!), 0],
-        [b, h + (kh - 1) * g.dilationHeight, w + (kw - 1) * g.dilationWidth, cm],
-      );
-    }
+    const upad = upsampledPaddedDy(dyt, g, h, w);
     const flipped = tf.reverse(wt, [0, 1]);
     const dil: [number, number] = [g.dilationHeight, g.dilationWidth];
     if (m === 1) return tf.depthwiseConv2d(upad, flipped as tf.Tensor4D, 1, 'valid', 'NHWC', dil);
-    const perChannel = tf.reshape(flipped, [kh, kw, cm, 1]) as tf.Tensor4D;
+    const perChannel = tf.reshape(flipped, [kh, kw, c * m, 1]) as tf.Tensor4D;
     const r = tf.depthwiseConv2d(upad, perChannel, 1, 'valid', 'NHWC', dil);
     return tf.sum(tf.reshape(r, [b, h, w, c, m]), 4);
   });
   return asKernelOutput(out, backend);
 };
 
+/** Conv2D input gradient as a forward conv (XNNPACK-backed on wasm) of the upsampled dy with the flipped filter. */
+const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, filter } = inputs as NamedTensorInfoMap;
+  const inputShape = attrs!['inputShape'] as [number, number, number, number];
+  const g = geometry(inputShape, filter!.shape, attrs!, false);
+  const out = tf.tidy(() => {
+    const dyt = asTensor(dy!, backend) as tf.Tensor4D;
+    const wt = asTensor(filter!, backend) as tf.Tensor4D;
+    const [, h, w] = inputShape;
+    const [kh, kw] = wt.shape;
+    const upad = upsampledPaddedDy(dyt, g, h, w);
+    const flipped = tf.transpose(kh * kw > 1 ? tf.reverse(wt, [0, 1]) : wt, [0, 1, 3, 2]) as tf.Tensor4D;
+    return tf.conv2d(upad, flipped, 1, 'valid');
+  });
+  return asKernelOutput(out, backend);
+};
+
 const OPS_KERNELS: Record<(typeof WASM_GRADIENT_KERNELS)[number], KernelFunc> = {
+  Conv2DBackpropInput: conv2DBackpropInput,
   Conv2DBackpropFilter: conv2DBackpropFilter,
   DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
   DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,

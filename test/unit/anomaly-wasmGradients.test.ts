@@ -66,7 +66,7 @@ function outShape(
   return info.outShape;
 }
 
-test('registerWasmGradientKernels registers exactly the kernels wasm 4.22 lacks, and is idempotent', () => {
+test('registerWasmGradientKernels registers the missing kernels plus the faster Conv2DBackpropInput, idempotently', () => {
   registerWasmGradientKernels();
   for (const k of WASM_GRADIENT_KERNELS) assert.ok(tf.getKernel(k, 'wasm'), `${k} registered`);
   assert.deepEqual(registerWasmGradientKernels(), []);
@@ -74,7 +74,7 @@ test('registerWasmGradientKernels registers exactly the kernels wasm 4.22 lacks,
 
 const PADS: ('same' | 'valid' | number)[] = ['same', 'valid', 1];
 
-test('Conv2DBackpropFilter on wasm equals the cpu kernel (filters 1x1..5x4, strides 1-3, same/valid/explicit)', () => {
+test('Conv2DBackpropFilter and Conv2DBackpropInput on wasm equal the cpu kernels (filters 1x1..5x4, strides 1-3, same/valid/explicit)', () => {
   let seed = 1;
   for (const [kh, kw] of [
     [1, 1],
@@ -104,6 +104,26 @@ test('Conv2DBackpropFilter on wasm equals the cpu kernel (filters 1x1..5x4, stri
           filterShape: f,
         };
         assertClose('Conv2DBackpropFilter', `k${kh}x${kw} s${s} ${pad}`, inputs, attrs);
+        const w = {
+          shape: f,
+          data: randomArray(
+            f.reduce((a, b) => a * b, 1),
+            seed++,
+          ),
+        };
+        const inAttrs = {
+          strides: [s, s],
+          pad,
+          dataFormat: 'NHWC',
+          dimRoundingMode: undefined,
+          inputShape: x,
+        };
+        assertClose(
+          'Conv2DBackpropInput',
+          `input k${kh}x${kw} s${s} ${pad}`,
+          { dy: inputs.dy, filter: w },
+          inAttrs,
+        );
       }
     }
   }
