@@ -9,7 +9,11 @@
  *
  * Exactness: identical inputs give exactly 1. With x = y, 2·mx·my and mx² + my² are the same double (doubling
  * is exact), Σw (x² + y²) is exactly 2·Σw xy, so numerator and denominator agree bit for bit.
+ *
+ * Speed: the same computation also exists as generated WebAssembly SIMD (./wasm/ssimKernel.ts, two float64
+ * lanes, taps unrolled); `ssimMap` uses it when available.
  */
+import { WASM_MAX_BYTES, ssimMapWasm, wasmBytesNeeded, wasmSimdAvailable } from './wasm/ssimKernel.ts';
 
 /** Constants of the SSIM formula for one data range L. */
 export interface SsimConstants {
@@ -39,6 +43,11 @@ export interface SsimMapOptions {
   out?: Float64Array;
   /** Also average the cs term (MS-SSIM needs it). Default false. */
   withCs?: boolean;
+  /**
+   * `auto` (default): WebAssembly SIMD when the runtime has it and the pair fits in 1 GiB of wasm memory, else
+   * JavaScript. `js` / `wasm` force one (tests compare them). Both give the same map bit for bit.
+   */
+  backend?: 'auto' | 'js' | 'wasm';
 }
 
 /**
@@ -51,6 +60,32 @@ export interface SsimMapOptions {
  * Inputs must be at least `n x n` (callers validate; see `validatePair`).
  */
 export function ssimMap(
+  x: Float64Array,
+  y: Float64Array,
+  width: number,
+  height: number,
+  taps: Float64Array,
+  k: SsimConstants,
+  options: SsimMapOptions = {},
+): SsimMapResult {
+  const n = taps.length;
+  const mapWidth = width - n + 1;
+  const mapHeight = height - n + 1;
+  const backend = options.backend ?? 'auto';
+  const fits = mapWidth >= 2 && wasmBytesNeeded(width, height, n) <= WASM_MAX_BYTES;
+  if (backend === 'wasm' || (backend === 'auto' && wasmSimdAvailable && fits)) {
+    if (!fits) throw new RangeError(`ssimMap: a ${width}x${height} pair does not fit the wasm kernel`);
+    const map = options.out ?? new Float64Array(mapWidth * mapHeight);
+    const withCs = options.withCs === true;
+    const r = ssimMapWasm(x, y, width, height, taps, k.C1, k.C2, k.covNorm, withCs, map);
+    const count = mapWidth * mapHeight;
+    return { map, mapWidth, mapHeight, mssim: r.total / count, meanCs: withCs ? r.csTotal / count : NaN };
+  }
+  return ssimMapJs(x, y, width, height, taps, k, options);
+}
+
+/** The JavaScript version of `ssimMap` (the reference for the SIMD kernel; used where wasm SIMD is missing). */
+export function ssimMapJs(
   x: Float64Array,
   y: Float64Array,
   width: number,

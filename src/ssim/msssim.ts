@@ -29,6 +29,7 @@ export interface MsssimPlaneResult {
 /**
  * MS-SSIM of two planes (callers check the size against `MSSSIM_MIN_SIDE`).
  * @param k constants C1, C2 (covNorm is 1 as in msssim.m)
+ * @param firstScale the full-size Wang SSIM mean and cs mean when the caller already has them (saves a pass)
  */
 export function msssimPlanes(
   x: Float64Array,
@@ -36,6 +37,7 @@ export function msssimPlanes(
   width: number,
   height: number,
   k: Pick<SsimConstants, 'C1' | 'C2'>,
+  firstScale?: { mssim: number; meanCs: number },
 ): MsssimPlaneResult {
   const taps = gaussianTaps(11, 1.5);
   const consts: SsimConstants = { C1: k.C1, C2: k.C2, covNorm: 1 };
@@ -47,7 +49,7 @@ export function msssimPlanes(
   let h = height;
   const levels = MSSSIM_WEIGHTS.length;
   for (let level = 0; level < levels; level++) {
-    const r = ssimMap(a, b, w, h, taps, consts, { withCs: true });
+    const r = level === 0 && firstScale ? firstScale : ssimMap(a, b, w, h, taps, consts, { withCs: true });
     mssim.push(r.mssim);
     mcs.push(r.meanCs);
     if (level < levels - 1) {

@@ -157,14 +157,18 @@ export function ssim(gt: Image, test: Image, options?: Partial<SsimOptions>): Ss
   let sumSq = 0;
   let count = 0;
   for (let i = 0; i < p.gtPlanes.length; i++) {
-    const r = ssimMap(gtPlanes[i]!, testPlanes[i]!, width, height, taps, consts);
+    // Wang mode already computes MS-SSIM's first scale: ask for its cs mean too and reuse it.
+    const reuse = wantMsssim && mode === 'wang' && consts.covNorm === 1;
+    const r = ssimMap(gtPlanes[i]!, testPlanes[i]!, width, height, taps, consts, { withCs: reuse });
     const err = mse(p.gtPlanes[i]!, p.testPlanes[i]!);
     sumSq += err * p.gtPlanes[i]!.length;
     count += p.gtPlanes[i]!.length;
     const ch: SsimChannelResult = {
       mssim: r.mssim,
       psnr: psnrFromMse(err, L),
-      msssim: wantMsssim ? msssimPlanes(p.gtPlanes[i]!, p.testPlanes[i]!, p.width, p.height, consts).msssim : null,
+      msssim: wantMsssim
+        ? msssimPlanes(p.gtPlanes[i]!, p.testPlanes[i]!, p.width, p.height, consts, reuse ? r : undefined).msssim
+        : null,
       map: r.map,
     };
     if (p.options.maps) {

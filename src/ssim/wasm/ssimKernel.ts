@@ -1,0 +1,308 @@
+/**
+ * The fused SSIM kernel of `../kernel.ts` as WebAssembly SIMD (two float64 lanes), generated for one window
+ * and one image width: the taps are unrolled and the row stride is baked into the load offsets. It computes the
+ * same operations in the same order as the JavaScript kernel, lane by lane (IEEE float64, no fused multiply-add),
+ * so the map agrees bit for bit; only the order of the final summation differs (two interleaved partial sums).
+ * Modules are compiled once per (width, taps) and cached.
+ */
+import { buildModule, F64, FunctionBuilder, I32, OP, SIMD, V128 } from './emit.ts';
+
+const PAGE = 65536;
+/** Above this many bytes of working memory the JavaScript kernel is used instead. */
+export const WASM_MAX_BYTES = 1 << 30;
+
+interface KernelInstance {
+  run: (...args: number[]) => void;
+  memory: WebAssembly.Memory;
+}
+
+const cache = new Map<string, KernelInstance>();
+
+/** True when this runtime validates a module using f64x2 SIMD. */
+export const wasmSimdAvailable: boolean = (() => {
+  try {
+    const fn = new FunctionBuilder([['a', F64]]);
+    fn.local('v', V128);
+    fn.get('a').simd(SIMD.f64x2Splat).set('v');
+    return typeof WebAssembly === 'object' && WebAssembly.validate(buildModule(fn, 'run', 1) as BufferSource);
+  } catch {
+    return false;
+  }
+})();
+
+/** Generate the kernel for `width` columns and the symmetric `taps`. */
+function generate(width: number, taps: Float64Array): Uint8Array {
+  const n = taps.length;
+  const half = (n - 1) >> 1;
+  const rowB = width * 8;
+  const mapWidth = width - n + 1;
+  const f = new FunctionBuilder([
+    ['xPtr', I32],
+    ['yPtr', I32],
+    ['vPtr', I32],
+    ['mapPtr', I32],
+    ['outPtr', I32],
+    ['rows', I32],
+    ['withCs', I32],
+    ['C1', F64],
+    ['C2', F64],
+    ['covNorm', F64],
+  ]);
+  for (const name of ['r', 'c', 'pa', 'pb', 'pv', 'pm']) f.local(name, I32);
+  for (const name of ['total', 'csTotal']) f.local(name, F64);
+  const vecs = ['C1v', 'C2v', 'cnv', 'two', 'sumv', 'csv', 'ax', 'ay', 'ap', 'aq', 'xa', 'xb', 'ya', 'yb'];
+  for (const name of [...vecs, 'mx', 'my', 'sp', 'sq', 'mxy', 'msq', 'csn', 'csd', 's']) f.local(name, V128);
+
+  const add = () => f.simd(SIMD.f64x2Add);
+  const sub = () => f.simd(SIMD.f64x2Sub);
+  const mul = () => f.simd(SIMD.f64x2Mul);
+  const div = () => f.simd(SIMD.f64x2Div);
+  const splat = () => f.simd(SIMD.f64x2Splat);
+
+  // Constants as vectors.
+  f.get('C1').simd(SIMD.f64x2Splat).set('C1v');
+  f.get('C2').simd(SIMD.f64x2Splat).set('C2v');
+  f.get('covNorm').simd(SIMD.f64x2Splat).set('cnv');
+  f.f64(2);
+  splat().set('two');
+  // Taps are v128.const immediates (not locals): fewer live registers in the unrolled loops.
+  const g = (j: number) => f.f64x2Const(taps[j]!);
+
+  /** Vertical pass for the column pair at byte offset `c`: four sums into the v rows. */
+  const vertical = (): void => {
+    f.get('xPtr').get('r').i32(rowB).op(OP.i32Mul).op(OP.i32Add).get('c').op(OP.i32Add).set('pa');
+    f.get('yPtr').get('r').i32(rowB).op(OP.i32Mul).op(OP.i32Add).get('c').op(OP.i32Add).set('pb');
+    f.get('vPtr').get('c').op(OP.i32Add).set('pv');
+    // Centre row.
+    f.get('pa').v128Load(half * rowB).set('xa');
+    f.get('pb').v128Load(half * rowB).set('ya');
+    g(half).get('xa');
+    mul().set('ax');
+    g(half).get('ya');
+    mul().set('ay');
+    g(half).get('xa').get('xa');
+    mul();
+    f.get('ya').get('ya');
+    mul();
+    add();
+    mul().set('ap');
+    g(half).get('xa').get('ya');
+    mul();
+    mul().set('aq');
+    // Folded tap pairs (j, n-1-j), in the JavaScript kernel's order.
+    for (let j = 0; j < half; j++) {
+      f.get('pa').v128Load(j * rowB).set('xa');
+      f.get('pa').v128Load((n - 1 - j) * rowB).set('xb');
+      f.get('pb').v128Load(j * rowB).set('ya');
+      f.get('pb').v128Load((n - 1 - j) * rowB).set('yb');
+      // ax += g (xa + xb)
+      f.get('ax');
+      g(j).get('xa').get('xb');
+      add();
+      mul();
+      add().set('ax');
+      f.get('ay');
+      g(j).get('ya').get('yb');
+      add();
+      mul();
+      add().set('ay');
+      // ap += g ((xa² + ya²) + (xb² + yb²))
+      f.get('ap');
+      g(j).get('xa').get('xa');
+      mul();
+      f.get('ya').get('ya');
+      mul();
+      add();
+      f.get('xb').get('xb');
+      mul();
+      f.get('yb').get('yb');
+      mul();
+      add();
+      add();
+      mul();
+      add().set('ap');
+      // aq += g (xa ya + xb yb)
+      f.get('aq');
+      g(j).get('xa').get('ya');
+      mul();
+      f.get('xb').get('yb');
+      mul();
+      add();
+      mul();
+      add().set('aq');
+    }
+    f.get('pv').get('ax').v128Store(0);
+    f.get('pv').get('ay').v128Store(rowB);
+    f.get('pv').get('ap').v128Store(2 * rowB);
+    f.get('pv').get('aq').v128Store(3 * rowB);
+  };
+
+  /** One horizontally filtered quantity (v row at `base` bytes) into local `dst`. */
+  const horizontal = (dst: string, base: number): void => {
+    g(half).get('pv').v128Load(base + half * 8);
+    mul().set(dst);
+    for (let j = 0; j < half; j++) {
+      f.get(dst);
+      g(j).get('pv').v128Load(base + j * 8).get('pv').v128Load(base + (n - 1 - j) * 8);
+      add();
+      mul();
+      add().set(dst);
+    }
+  };
+
+  /** Horizontal pass and the SSIM formula for the output pair at byte offset `c`; `tailOnly` sums lane 1 only. */
+  const output = (tailOnly: boolean): void => {
+    f.get('vPtr').get('c').op(OP.i32Add).set('pv');
+    horizontal('mx', 0);
+    horizontal('my', rowB);
+    horizontal('sp', 2 * rowB);
+    horizontal('sq', 3 * rowB);
+    f.get('mx').get('my');
+    mul().set('mxy');
+    f.get('mx').get('mx');
+    mul();
+    f.get('my').get('my');
+    mul();
+    add().set('msq');
+    // csn = 2 (cn (sq - mxy)) + C2 ; csd = cn (sp - msq) + C2
+    f.get('two').get('cnv').get('sq').get('mxy');
+    sub();
+    mul();
+    mul();
+    f.get('C2v');
+    add().set('csn');
+    f.get('cnv').get('sp').get('msq');
+    sub();
+    mul();
+    f.get('C2v');
+    add().set('csd');
+    // s = ((2 mxy + C1) csn) / ((msq + C1) csd)
+    f.get('two').get('mxy');
+    mul();
+    f.get('C1v');
+    add();
+    f.get('csn');
+    mul();
+    f.get('msq').get('C1v');
+    add();
+    f.get('csd');
+    mul();
+    div().set('s');
+    f.get('pm').get('c').op(OP.i32Add).get('s').v128Store(0);
+    if (tailOnly) {
+      f.get('total').get('s').simd(SIMD.f64x2ExtractLane).op(1).op(OP.f64Add).set('total');
+      f.get('withCs').if();
+      f.get('csTotal').get('csn').get('csd');
+      div();
+      f.simd(SIMD.f64x2ExtractLane).op(1).op(OP.f64Add).set('csTotal');
+      f.end();
+    } else {
+      f.get('sumv').get('s');
+      add().set('sumv');
+      f.get('withCs').if();
+      f.get('csv').get('csn').get('csd');
+      div();
+      add().set('csv');
+      f.end();
+    }
+  };
+
+  const zero = (name: string) => {
+    f.f64(0);
+    splat().set(name);
+  };
+
+  f.i32(0).set('r');
+  f.block().loop();
+  {
+    f.get('mapPtr').get('r').i32(mapWidth * 8).op(OP.i32Mul).op(OP.i32Add).set('pm');
+    // Vertical pass over all column pairs (plus the last, overlapping pair when the width is odd).
+    f.i32(0).set('c');
+    f.loop();
+    vertical();
+    f.get('c').i32(16).op(OP.i32Add).tee('c').i32(rowB - 15).op(OP.i32LtU).brIf(0);
+    f.end();
+    if (width % 2 === 1) {
+      f.i32((width - 2) * 8).set('c');
+      vertical();
+    }
+    // Horizontal pass, formula, row sums.
+    zero('sumv');
+    zero('csv');
+    f.i32(0).set('c');
+    f.loop();
+    output(false);
+    f.get('c').i32(16).op(OP.i32Add).tee('c').i32(mapWidth * 8 - 15).op(OP.i32LtU).brIf(0);
+    f.end();
+    if (mapWidth % 2 === 1) {
+      // Odd width: the pair ending at the last column, whose lane 0 was already counted.
+      f.i32((mapWidth - 2) * 8).set('c');
+      output(true);
+    }
+    // total += sumv[0] + sumv[1]
+    f.get('total').get('sumv').simd(SIMD.f64x2ExtractLane).op(0).get('sumv').simd(SIMD.f64x2ExtractLane).op(1);
+    f.op(OP.f64Add).op(OP.f64Add).set('total');
+    f.get('csTotal').get('csv').simd(SIMD.f64x2ExtractLane).op(0).get('csv').simd(SIMD.f64x2ExtractLane).op(1);
+    f.op(OP.f64Add).op(OP.f64Add).set('csTotal');
+    f.get('r').i32(1).op(OP.i32Add).tee('r').get('rows').op(OP.i32LtU).brIf(0);
+  }
+  f.end().end();
+  f.get('outPtr').get('total').f64Store(0);
+  f.get('outPtr').get('csTotal').f64Store(8);
+  return buildModule(f, 'run', 1);
+}
+
+function instance(width: number, taps: Float64Array): KernelInstance {
+  const key = `${width}:${Array.from(taps).join(',')}`;
+  let k = cache.get(key);
+  if (!k) {
+    const mod = new WebAssembly.Module(generate(width, taps) as BufferSource);
+    const inst = new WebAssembly.Instance(mod, {});
+    k = { run: inst.exports['run'] as (...args: number[]) => void, memory: inst.exports['mem'] as WebAssembly.Memory };
+    cache.set(key, k);
+  }
+  return k;
+}
+
+/** Bytes of wasm memory the kernel needs for a width x height pair. */
+export function wasmBytesNeeded(width: number, height: number, n: number): number {
+  const plane = width * height * 8;
+  return 2 * plane + 4 * width * 8 + (width - n + 1) * (height - n + 1) * 8 + 16;
+}
+
+/**
+ * Run the SIMD kernel. Same contract as `ssimMap` in ../kernel.ts (the caller checks `wasmSimdAvailable`, the
+ * size against `WASM_MAX_BYTES`, and `width >= 2`).
+ * @returns the sums of the map and of the cs term; the map is written into `map`.
+ */
+export function ssimMapWasm(
+  x: Float64Array,
+  y: Float64Array,
+  width: number,
+  height: number,
+  taps: Float64Array,
+  C1: number,
+  C2: number,
+  covNorm: number,
+  withCs: boolean,
+  map: Float64Array,
+): { total: number; csTotal: number } {
+  const n = taps.length;
+  const k = instance(width, taps);
+  const need = wasmBytesNeeded(width, height, n);
+  const have = k.memory.buffer.byteLength;
+  if (need > have) k.memory.grow(Math.ceil((need - have) / PAGE));
+  const plane = width * height;
+  const xPtr = 0;
+  const yPtr = plane * 8;
+  const vPtr = 2 * plane * 8;
+  const mapPtr = vPtr + 4 * width * 8;
+  const mapLen = (width - n + 1) * (height - n + 1);
+  const outPtr = mapPtr + mapLen * 8;
+  const heap = new Float64Array(k.memory.buffer);
+  heap.set(x.subarray(0, plane), xPtr / 8);
+  heap.set(y.subarray(0, plane), yPtr / 8);
+  k.run(xPtr, yPtr, vPtr, mapPtr, outPtr, height - n + 1, withCs ? 1 : 0, C1, C2, covNorm);
+  map.set(heap.subarray(mapPtr / 8, mapPtr / 8 + mapLen));
+  return { total: heap[outPtr / 8]!, csTotal: heap[outPtr / 8 + 1]! };
+}
