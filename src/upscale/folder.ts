@@ -4,31 +4,36 @@
  * `upscale-errors.jsonl` and skipped.
  */
 import { mkdir, readFile, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { listGtImages } from '../dataset/discover.ts';
-import { BlindspotError, isBlindspotError, mergeOptions } from '../errors.ts';
-import { readImage } from '../image/read.ts';
+import { invalidOption, mergeOptions } from '../errors.ts';
+import { compareCodeUnits } from '../store/manifest.ts';
 import { writeFileAtomic } from '../store/atomic.ts';
-import { encodePng } from './png.ts';
-import { DEFAULT_UPSCALE_OPTIONS, resolveUpscaleOptions, upscaleFromGt, type UpscaleOptions } from './upscale.ts';
+import { createUpscalePool, type UpscalePool } from './pool.ts';
+import { DEFAULT_UPSCALE_OPTIONS, resolveUpscaleOptions, type UpscaleOptions } from './upscale.ts';
 
 /** Options of `upscaleFolder`: the upscale options plus folder behaviour. */
 export interface UpscaleFolderOptions extends UpscaleOptions {
   /** Recompute outputs that already exist (default false: keep them, which makes runs resumable). */
   overwrite: boolean;
+  /** Worker threads, 0 = one per core (default 0). 1 runs on the calling thread. */
+  workers: number;
 }
 
 export const DEFAULT_UPSCALE_FOLDER_OPTIONS: Readonly<UpscaleFolderOptions> = Object.freeze({
   ...DEFAULT_UPSCALE_OPTIONS,
   overwrite: false,
+  workers: 0,
 });
 
 /** Merge and check folder options. @throws BlindspotError E_INVALID_OPTION */
 export function resolveUpscaleFolderOptions(partial?: Partial<UpscaleFolderOptions>): UpscaleFolderOptions {
   const o = mergeOptions(DEFAULT_UPSCALE_FOLDER_OPTIONS, partial, 'upscale');
-  const { overwrite, ...rest } = o;
-  if (typeof overwrite !== 'boolean') throw new BlindspotError('E_INVALID_OPTION', 'invalid overwrite: expected a boolean');
-  return { ...resolveUpscaleOptions(rest), overwrite };
+  const { overwrite, workers, ...rest } = o;
+  if (typeof overwrite !== 'boolean') throw invalidOption('overwrite', 'a boolean', overwrite);
+  if (!Number.isInteger(workers) || workers < 0 || workers > 256) throw invalidOption('workers', 'an integer from 0 (all cores) to 256', workers);
+  return { ...resolveUpscaleOptions(rest), overwrite, workers };
 }
 
 /** File name of the output for GT stem `stem`: `STEM_MODEL_xSCALE[_tta].png` (pairs with the GT by stem prefix). */
@@ -73,8 +78,9 @@ export interface UpscaleFolderResult {
  * Run the degradation pipeline on every GT image in `gtDir` (sorted by stem) and write the outputs to `outDir`.
  * @param gtDir folder of GT images (png, jpg, tif, bmp, gif, webp, dcm, nii — whatever readImage decodes)
  * @param outDir output folder (created); receives `STEM_MODEL_xS[_tta].png`, `upscale.json`, `upscale-errors.jsonl`
- * @param options upscale options plus `overwrite` (default false)
- * @param onProgress called after each image
+ * @param options upscale options plus `overwrite` (default false) and `workers` (default 0 = one per core)
+ * @param onProgress called once before the first image and after each image (completion order)
+ * @param shared an existing worker pool to use instead of starting one (the pipeline shares one)
  * @throws BlindspotError E_EMPTY / E_UNREADABLE for the GT folder, E_INVALID_OPTION for options; per-image
  *   errors are logged and skipped instead.
  */
@@ -83,37 +89,47 @@ export async function upscaleFolder(
   outDir: string,
   options?: Partial<UpscaleFolderOptions>,
   onProgress?: (p: UpscaleFolderProgress) => void,
+  shared?: { pool?: UpscalePool },
 ): Promise<UpscaleFolderResult> {
   const o = resolveUpscaleFolderOptions(options);
-  const { overwrite, ...upscaleOptions } = o;
+  const { overwrite, workers, ...upscaleOptions } = o;
   const files = await listGtImages(gtDir);
   await mkdir(outDir, { recursive: true });
   const result: UpscaleFolderResult = { outDir, options: o, written: [], kept: [], failed: [], total: files.length };
   let done = 0;
-  onProgress?.({ done, total: files.length, file: '', status: 'started' });
+  const report = (file: string, status: UpscaleFolderProgress['status']): void => {
+    if (status !== 'started') done += 1;
+    onProgress?.({ done, total: files.length, file, status });
+  };
+  report('', 'started');
+  const todo: { file: string; outName: string }[] = [];
   for (const f of files) {
     const outName = upscaleOutputName(f.stem, o.model, o.scale, o.tta);
-    const outPath = join(outDir, outName);
-    let status: UpscaleFolderProgress['status'];
-    if (!overwrite && (await isFile(outPath))) {
+    if (!overwrite && (await isFile(join(outDir, outName)))) {
       result.kept.push(outName);
-      status = 'kept';
+      report(f.name, 'kept');
     } else {
-      try {
-        const gt = await readImage(join(gtDir, f.name));
-        const { output } = await upscaleFromGt(gt, upscaleOptions);
-        await writeFileAtomic(outPath, await encodePng(output));
-        result.written.push(outName);
-        status = 'written';
-      } catch (e) {
-        if (!isBlindspotError(e)) throw e;
-        result.failed.push({ file: f.name, code: e.code, reason: e.message });
-        status = 'failed';
-      }
+      todo.push({ file: f.name, outName });
     }
-    done += 1;
-    onProgress?.({ done, total: files.length, file: f.name, status });
   }
+  const threads = Math.min(todo.length, workers === 0 ? availableParallelism() : workers);
+  const pool = shared?.pool ?? createUpscalePool(threads > 1 ? threads : 0);
+  try {
+    await Promise.all(
+      todo.map(async ({ file, outName }) => {
+        const r = await pool.run({ gtPath: join(gtDir, file), outPath: join(outDir, outName), options: upscaleOptions });
+        if (r.ok) result.written.push(outName);
+        else result.failed.push({ file, code: r.code, reason: r.reason });
+        report(file, r.ok ? 'written' : 'failed');
+      }),
+    );
+  } finally {
+    if (!shared?.pool) await pool.close();
+  }
+  // completion order varies with threads: sort so that results and logs are deterministic
+  result.written.sort(compareCodeUnits);
+  result.kept.sort(compareCodeUnits);
+  result.failed.sort((a, b) => compareCodeUnits(a.file, b.file));
   await writeFileAtomic(
     join(outDir, UPSCALE_RECORD_FILE),
     JSON.stringify({ tool: 'blindspot upscale', gtDir, degradation: 'matlab-bicubic', ...upscaleOptions, version: await packageVersion() }, null, 2) + '\n',

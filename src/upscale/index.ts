@@ -27,3 +27,5 @@ export type { ImresizeOptions, ResizeTarget, ResizeEdge, ResizeMethod, ResizeTab
 export { dihedral, dihedralInverse, inverseDihedralIndex, DIHEDRAL_COUNT } from './dihedral.ts';
 export { runTiled } from './tile.ts';
 export { encodePng } from './png.ts';
+export { DEFAULT_PIPELINE_OPTIONS, resolvePipelineOptions, runPipeline, pipelineOutputDir } from './pipeline.ts';
+export type { PipelineOptions, PipelinePath, PipelineProgress, PipelineResult, PipelineUpscaleStep } from './pipeline.ts';

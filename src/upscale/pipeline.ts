@@ -7,12 +7,15 @@
  *   OUT/upscaled/<model>/<notta|tta>/<GT stem>_<model>_x<scale>[_tta].png   (+ upscale.json, upscale-errors.jsonl)
  *   OUT/results/                                                         the RESULTS folder (docs/dataset-runs.md)
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { listGtImages } from '../dataset/discover.ts';
 import type { RunProgress, RunSummary } from '../dataset/run.ts';
 import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
 import type { TfBackendName } from '../tf/backend.ts';
 import { upscaleFolder, type UpscaleFolderResult } from './folder.ts';
 import { UPSCALE_MODELS, isUpscaleModelName, type UpscaleModelName } from './models.ts';
+import { createUpscalePool } from './pool.ts';
 import { resolveUpscaleOptions } from './upscale.ts';
 
 export type PipelinePath = 'notta' | 'tta';
@@ -29,13 +32,13 @@ export interface PipelineOptions {
   paths: PipelinePath[];
   /** Integer scale (default 2: the published study's bicubic x0.5 -> x2). */
   scale: number;
-  /** Network tile size in LR pixels, 0 = none (default 128). */
+  /** Network tile size in LR pixels, 0 = none (default 256). */
   tile: number;
   /** Context around tiles (default 16). */
   tileOverlap: number;
   /** TF.js backend (default 'wasm'). */
   backend: TfBackendName;
-  /** Worker threads for the run stage, 0 = all cores (default 0). */
+  /** Worker threads for the upscale and run stages, 0 = all cores (default 0). */
   workers: number;
   /** Block-table column set (default 'full'). */
   columns: 'core' | 'full';
@@ -49,7 +52,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Readonly<PipelineOptions> = Object.freeze
   models: ['esrgan-slim', 'esrgan-medium', 'bicubic'] as UpscaleModelName[],
   paths: ['notta', 'tta'] as PipelinePath[],
   scale: 2,
-  tile: 128,
+  tile: 256,
   tileOverlap: 16,
   backend: 'wasm',
   workers: 0,
@@ -63,9 +66,11 @@ export const DEFAULT_PIPELINE_OPTIONS: Readonly<PipelineOptions> = Object.freeze
  */
 export function resolvePipelineOptions(partial?: Partial<PipelineOptions>): PipelineOptions {
   const o = mergeOptions(DEFAULT_PIPELINE_OPTIONS, partial, 'pipeline');
-  if (typeof o.gt !== 'string' || o.gt === '') throw invalidOption('gt', 'a folder of ground-truth images', o.gt);
+  if (typeof o.gt !== 'string' || o.gt === '')
+    throw invalidOption('gt', 'a folder of ground-truth images', o.gt);
   if (typeof o.out !== 'string' || o.out === '') throw invalidOption('out', 'an output folder', o.out);
-  if (!Array.isArray(o.models) || o.models.length === 0) throw invalidOption('models', 'at least one model', o.models);
+  if (!Array.isArray(o.models) || o.models.length === 0)
+    throw invalidOption('models', 'at least one model', o.models);
   for (const m of o.models) {
     if (typeof m !== 'string' || !isUpscaleModelName(m)) {
       throw invalidOption('models', Object.keys(UPSCALE_MODELS).join('|'), m);
@@ -76,16 +81,33 @@ export function resolvePipelineOptions(partial?: Partial<PipelineOptions>): Pipe
     throw invalidOption('paths', 'notta and/or tta', o.paths);
   }
   if (new Set(o.paths).size !== o.paths.length) throw invalidOption('paths', 'each path once', o.paths);
-  for (const model of o.models) resolveUpscaleOptions({ model, scale: o.scale, tile: o.tile, tileOverlap: o.tileOverlap, backend: o.backend });
+  for (const model of o.models)
+    resolveUpscaleOptions({
+      model,
+      scale: o.scale,
+      tile: o.tile,
+      tileOverlap: o.tileOverlap,
+      backend: o.backend,
+    });
   if (o.columns !== 'core' && o.columns !== 'full') throw invalidOption('columns', 'core|full', o.columns);
   if (typeof o.analyze !== 'boolean') throw invalidOption('analyze', 'a boolean', o.analyze);
-  if (!Number.isInteger(o.workers) || o.workers < 0) throw invalidOption('workers', 'an integer >= 0', o.workers);
+  if (!Number.isInteger(o.workers) || o.workers < 0)
+    throw invalidOption('workers', 'an integer >= 0', o.workers);
   return o;
 }
 
 /** Progress events of the three stages. */
 export type PipelineProgress =
-  | { stage: 'upscale'; model: UpscaleModelName; path: PipelinePath; done: number; total: number; file: string; step: number; steps: number }
+  | {
+      stage: 'upscale';
+      model: UpscaleModelName;
+      path: PipelinePath;
+      done: number;
+      total: number;
+      file: string;
+      step: number;
+      steps: number;
+    }
   | { stage: 'run'; progress: RunProgress }
   | { stage: 'analyze' };
 
@@ -133,24 +155,50 @@ export async function runPipeline(
   const steps = o.models.flatMap((model) => o.paths.map((path) => ({ model, path })));
   const upscaled: PipelineUpscaleStep[] = [];
   const t0 = performance.now();
-  for (const [i, { model, path }] of steps.entries()) {
-    const dir = pipelineOutputDir(o.out, model, path);
-    const t = performance.now();
-    const r = await upscaleFolder(
-      o.gt,
-      dir,
-      { model, scale: o.scale, tta: path === 'tta', tile: o.tile, tileOverlap: o.tileOverlap, backend: o.backend },
-      (p) => onProgress?.({ stage: 'upscale', model, path, done: p.done, total: p.total, file: p.file, step: i + 1, steps: steps.length }),
-    );
-    upscaled.push({
-      model,
-      path,
-      dir,
-      written: r.written.length,
-      kept: r.kept.length,
-      failed: r.failed,
-      seconds: (performance.now() - t) / 1000,
-    });
+  // one pool for every step, so each thread loads TF.js once and keeps the models it has used
+  const gtCount = (await listGtImages(o.gt)).length;
+  const threads = Math.min(gtCount, o.workers === 0 ? availableParallelism() : o.workers);
+  const pool = createUpscalePool(threads > 1 ? threads : 0);
+  try {
+    for (const [i, { model, path }] of steps.entries()) {
+      const dir = pipelineOutputDir(o.out, model, path);
+      const t = performance.now();
+      const r = await upscaleFolder(
+        o.gt,
+        dir,
+        {
+          model,
+          scale: o.scale,
+          tta: path === 'tta',
+          tile: o.tile,
+          tileOverlap: o.tileOverlap,
+          backend: o.backend,
+        },
+        (p) =>
+          onProgress?.({
+            stage: 'upscale',
+            model,
+            path,
+            done: p.done,
+            total: p.total,
+            file: p.file,
+            step: i + 1,
+            steps: steps.length,
+          }),
+        { pool },
+      );
+      upscaled.push({
+        model,
+        path,
+        dir,
+        written: r.written.length,
+        kept: r.kept.length,
+        failed: r.failed,
+        seconds: (performance.now() - t) / 1000,
+      });
+    }
+  } finally {
+    await pool.close();
   }
   const t1 = performance.now();
   const results = join(o.out, 'results');
@@ -165,14 +213,15 @@ export async function runPipeline(
     },
     { onProgress: (p) => onProgress?.({ stage: 'run', progress: p }) },
   );
-  if (run.ok === 0) throw new BlindspotError('E_EMPTY', 'no (image, model, path) pair could be measured', results);
+  if (run.ok === 0)
+    throw new BlindspotError('E_EMPTY', 'no (image, model, path) pair could be measured', results);
   const t2 = performance.now();
   let analysisFiles: string[] = [];
   let analysis: unknown = null;
   if (o.analyze) {
     onProgress?.({ stage: 'analyze' });
-    const a = await loadAnalyze();
-    const r = await a(results);
+    const { analyze } = await import('../analysis/analyze.ts');
+    const r = await analyze(results);
     analysisFiles = r.files;
     analysis = r.summary;
   }
@@ -186,13 +235,4 @@ export async function runPipeline(
     analysis,
     seconds: { upscale: (t1 - t0) / 1000, run: (t2 - t1) / 1000, analyze: (t3 - t2) / 1000 },
   };
-}
-
-type AnalyzeFn = (dir: string) => Promise<{ summary: unknown; files: string[] }>;
-
-/** The analysis stage (src/analysis/analyze.ts), loaded on demand. */
-async function loadAnalyze(): Promise<AnalyzeFn> {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  const mod = (await import(new URL(`../analysis/analyze${ext}`, import.meta.url).href)) as { analyze: AnalyzeFn };
-  return mod.analyze;
 }

@@ -18,7 +18,7 @@ export interface UpscaleOptions {
   scale: number;
   /** x8 dihedral self-ensemble (default false). */
   tta: boolean;
-  /** Tile core size in input (LR) pixels for networks; 0 = whole image at once (default 128). */
+  /** Tile core size in input (LR) pixels for networks; 0 = whole image at once (default 256). */
   tile: number;
   /** Context pixels around each tile, in input pixels (default 16). */
   tileOverlap: number;
@@ -30,7 +30,7 @@ export const DEFAULT_UPSCALE_OPTIONS: Readonly<UpscaleOptions> = Object.freeze({
   model: 'esrgan-slim',
   scale: 2,
   tta: false,
-  tile: 128,
+  tile: 256,
   tileOverlap: 16,
   backend: 'wasm',
 });
@@ -174,7 +174,7 @@ function quantize(data: Float32Array, max: number | null, integer: boolean): Flo
  * equal channels and leave as the mean of its three output channels. Integer images come back rounded to the
  * source's bit depth; the result keeps `bitDepth`, `dataRange` and `format`.
  * @param image a grey or RGB image (8/16-bit or float with a data range)
- * @param options see `UpscaleOptions` (defaults: esrgan-slim, x2, no TTA, tile 128, overlap 16, wasm)
+ * @param options see `UpscaleOptions` (defaults: esrgan-slim, x2, no TTA, tile 256, overlap 16, wasm)
  * @returns the upscaled image, (width*scale) x (height*scale)
  * @throws BlindspotError E_INVALID_OPTION, E_UNSUPPORTED (not 1 or 3 channels), E_NO_DATA_RANGE, E_NOT_FOUND
  */

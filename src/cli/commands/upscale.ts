@@ -9,7 +9,7 @@ export const summary = 'Make model outputs from GT: bicubic downscale, then ESRG
 
 const D = DEFAULT_UPSCALE_FOLDER_OPTIONS;
 const HELP = `Usage: blindspot upscale --in GT_DIR --out OUT_DIR [--model NAME] [--scale 2] [--tta] [--tile N]
-                         [--tile-overlap N] [--backend wasm|cpu] [--overwrite] [--json]
+                         [--tile-overlap N] [--backend wasm|cpu] [--workers N] [--overwrite] [--json]
 
 For every GT image in GT_DIR: downscale by 1/scale with MATLAB imresize bicubic (antialiased), upscale it back
 with the model, crop to the GT size and write OUT_DIR/<GT stem>_<model>_x<scale>[_tta].png at the GT's bit depth
@@ -31,6 +31,7 @@ Options:
   --tile-overlap N    context pixels around each tile (default ${D.tileOverlap})
   --backend NAME      TensorFlow.js backend: wasm (SIMD; default) or cpu
   --overwrite         recompute outputs that already exist
+  --workers N         worker threads, 0 = one per core (default 0; TF.js wasm is single-threaded in Node)
   --json              print the result as JSON on stdout
   -h, --help          this help
 
@@ -47,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     'tile-overlap': { type: 'string' },
     backend: { type: 'string' },
     overwrite: { type: 'boolean' },
+    workers: { type: 'string' },
     json: { type: 'boolean' },
   });
   const v = parsed.values;
@@ -66,6 +68,7 @@ export async function run(argv: string[]): Promise<number> {
     tileOverlap: numberFlag(v, 'tile-overlap', { min: 0, integer: true }),
     backend: choiceFlag(v, 'backend', ['wasm', 'cpu'] as const),
     overwrite: v.overwrite === true,
+    workers: numberFlag(v, 'workers', { min: 0, max: 256, integer: true }),
   };
   const label = `upscale ${options.model ?? D.model}${options.tta ? ' tta' : ''}`;
   let bar: ReturnType<typeof createProgress> | undefined;
