@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: runs every bench/*.ts file (except this one) in turn, each in its own Node process so one
  * benchmark's JIT state and heap do not colour the next. `npm run bench -- ssim` runs only files whose name
- * contains "ssim".
+ * contains "ssim". Helper modules that are not benchmarks (worker scripts, shared code) are skipped when their
+ * name starts with `_` or ends with `-worker.ts`.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -11,6 +12,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const filters = process.argv.slice(2);
 const files = readdirSync(here)
   .filter((f) => f.endsWith('.ts') && f !== 'index.ts' && !f.endsWith('.d.ts'))
+  .filter((f) => !f.startsWith('_') && !f.endsWith('-worker.ts'))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 
