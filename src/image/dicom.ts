@@ -17,6 +17,7 @@ import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import type { OutputInfo } from 'sharp';
 import { inflateRawSync } from 'node:zlib';
 import { BlindspotError } from '../errors.ts';
+import { affineInPlace } from './samples.ts';
 import type { Image } from './types.ts';
 import { TRANSFER_SYNTAX_NAMES } from './transferSyntax.ts';
 
@@ -248,13 +249,13 @@ export async function decodeDicom(
   if (photometric === 'MONOCHROME1') {
     // MONOCHROME1 displays the minimum as white: mirror within the stored interval so bright = dense.
     const sum = signed ? -1 : 2 ** bitsStored - 1;
-    for (let i = 0; i < data.length; i++) data[i] = sum - data[i]!;
+    affineInPlace(data, -1, sum);
     meta.inverted = true;
   }
   let dataRange = 2 ** bitsStored - 1;
   if (options.rescale) {
     // Float64 for the map, stored back as float32 (HU and similar fit exactly for integer slope/intercept).
-    for (let i = 0; i < data.length; i++) data[i] = slope * data[i]! + intercept;
+    affineInPlace(data, slope, intercept);
     dataRange = Math.abs(slope) * dataRange;
     meta.rescaled = true;
     if (slope === 0) warnings.push('RescaleSlope is 0: every sample equals the intercept');
@@ -318,24 +319,12 @@ function readNativeFrame(
     const aligned = (src.byteOffset + start) % bytesPerSample === 0;
     const bytesCopy = aligned ? src : src.slice(start, start + frameBytes);
     const base = aligned ? src.byteOffset + start : bytesCopy.byteOffset;
-    const view =
-      bytesPerSample === 1
-        ? new Uint8Array(bytesCopy.buffer, base, samples)
-        : new Uint16Array(bytesCopy.buffer, base, samples);
     const mask = 2 ** l.bitsStored - 1;
-    const extend = 32 - l.bitsStored; // shift pair that sign-extends bit (BitsStored - 1)
-    const signed = l.signed;
-    if (!planar) {
-      for (let s = 0; s < samples; s++) {
-        const v = (view[s]! >>> shift) & mask;
-        out[s] = signed ? (v << extend) >> extend : v;
-      }
-    } else {
-      for (let s = 0; s < samples; s++) {
-        const v = (view[s]! >>> shift) & mask;
-        out[(s % pixels) * l.channels + Math.floor(s / pixels)] = signed ? (v << extend) >> extend : v;
-      }
-    }
+    const extend = l.signed ? 32 - l.bitsStored : 0; // shift pair that sign-extends bit (BitsStored - 1)
+    const target = planar ? new Float32Array(samples) : out;
+    if (bytesPerSample === 1) unpack8(new Uint8Array(bytesCopy.buffer, base, samples), target, shift, mask, extend);
+    else unpack16(new Uint16Array(bytesCopy.buffer, base, samples), target, shift, mask, extend);
+    if (planar) interleave(target, out, pixels, l.channels);
     return;
   }
   // General path (32-bit samples, or 16-bit in the other byte order): DataView and exact float arithmetic.
@@ -349,6 +338,29 @@ function readNativeFrame(
     if (l.signed && v >= signBit) v -= storedMax;
     // Planar configuration 1 stores R plane, G plane, B plane; output is interleaved.
     out[planar ? (s % pixels) * l.channels + Math.floor(s / pixels) : s] = v;
+  }
+}
+
+// Small monomorphic kernels: V8 optimises them reliably (one big function with both element types and the
+// planar branch ran 8x slower after a deoptimisation).
+
+/** out[i] = sign-extended ((src[i] >>> shift) & mask); extend = 32 - BitsStored for signed data, else 0. */
+function unpack16(src: Uint16Array, out: Float32Array, shift: number, mask: number, extend: number): void {
+  const n = src.length;
+  for (let i = 0; i < n; i++) out[i] = (((src[i]! >>> shift) & mask) << extend) >> extend;
+}
+
+/** As unpack16 for 8-bit samples. */
+function unpack8(src: Uint8Array, out: Float32Array, shift: number, mask: number, extend: number): void {
+  const n = src.length;
+  for (let i = 0; i < n; i++) out[i] = (((src[i]! >>> shift) & mask) << extend) >> extend;
+}
+
+/** Planar (R plane, G plane, B plane) to interleaved RGB. */
+function interleave(planes: Float32Array, out: Float32Array, pixels: number, channels: number): void {
+  for (let c = 0; c < channels; c++) {
+    const from = c * pixels;
+    for (let i = 0; i < pixels; i++) out[i * channels + c] = planes[from + i]!;
   }
 }
 

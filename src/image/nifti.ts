@@ -18,7 +18,7 @@
  */
 import { NIFTI1, readHeader } from 'nifti-reader-js';
 import { BlindspotError } from '../errors.ts';
-import { assertFinite } from './samples.ts';
+import { affineInPlace, assertFinite } from './samples.ts';
 import type { Image } from './types.ts';
 
 /** What `decodeNifti` needs from the read options. */
@@ -162,7 +162,7 @@ export function decodeNifti(bytes: Uint8Array, path: string, options: NiftiDecod
   if (options.rescale && header.scl_slope !== 0 && Number.isFinite(header.scl_slope)) {
     const s = header.scl_slope;
     const b = Number.isFinite(header.scl_inter) ? header.scl_inter : 0;
-    for (let i = 0; i < data.length; i++) data[i] = s * data[i]! + b;
+    affineInPlace(data, s, b);
     if (range !== null) range *= Math.abs(s);
     meta.rescaled = true;
   }

@@ -48,24 +48,24 @@ export async function decodeRaster(bytes: Buffer, path: string, format: RasterFo
   }
   const grey = meta.space === 'b-w' || meta.space === 'grey16';
   const space = grey ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb';
-  const outDepth = isFloat ? 'float' : sixteen ? 'ushort' : 'uchar';
   let raw: { data: Buffer; info: OutputInfo };
   try {
     let pipeline = sharp(bytes, pages > 1 ? { page: frame } : {}).removeAlpha();
     // Float colour data keeps its own space: a colourspace conversion would rescale it.
     if (!(isFloat && !grey)) pipeline = pipeline.toColourspace(space);
-    raw = await pipeline.raw({ depth: outDepth }).toBuffer({ resolveWithObject: true });
+    // libvips casts to float32 in C (exact for 8/16-bit integers): faster than converting in JS, and the result
+    // is used in place as the Image's samples.
+    raw = await pipeline.raw({ depth: 'float' }).toBuffer({ resolveWithObject: true });
   } catch {
     throw new BlindspotError('E_CORRUPT', `${name} data is truncated or corrupt`, path);
   }
   const { width, height } = raw.info;
   let channels = raw.info.channels;
   const n = width * height * channels;
-  let data: Float32Array = new Float32Array(n);
-  // TypedArray.set converts element types natively: no per-pixel JS work beyond the copy.
-  if (isFloat) data.set(new Float32Array(raw.data.buffer, raw.data.byteOffset, n));
-  else if (sixteen) data.set(new Uint16Array(raw.data.buffer, raw.data.byteOffset, n));
-  else data.set(raw.data.subarray(0, n));
+  let data: Float32Array =
+    raw.data.byteOffset % 4 === 0
+      ? new Float32Array(raw.data.buffer, raw.data.byteOffset, n)
+      : new Float32Array(raw.data.buffer.slice(raw.data.byteOffset, raw.data.byteOffset + 4 * n));
   const imageMeta: Record<string, unknown> = {
     bitsPerSample: meta.bitsPerSample ?? (sixteen ? 16 : isFloat ? 32 : 8),
     space: meta.space,

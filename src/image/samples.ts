@@ -45,3 +45,8 @@ export function firstChannel(data: ArrayLike<number>, pixels: number, channels: 
   for (let i = 0, j = 0; i < pixels; i++, j += channels) out[i] = data[j]!;
   return out;
 }
+
+/** data[i] = scale * data[i] + offset, in place (rescale slopes, MONOCHROME1 inversion). */
+export function affineInPlace(data: Float32Array, scale: number, offset: number): void {
+  for (let i = 0; i < data.length; i++) data[i] = scale * data[i]! + offset;
+}
