@@ -35,7 +35,10 @@ async function pair(label: string, ours: () => Promise<unknown>, peerLabel: stri
   rows.push([label, await median(ours), peerLabel, await median(peer)]);
 }
 
-await pair('readImage gt_1024_u8.png', () => readImage(GT), 'sharp raw (file)', () => sharp(GT).raw().toBuffer());
+await pair('readImage gt_1024_u8.png', () => readImage(GT), 'sharp grey raw uint8 (same file)', () => sharp(GT).toColourspace('b-w').raw().toBuffer());
+await pair('readImage gt_1024_u8.png', () => readImage(GT), 'sharp grey raw float32 (same output type)', () =>
+  sharp(GT).toColourspace('b-w').raw({ depth: 'float' }).toBuffer(),
+);
 await pair(
   'readImage MR2_UNCI.dcm (1024², 12-bit)',
   () => readImage(MR_DCM),
