@@ -18,11 +18,17 @@ function bitsStored(img: Image): number | undefined {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
 }
 
-/** Natural range of one image: DICOM 2^BitsStored-1, 8-bit 255, 16-bit 65535, else the decoder's value. */
+/**
+ * Natural range of one image: DICOM 2^BitsStored-1 (after RescaleSlope when the decoder rescaled: its own
+ * |slope|·(2^BitsStored-1)), 8-bit 255, 16-bit 65535, else the decoder's value.
+ */
 function naturalRange(img: Image): number | null {
   if (img.isFloat) return img.dataRange;
-  const bs = img.format === 'dicom' ? bitsStored(img) : undefined;
-  if (bs !== undefined) return 2 ** bs - 1;
+  if (img.format === 'dicom') {
+    if (img.meta['rescaled'] === true && img.dataRange !== null) return img.dataRange;
+    const bs = bitsStored(img);
+    if (bs !== undefined) return 2 ** bs - 1;
+  }
   if (img.bitDepth === 8) return 255;
   if (img.bitDepth === 16) return 65535;
   return img.dataRange;
@@ -78,8 +84,8 @@ export function resolveDataRange(gt: Image, test: Image, explicit?: number): Dat
     const bits = Math.max(1, Math.ceil(Math.log2(peak + 1)));
     if (bits < 16) {
       warnings.push(
-        `data range: 16-bit samples use only ${bits} bits (max ${peak}); L = 65535 inflates SSIM for such data — ` +
-          `pass --data-range ${2 ** bits - 1} if the data are ${bits}-bit`,
+        `data range: L = 65535 (16-bit) but no sample exceeds ${peak} (${bits} bits); if the data are stored with ` +
+          `fewer bits (e.g. 12-bit MR/CT) this inflates SSIM — pass --data-range 2^BitsStored-1 (4095 for 12-bit)`,
       );
     }
   }

@@ -97,11 +97,14 @@ test('data range: explicit wins; 8-bit -> 255; DICOM with bitsStored 12 -> 4095;
   assert.equal(resolveDataRange(g8, g8, 100).dataRange, 100);
   const dicom: Image = { ...greyImage(2, 2, [0, 4000, 2, 3], { bitDepth: 16 }), format: 'dicom', meta: { bitsStored: 12 } };
   assert.deepEqual(resolveDataRange(dicom, dicom), { dataRange: 4095, warnings: [] });
+  // Rescaled by the decoder (slope 2): its |slope|·(2^BitsStored-1) is kept.
+  const rescaled: Image = { ...dicom, dataRange: 8190, meta: { bitsStored: 12, rescaled: true } };
+  assert.equal(resolveDataRange(rescaled, rescaled).dataRange, 8190);
   const png16 = greyImage(2, 2, [0, 4000, 2, 3], { bitDepth: 16 });
   const r = resolveDataRange(png16, png16);
   assert.equal(r.dataRange, 65535);
   assert.deepEqual(r.warnings, [
-    'data range: 16-bit samples use only 12 bits (max 4000); L = 65535 inflates SSIM for such data — pass --data-range 4095 if the data are 12-bit',
+    'data range: L = 65535 (16-bit) but no sample exceeds 4000 (12 bits); if the data are stored with fewer bits (e.g. 12-bit MR/CT) this inflates SSIM — pass --data-range 2^BitsStored-1 (4095 for 12-bit)',
   ]);
   const full16 = greyImage(2, 2, [0, 65535, 2, 3], { bitDepth: 16 });
   assert.deepEqual(resolveDataRange(full16, full16).warnings, []);
