@@ -32,7 +32,7 @@ export async function renderDiagnosePngs(r: DiagnoseResult, names: { gt: string;
     'ssim_blk.png',
     await renderHeatmapPng(r.columns.ssim_blk as Float64Array, r.gridCols, r.gridRows, {
       ...common,
-      title: `Block SSIM (${B}x${B}, skimage 7x7): mean ${fmt(a.ssimBlk.mean)}, min ${fmt(a.ssimBlk.min)}; image SSIM ${fmt(s.tier1.ssim)}`,
+      title: `Block SSIM (${B}x${B}): mean ${fmt(a.ssimBlk.mean)}, min ${fmt(a.ssimBlk.min)}`,
       colormap: 'viridis',
       max: 1,
       legendLabel: 'block SSIM',
@@ -48,7 +48,7 @@ export async function renderDiagnosePngs(r: DiagnoseResult, names: { gt: string;
     'dominant_axis.png',
     await renderCategoricalPng(domLabels, r.gridCols, r.gridRows, {
       ...common,
-      title: `Dominant failing axis: ${a.anyFailing} of ${a.blocks} blocks fail at least one axis`,
+      title: `Dominant failing axis: ${a.anyFailing} of ${a.blocks} blocks fail`,
       categories: [
         ...AXIS_NAMES.map((n, i) => ({ name: `${n} (${a.failing[i]})`, color: AXIS_COLORS[i]! })),
         { name: 'none (GT shown)', color: [255, 255, 255] as [number, number, number] },
@@ -64,23 +64,25 @@ export async function renderDiagnosePngs(r: DiagnoseResult, names: { gt: string;
     'regime.png',
     await renderCategoricalPng(reg, r.gridCols, r.gridRows, {
       ...common,
-      title: `SSIM regime at T = ${fmt(s.thresholds.hidden)} (${s.thresholds.hiddenSource === 'pair' ? "pair's p90" : 'given'}): Silent = SSIM cannot see damage`,
+      title: `SSIM regime at T = ${fmt(s.thresholds.hidden)}: Silent = SSIM blind`,
       categories: REGIMES.map((n, i) => ({ name: `${n} (${regCounts[i]})`, color: REGIME_COLORS[i]! })),
       legendLabel: 'regime (blocks)',
       opacity: 0.5,
     }),
   ]);
 
+  // only blocks at half the damage criterion or more are coloured, so the GT stays visible elsewhere
+  const shownDamage = hiddenDamageField(r).map((v) => (v >= 0.5 ? v : NaN));
   out.push([
     'hidden_damage.png',
-    await renderHeatmapPng(hiddenDamageField(r), r.gridCols, r.gridRows, {
+    await renderHeatmapPng(shownDamage, r.gridCols, r.gridRows, {
       ...common,
-      title: `Hidden damage in SSIM's top decile (ssim_blk >= ${fmt(s.thresholds.hidden)}): ${a.layers.hidden} blocks >= 1`,
+      title: `Hidden damage where block SSIM >= ${fmt(s.thresholds.hidden)}: ${a.layers.hidden} blocks`,
       colormap: 'magma',
       min: 0,
       max: 2,
       legendLabel: 'max(R, |dmu|/8)',
-      opacity: 0.7,
+      opacity: 0.85,
     }),
   ]);
   return out;
