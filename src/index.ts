@@ -69,3 +69,83 @@ export type {
   ImresizeOptions,
   ResizeTarget,
 } from './upscale/index.ts';
+
+// Anomaly Score (ks2d and stats are pure; the TF.js parts load on first call)
+export { ks2d } from './anomaly/ks2d.ts';
+export type { Ks2dResult } from './anomaly/ks2d.ts';
+export { frechetDistance, spearman } from './anomaly/stats.ts';
+export { anomalyScore, anomalyScoreI, createAnomalySession } from './anomaly/lazy.ts';
+export { DEFAULT_ANOMALY_OPTIONS, resolveAnomalyOptions } from './anomaly/options.ts';
+export type { AnomalyOptions } from './anomaly/options.ts';
+export type { AnomalyProgress, AnomalyScoreIResult, AnomalyScoreResult, AnomalySession, ExtractorInfo, ImageScore, SetScores } from './anomaly/score.ts';
+
+// DeepSSIM memorization detection (issue 7). The module graph is light: TensorFlow.js loads inside
+// trainMemorizationModel / scanMemorization / evaluateMemorization only.
+export {
+  trainMemorizationModel,
+  scanMemorization,
+  writeScanOutputs,
+  trainDeepSsim,
+  resolveTrainOptions,
+  DEFAULT_TRAIN_OPTIONS,
+  resolveScanOptions,
+  DEFAULT_SCAN_OPTIONS,
+  readModelCard,
+  loadDeepSsimModel,
+  ssimTarget,
+  classificationReport,
+  labelFor as memorizationLabel,
+  DEFAULT_LABEL_THRESHOLDS,
+  MEMORIZATION_LABELS,
+} from './memorization/index.ts';
+export type {
+  TrainOptions as MemorizationTrainOptions,
+  TrainProgress as MemorizationTrainProgress,
+  ScanOptions as MemorizationScanOptions,
+  ScanResult as MemorizationScanResult,
+  ScanMatch as MemorizationScanMatch,
+  ModelCard as MemorizationModelCard,
+  MemorizationLabel,
+  ClassReport,
+} from './memorization/index.ts';
+export { evaluateMemorization, resolveEvalOptions, DEFAULT_EVAL_OPTIONS } from './memorization/evaluate.ts';
+export type { EvalOptions as MemorizationEvalOptions, EvalResult as MemorizationEvalResult } from './memorization/evaluate.ts';
+
+// Block engine (issue 3, DESIGN §3b): Tier 1-3 diagnostics of one pair; pure, no I/O
+export {
+  diagnose,
+  diagnoseBlocks,
+  blockGrid,
+  createDiagnoseScratch,
+  DEFAULT_DIAGNOSE_OPTIONS,
+  resolveDiagnoseOptions,
+  BLOCK_COLUMNS,
+  allocateBlockColumns,
+  columnsOfSet,
+  summarizeBlocks,
+  AXIS_NAMES,
+  REGIMES,
+  LAYERS,
+  regimeOf,
+  regimeLabels,
+  layerOf,
+  damageOf,
+  pairThresholds,
+  dominantFailingAxis,
+} from './tier3/index.ts';
+export type {
+  DiagnoseOptions,
+  ResolvedDiagnoseOptions,
+  DiagnoseResult,
+  DiagnoseSummary,
+  Tier1Summary,
+  BlockGrid,
+  DiagnoseScratch,
+  BlockColumns,
+  BlockColumnSpec,
+  BlockFieldSummary,
+  BlockGroupSummary,
+  PairThresholds,
+  Regime,
+  Layer,
+} from './tier3/index.ts';

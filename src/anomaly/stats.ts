@@ -7,7 +7,8 @@
  * Complexity C from the features of the K+1 points x_0..x_K along one noise direction: the mean angle (radians)
  * between consecutive feature differences D_k = M(x_k) - M(x_{k-1}), k = 1..K (K-1 angles).
  * Guards: a zero difference has no direction, so angles that involve one are left out of the mean (C = 0 when
- * none is left: the features did not move, the trajectory is flat); the cosine is clamped to [-1, 1].
+ * none is left: the features did not move, the trajectory is flat). The angle is arccos of the cosine clamped
+ * to [-1, 1], computed in Kahan's stable form.
  * Hwang et al., CVPR 2024 (arXiv:2312.10634), Eq. for C.
  * @param features (K+1) x dim row-major feature vectors.
  * @param points K+1.
@@ -39,10 +40,17 @@ export function complexityFromTrajectory(
       angles[s] = NaN;
       continue;
     }
-    let dot = 0;
-    for (let j = 0; j < dim; j++) dot += diffs[s * dim + j]! * diffs[(s + 1) * dim + j]!;
-    const cos = Math.max(-1, Math.min(1, dot / (norms[s]! * norms[s + 1]!)));
-    const a = Math.acos(cos);
+    // Kahan's angle 2 atan2(|u - v|, |u + v|) of the unit vectors: arccos(clamp(<u, v>, -1, 1)) in exact
+    // arithmetic, but without arccos's loss of precision near 0 and pi (arccos(1 - 1e-16) is 1.5e-8).
+    let diff2 = 0;
+    let sum2 = 0;
+    for (let j = 0; j < dim; j++) {
+      const u = diffs[s * dim + j]! / norms[s]!;
+      const v = diffs[(s + 1) * dim + j]! / norms[s + 1]!;
+      diff2 += (u - v) * (u - v);
+      sum2 += (u + v) * (u + v);
+    }
+    const a = 2 * Math.atan2(Math.sqrt(diff2), Math.sqrt(sum2));
     angles[s] = a;
     sum += a;
     count++;
@@ -92,10 +100,12 @@ export function spearman(x: ArrayLike<number>, y: ArrayLike<number>): number {
 /** Eigenvalues of a symmetric n x n matrix (row-major, copied) by cyclic Jacobi rotations. */
 export function symmetricEigenvalues(m: Float64Array, n: number): Float64Array {
   const a = Float64Array.from(m);
+  let total = 0;
+  for (const v of a) total += v * v;
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
     for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p * n + q]! ** 2;
-    if (off < 1e-30) break;
+    if (off <= 1e-32 * total) break;
     for (let p = 0; p < n; p++) {
       for (let q = p + 1; q < n; q++) {
         const apq = a[p * n + q]!;
@@ -180,7 +190,12 @@ export function frechetDistance(
       mmt[k * n1 + i] = s;
     }
   }
+  // Rank-deficient spectra (n < d is the rule) leave round-off eigenvalues ~1e-16 |M|; their square roots
+  // (~1e-8) would be noise, so eigenvalues below 1e-13 of the largest count as zero.
+  const evs = symmetricEigenvalues(mmt, n1);
+  let maxEv = 0;
+  for (const ev of evs) maxEv = Math.max(maxEv, ev);
   let trSqrt = 0;
-  for (const ev of symmetricEigenvalues(mmt, n1)) trSqrt += Math.sqrt(Math.max(0, ev));
+  for (const ev of evs) if (ev > 1e-13 * maxEv) trSqrt += Math.sqrt(ev);
   return meanTerm + tr1 + tr2 - 2 * trSqrt;
 }
