@@ -116,10 +116,18 @@ export class EggView {
   private drawn: Instances | null = null;
   /** Frames rendered since start (for fps measurement). */
   frames = 0;
+  private dirty = true;
   private readonly projected = new THREE.Matrix4();
 
-  constructor(private readonly canvas: HTMLCanvasElement) {
-    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: true, preserveDrawingBuffer: true });
+  /**
+   * @param canvas the WebGL canvas
+   * @param antialias MSAA; off for very many instances (it multiplies fragment work, ruinous on software GL)
+   */
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    antialias = true,
+  ) {
+    this.renderer = new THREE.WebGLRenderer({ canvas, antialias, preserveDrawingBuffer: true });
     this.renderer.setPixelRatio(Math.min(2, window.devicePixelRatio || 1));
     this.renderer.setClearColor(0x0e1117, 1);
     this.camera = new THREE.PerspectiveCamera(40, 1, 0.01, 50);
@@ -127,6 +135,7 @@ export class EggView {
     this.controls = new OrbitControls(this.camera, canvas);
     this.controls.enableDamping = true;
     this.controls.target.set(0, -0.05, 0);
+    this.controls.addEventListener('change', () => (this.dirty = true));
     this.scene.add(this.egg);
     this.egg.scale.set(1, EGG_STRETCH, 1);
     this.buildEgg();
@@ -213,6 +222,7 @@ export class EggView {
       a.needsUpdate = true;
     }
     this.geometry.instanceCount = inst.count;
+    this.dirty = true;
     this.drawn = inst;
     this.canvas.dataset.instanceCount = String(inst.count);
   }
@@ -220,6 +230,7 @@ export class EggView {
   /** Global billboard scale (smaller when many instances are drawn). */
   setScale(v: number): void {
     this.material.uniforms.uScale!.value = v;
+    this.dirty = true;
   }
 
   get t(): number {
@@ -228,6 +239,7 @@ export class EggView {
 
   set t(v: number) {
     this.material.uniforms.uT!.value = v;
+    this.dirty = true;
     this.canvas.dataset.t = v.toFixed(3);
   }
 
@@ -235,6 +247,7 @@ export class EggView {
   setHighlight(p: [number, number, number] | null): void {
     this.highlight.visible = p !== null;
     if (p) this.highlight.position.set(p[0], p[1], p[2]);
+    this.dirty = true;
   }
 
   resize(): void {
@@ -243,12 +256,25 @@ export class EggView {
     this.renderer.setSize(w, h, false);
     this.camera.aspect = w / h;
     this.camera.updateProjectionMatrix();
+    this.dirty = true;
   }
 
-  render(): void {
-    this.controls.update();
+  /** Something changed: draw on the next frame. */
+  invalidate(): void {
+    this.dirty = true;
+  }
+
+  /**
+   * Draw if anything changed (or always, for frame-rate measurement). Rendering on demand keeps an idle viewer
+   * at ~0% CPU. @returns whether a frame was drawn
+   */
+  render(always = false): boolean {
+    const moved = this.controls.update();
+    if (!always && !moved && !this.dirty) return false;
+    this.dirty = false;
     this.renderer.render(this.scene, this.camera);
     this.frames++;
+    return true;
   }
 
   /** Client coordinates of drawn instance i at the current t (tests and tools). */

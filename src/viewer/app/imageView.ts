@@ -180,6 +180,7 @@ export class ImageView {
       ctx.fillRect(0, 0, c.width, c.height);
       if (!img || !this.blocks) return;
       const v = this.view;
+      c.dataset.view = `${v.scale.toFixed(4)},${v.tx.toFixed(1)},${v.ty.toFixed(1)}`;
       ctx.setTransform(dpr * v.scale, 0, 0, dpr * v.scale, dpr * v.tx, dpr * v.ty);
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(img, 0, 0);

@@ -87,10 +87,11 @@ class App {
 
   async start(): Promise<void> {
     const params = new URLSearchParams(location.search);
-    const bench = Number(params.get('bench') ?? 0);
+    // ?bench=N (N >= 0): N synthetic cells, every frame drawn (bench/viewer-fps.ts).
+    const bench = params.has('bench') ? Math.max(0, Math.floor(Number(params.get('bench')) || 0)) : -1;
     this.meta = await getJson<Meta>('/api/meta');
-    this.cells = bench > 0 ? syntheticCells(bench) : await getJson<Cells>('/api/cells');
-    this.egg = new EggView($<HTMLCanvasElement>('#egg-canvas'));
+    this.cells = bench >= 0 ? syntheticCells(bench) : await getJson<Cells>('/api/cells');
+    this.egg = new EggView($<HTMLCanvasElement>('#egg-canvas'), this.cells.count <= 20_000 && params.get('aa') !== '0');
     this.filters = {
       model: new Set(this.cells.models.map((_, i) => i)),
       path: new Set(this.cells.paths.map((_, i) => i)),
@@ -114,8 +115,8 @@ class App {
       imageReady: false,
       errors: [],
     };
-    this.loop();
-    if (bench === 0) {
+    this.loop(bench >= 0);
+    if (bench < 0) {
       await this.setupImages();
       this.loadTables().catch((e: unknown) => this.fail(e));
     }
@@ -128,18 +129,21 @@ class App {
     window.__viewer?.errors.push(String(e));
   }
 
-  private loop(): void {
+  /** Play lasts this long whatever the frame rate. */
+  static readonly PLAY_MS = 2500;
+
+  private loop(always: boolean): void {
     let last = performance.now();
     let frames = 0;
-    const tick = () => {
+    let prev = last;
+    const tick = (now: number) => {
       if (this.playing) {
-        const t = Math.min(1, this.egg.t + 1 / 150);
+        const t = Math.min(1, this.egg.t + (now - prev) / App.PLAY_MS);
         this.setT(t);
         if (t >= 1) this.togglePlay(false);
       }
-      this.egg.render();
-      frames++;
-      const now = performance.now();
+      prev = now;
+      if (this.egg.render(always)) frames++;
       if (now - last >= 1000) {
         this.fpsValue = (frames * 1000) / (now - last);
         frames = 0;
