@@ -5,6 +5,8 @@
  */
 import { writeBlockTable } from '../store/blockTable.ts';
 import { writeFileAtomic } from '../store/atomic.ts';
+import { writeStaging } from '../store/staging.ts';
+import { assembleBlockPartFromStaging, writeImageRows } from '../store/parts.ts';
 import { isBlindspotError } from '../errors.ts';
 import { readImage } from '../image/read.ts';
 import type { Image } from '../image/types.ts';
@@ -49,7 +51,7 @@ export interface PairTask {
   gtFile: string;
   testName: string;
   testFile: string;
-  /** Staging file paths without extension (`.parquet` block rows, `.json` marker). */
+  /** Staging file paths without extension (`.bin` block rows, see store/staging.ts; `.json` marker). */
   stagingBase: string;
   /** Per-pair CSV path, or null. */
   csvFile: string | null;
@@ -80,11 +82,7 @@ export async function processPair(task: PairTask): Promise<PairOutcome> {
     const gt = await readGt(task.gtFile);
     const test = await readImage(task.testFile);
     const result = engine.diagnose(gt, test, task.diagnose);
-    await writeBlockTable(`${task.stagingBase}.parquet`, result.columns, result.blockCount, {
-      format: 'parquet',
-      columnSet: task.columns,
-      keys: { image: task.image },
-    });
+    await writeStaging(`${task.stagingBase}.bin`, result.columns, result.blockCount, task.columns);
     if (task.csvFile !== null) {
       await writeBlockTable(task.csvFile, result.columns, result.blockCount, {
         format: 'csv',
@@ -128,4 +126,21 @@ export async function processPair(task: PairTask): Promise<PairOutcome> {
   }
   await writeFileAtomic(`${task.stagingBase}.json`, JSON.stringify(outcome) + '\n');
   return outcome;
+}
+
+/** A part to assemble from its staged pairs (run on a worker so that Parquet encoding runs in parallel). */
+export interface AssembleJob {
+  /** Staging `.bin` files of the part's successful pairs, in image order, with their image keys. */
+  entries: { file: string; image: string }[];
+  columns: 'core' | 'full';
+  blocksFile: string;
+  imagesFile: string;
+  /** The image rows of those pairs (model and path are left out of the partitioned file). */
+  rows: ImageRow[];
+}
+
+/** Write a part's block file and image file (both atomic). */
+export async function assemblePart(job: AssembleJob): Promise<void> {
+  await assembleBlockPartFromStaging(job.entries, job.columns, job.blocksFile);
+  await writeImageRows(job.rows as unknown as Record<string, unknown>[], job.imagesFile, ['model', 'path']);
 }

@@ -1,15 +1,18 @@
 /**
- * A fixed pool of worker threads running pair tasks (worker.ts). `size` 0 runs tasks inline on the calling thread
- * (used by tests and by single-pair calls). Results come back in completion order; callers must not depend on it.
+ * A fixed pool of worker threads running pair tasks and part assemblies (worker.ts). Assemblies jump the queue,
+ * so finished parts leave the staging area as soon as possible (bounded disk and memory). `size` 0 runs
+ * everything inline on the calling thread (tests). Results come back in completion order; callers must not
+ * depend on it.
  */
 import { Worker } from 'node:worker_threads';
-import { processPair, type PairOutcome, type PairTask } from './pair.ts';
-import type { WorkerReply } from './worker.ts';
+import { assemblePart, processPair, type AssembleJob, type PairOutcome, type PairTask } from './pair.ts';
+import type { WorkerReply, WorkerRequest } from './worker.ts';
 
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 export interface PairPool {
-  run(task: PairTask): Promise<PairOutcome>;
+  runPair(task: PairTask): Promise<PairOutcome>;
+  assemble(job: AssembleJob): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,14 +30,19 @@ function startWorker(url: URL): Worker {
  * @param size Number of worker threads (0 = inline).
  */
 export function createPairPool(size: number): PairPool {
-  if (size === 0) return { run: processPair, close: async () => {} };
+  if (size === 0) return { runPair: processPair, assemble: assemblePart, close: async () => {} };
   const url = new URL(`./worker${EXT}`, import.meta.url);
   interface Slot {
     worker: Worker;
     busy: boolean;
   }
-  const pending = new Map<number, { resolve: (o: PairOutcome) => void; reject: (e: Error) => void; slot: Slot }>();
-  const queue: { id: number; task: PairTask }[] = [];
+  interface Pending {
+    resolve: (o: PairOutcome | undefined) => void;
+    reject: (e: Error) => void;
+    slot: Slot | undefined;
+  }
+  const pending = new Map<number, Pending>();
+  const queue: WorkerRequest[] = [];
   let nextId = 0;
   let failure: Error | undefined;
   const slots: Slot[] = [];
@@ -73,15 +81,21 @@ export function createPairPool(size: number): PairPool {
     slots.push(slot);
   }
 
+  const submit = (make: (id: number) => WorkerRequest, urgent: boolean): Promise<PairOutcome | undefined> => {
+    if (failure) return Promise.reject(failure);
+    return new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject, slot: undefined });
+      if (urgent) queue.unshift(make(id));
+      else queue.push(make(id));
+      pump();
+    });
+  };
+
   return {
-    run(task) {
-      if (failure) return Promise.reject(failure);
-      return new Promise<PairOutcome>((resolve, reject) => {
-        const id = nextId++;
-        pending.set(id, { resolve, reject, slot: undefined as unknown as Slot });
-        queue.push({ id, task });
-        pump();
-      });
+    runPair: (task) => submit((id) => ({ id, pair: task }), false) as Promise<PairOutcome>,
+    assemble: async (job) => {
+      await submit((id) => ({ id, assemble: job }), true);
     },
     async close() {
       await Promise.all(slots.map((s) => s.worker.terminate()));

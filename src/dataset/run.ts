@@ -3,7 +3,7 @@
  * files and the SHA-256 manifest. Layout and guarantees: docs/dataset-runs.md.
  *
  * Resume protocol (everything under RESULTS/.staging, every write atomic):
- *   pair staged  = `.staging/model=M/path=P/IIIIIIII.json` exists (block rows in the `.parquet` beside it);
+ *   pair staged  = `.staging/model=M/path=P/IIIIIIII.json` exists (block rows in the `.bin` staging file beside it);
  *   part done    = `.staging/done/model=M/path=P/part-NNNNN.json` exists (written after the part's files).
  * A killed run restarted with the same options skips done parts and staged pairs; files are rewritten only from
  * staged data, so the end result does not depend on where the kill happened.
@@ -14,13 +14,13 @@ import { dirname, join } from 'node:path';
 import { BlindspotError } from '../errors.ts';
 import { writeFileAtomic } from '../store/atomic.ts';
 import { writeManifest } from '../store/manifest.ts';
-import { assembleBlockPart, writeImageRows } from '../store/parts.ts';
+import { writeImageRows } from '../store/parts.ts';
 import { resolveDiagnoseOptions, type DiagnoseOptions } from '../tier3/options.ts';
 import { columnsOfSet } from '../tier3/columns.ts';
 import { effectiveWorkers, resolveRunOptions, type RunOptions } from './options.ts';
 import { buildPlan, partName, partitionDir, shardParts, type PlannedPair, type PlannedPart } from './plan.ts';
 import { createPairPool } from './pool.ts';
-import type { ImageRow, PairError, PairOutcome, PairTask } from './pair.ts';
+import type { AssembleJob, ImageRow, PairError, PairOutcome, PairTask } from './pair.ts';
 
 export interface RunProgress {
   pairsDone: number;
@@ -211,7 +211,6 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
   };
 
   const pool = createPairPool(hooks.inline ? 0 : Math.min(effectiveWorkers(o), Math.max(1, total)));
-  let commitChain: Promise<void> = Promise.resolve();
 
   const commitPart = async (part: PlannedPart): Promise<void> => {
     const outcomes: PairOutcome[] = [];
@@ -224,9 +223,14 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
     if (ok.length > 0) {
       await mkdir(dirname(join(out, blockPartRel(part))), { recursive: true });
       await mkdir(dirname(join(out, imagePartRel(part))), { recursive: true });
-      await assembleBlockPart(ok.map((p) => `${stagingBase(out, p)}.parquet`), join(out, blockPartRel(part)));
-      const rows = outcomes.flatMap((x) => (x.ok ? [x.row] : []));
-      await writeImageRows(rows as unknown as Record<string, unknown>[], join(out, imagePartRel(part)), ['model', 'path']);
+      const job: AssembleJob = {
+        entries: ok.map((p) => ({ file: `${stagingBase(out, p)}.bin`, image: p.image })),
+        columns: o.columns,
+        blocksFile: join(out, blockPartRel(part)),
+        imagesFile: join(out, imagePartRel(part)),
+        rows: outcomes.flatMap((x) => (x.ok ? [x.row] : [])),
+      };
+      await pool.assemble(job);
     }
     const marker: DoneMarker = {
       rows: outcomes.flatMap((x) => (x.ok ? [x.row] : [])),
@@ -234,7 +238,7 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
     };
     await writeFileAtomic(doneMarkerPath(out, part), JSON.stringify(marker));
     for (const pair of part.pairs) {
-      await rm(`${stagingBase(out, pair)}.parquet`, { force: true });
+      await rm(`${stagingBase(out, pair)}.bin`, { force: true });
       await rm(`${stagingBase(out, pair)}.json`, { force: true });
     }
   };
@@ -246,7 +250,7 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
       const done = await readJson<DoneMarker>(doneMarkerPath(out, part));
       if (done) {
         for (const pair of part.pairs) {
-          await rm(`${stagingBase(out, pair)}.parquet`, { force: true });
+          await rm(`${stagingBase(out, pair)}.bin`, { force: true });
           await rm(`${stagingBase(out, pair)}.json`, { force: true });
         }
         for (const row of done.rows) count({ ok: true, row }, true);
@@ -257,10 +261,7 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
       let remaining = part.pairs.length;
       const pairDone = async (): Promise<void> => {
         remaining -= 1;
-        if (remaining === 0) {
-          commitChain = commitChain.then(() => commitPart(part));
-          await commitChain;
-        }
+        if (remaining === 0) await commitPart(part);
       };
       for (const pair of part.pairs) {
         const base = stagingBase(out, pair);
@@ -293,7 +294,7 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
           diagnose: o.diagnose,
         };
         work.push(
-          pool.run(task).then(async (outcome) => {
+          pool.runPair(task).then(async (outcome) => {
             count(outcome, false);
             report();
             await pairDone();
@@ -303,7 +304,6 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
       report();
     }
     await Promise.all(work);
-    await commitChain;
   } finally {
     await pool.close();
   }

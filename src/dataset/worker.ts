@@ -1,15 +1,13 @@
-/** Worker-thread entry: processes pair tasks posted by the pool (pool.ts) one at a time. */
+/** Worker-thread entry: runs pair tasks and part assemblies posted by the pool (pool.ts), one at a time. */
 import { parentPort } from 'node:worker_threads';
-import { processPair, type PairTask } from './pair.ts';
+import { assemblePart, processPair, type AssembleJob, type PairOutcome, type PairTask } from './pair.ts';
 
-export interface WorkerRequest {
-  id: number;
-  task: PairTask;
-}
-export type WorkerReply = { id: number; outcome: Awaited<ReturnType<typeof processPair>> } | { id: number; fatal: string };
+export type WorkerRequest = { id: number; pair: PairTask } | { id: number; assemble: AssembleJob };
+export type WorkerReply = { id: number; outcome?: PairOutcome } | { id: number; fatal: string };
 
 parentPort?.on('message', (msg: WorkerRequest) => {
-  processPair(msg.task).then(
+  const work: Promise<PairOutcome | undefined> = 'pair' in msg ? processPair(msg.pair) : assemblePart(msg.assemble).then(() => undefined);
+  work.then(
     (outcome) => parentPort!.postMessage({ id: msg.id, outcome } satisfies WorkerReply),
     (e: unknown) => parentPort!.postMessage({ id: msg.id, fatal: (e as Error)?.stack ?? String(e) } satisfies WorkerReply),
   );

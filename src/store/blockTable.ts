@@ -62,7 +62,7 @@ const DUCK_TYPE: Record<ColumnStorage, DuckDBType> = {
   BOOLEAN,
 };
 
-type StorageArray = Float64Array | Float32Array | Int32Array | Int16Array | Uint8Array;
+export type StorageArray = Float64Array | Float32Array | Int32Array | Int16Array | Uint8Array;
 
 /**
  * One column converted to its storage type (float64 -> float32 rounds to nearest; booleans become 0/1).
@@ -191,12 +191,24 @@ export class BlockTableBuilder {
    */
   async append(columns: BlockColumns, blockCount: number, keyValues: readonly string[]): Promise<void> {
     checkColumns(columns, blockCount, this.specs);
+    await this.appendStorage(
+      this.specs.map((s) => toStorageArray(s, columns[s.name]!, blockCount)),
+      blockCount,
+      keyValues,
+    );
+  }
+
+  /**
+   * Append one segment whose columns are already in their storage types (one array per spec, in order), e.g.
+   * read back from a staging file (see staging.ts).
+   */
+  async appendStorage(storage: readonly StorageArray[], blockCount: number, keyValues: readonly string[]): Promise<void> {
     if (keyValues.length !== this.keyNames.length) {
       throw invalidOption('keys', `${this.keyNames.length} values`, keyValues.length);
     }
+    if (storage.length !== this.specs.length) throw invalidOption('storage columns', `${this.specs.length} arrays`, storage.length);
     const seg = this.segmentKeys.length;
     this.segmentKeys.push([...keyValues]);
-    const storage = this.specs.map((s) => toStorageArray(s, columns[s.name]!, blockCount));
     const segColumn = new Uint32Array(blockCount).fill(seg);
     const arrays: ArrayBufferView[] = [segColumn, ...storage];
     const types: DuckDBType[] = [UINTEGER, ...this.specs.map((s) => DUCK_TYPE[s.storage])];

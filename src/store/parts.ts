@@ -4,7 +4,9 @@
  * on the inputs and their order.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { PARQUET_COPY_OPTIONS, sqlIdent, sqlString, storeInstance } from './blockTable.ts';
+import { BlockTableBuilder, PARQUET_COPY_OPTIONS, sqlIdent, sqlString, storeInstance } from './blockTable.ts';
+import { readStaging } from './staging.ts';
+import type { ColumnSet } from '../tier3/columns.ts';
 import { writeAtomically } from './atomic.ts';
 
 /** Column types of the per-image table (images.parquet); model/path are left out of the Hive part files. */
@@ -55,6 +57,26 @@ export async function assembleBlockPart(stagingFiles: readonly string[], outFile
       await c.run(`COPY (SELECT * FROM read_parquet(${list}, hive_partitioning = false)) TO ${sqlString(tmp)} (${PARQUET_COPY_OPTIONS})`);
     });
   });
+}
+
+/**
+ * Build one block part from per-pair staging files (staging.ts), in the given order: one Parquet encoding,
+ * single-threaded DuckDB, written atomically. Holds one part's rows in memory.
+ * @param entries Staging file and image key of each pair, in image order.
+ * @param columnSet The column set the staging files were written with.
+ * @param outFile Part file path.
+ */
+export async function assembleBlockPartFromStaging(entries: readonly { file: string; image: string }[], columnSet: ColumnSet, outFile: string): Promise<void> {
+  const builder = await BlockTableBuilder.create(columnSet, ['image']);
+  try {
+    for (const e of entries) {
+      const { arrays, blockCount } = await readStaging(e.file, columnSet);
+      await builder.appendStorage(arrays, blockCount, [e.image]);
+    }
+    await builder.writeParquet(outFile);
+  } finally {
+    builder.close();
+  }
 }
 
 function sqlLiteral(v: unknown, type: 'VARCHAR' | 'INTEGER' | 'DOUBLE'): string {

@@ -131,3 +131,20 @@ test('missing or short columns are rejected with a one-line message', async () =
   await assert.rejects(writeBlockTable(join(dir, 'x.parquet'), syntheticColumns(10), 11), /column "row" has 10 values, expected at least 11/);
   await assert.rejects(writeBlockTable(join(dir, 'x.parquet'), syntheticColumns(10), 10, { format: 'xls' as 'csv' }), /invalid format: expected parquet\|csv, got "xls"/);
 });
+
+test('staging files round-trip storage arrays exactly and assemble into the same Parquet as a direct write', async () => {
+  const { writeStaging, readStaging } = await import('../../src/store/staging.ts');
+  const { assembleBlockPartFromStaging } = await import('../../src/store/parts.ts');
+  const { toStorageArray } = await import('../../src/store/blockTable.ts');
+  const n = 777;
+  const cols = syntheticColumns(n, 11);
+  const f = join(dir, 'pair.bin');
+  await writeStaging(f, cols, n, 'full');
+  const back = await readStaging(f, 'full');
+  assert.equal(back.blockCount, n);
+  BLOCK_COLUMNS.forEach((spec, k) => assert.deepEqual(back.arrays[k], toStorageArray(spec, cols[spec.name]!, n), spec.name));
+  await assembleBlockPartFromStaging([{ file: f, image: 'img1' }], 'full', join(dir, 'staged.parquet'));
+  await writeBlockTable(join(dir, 'direct.parquet'), cols, n, { keys: { image: 'img1' } });
+  assert.equal(sha(join(dir, 'staged.parquet')), sha(join(dir, 'direct.parquet')));
+  await assert.rejects(readStaging(f, 'core'), (e: unknown) => e instanceof BlindspotError && e.code === 'E_CORRUPT' && e.message === `${f}: not a staging file of this column set`);
+});

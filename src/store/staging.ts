@@ -1,0 +1,74 @@
+/**
+ * Staging files of a dataset run: one pair's block columns, already in their storage types, as one raw binary
+ * file (little-endian, each column padded to 8 bytes, columns in schema order). Writing one is a single buffer
+ * write; the Parquet encoding happens once, when a part is assembled (parts.ts).
+ */
+import { readFile } from 'node:fs/promises';
+import { columnsOfSet, type BlockColumns, type ColumnSet, type ColumnStorage } from '../tier3/columns.ts';
+import { BlindspotError } from '../errors.ts';
+import { toStorageArray, type StorageArray } from './blockTable.ts';
+import { writeFileAtomic } from './atomic.ts';
+
+const WIDTH: Record<ColumnStorage, number> = { DOUBLE: 8, FLOAT: 4, INTEGER: 4, SMALLINT: 2, UTINYINT: 1, BOOLEAN: 1 };
+const pad8 = (n: number): number => (n + 7) & ~7;
+const MAGIC = 0x42535431; // "BST1"
+
+/** Bytes of a staging file for `n` rows of a column set (16-byte header included). */
+export function stagingSize(columnSet: ColumnSet, n: number): number {
+  return 16 + columnsOfSet(columnSet).reduce((s, c) => s + pad8(WIDTH[c.storage] * n), 0);
+}
+
+/**
+ * Write one pair's block columns as a staging file, atomically.
+ * @throws BlindspotError E_INVALID_OPTION when a value does not fit its storage type.
+ */
+export async function writeStaging(file: string, columns: BlockColumns, blockCount: number, columnSet: ColumnSet): Promise<void> {
+  const specs = columnsOfSet(columnSet);
+  const buf = Buffer.alloc(stagingSize(columnSet, blockCount));
+  buf.writeUInt32LE(MAGIC, 0);
+  buf.writeUInt32LE(blockCount, 4);
+  buf.writeUInt32LE(specs.length, 8);
+  let off = 16;
+  for (const spec of specs) {
+    const src = columns[spec.name];
+    if (src === undefined) throw new BlindspotError('E_INVALID_OPTION', `block columns: missing column "${spec.name}"`);
+    const a = toStorageArray(spec, src, blockCount);
+    buf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), off);
+    off += pad8(a.byteLength);
+  }
+  await writeFileAtomic(file, buf);
+}
+
+/**
+ * Read a staging file back as storage arrays (views on one buffer), in schema order.
+ * @throws BlindspotError E_CORRUPT when the file does not match the column set.
+ */
+export async function readStaging(file: string, columnSet: ColumnSet): Promise<{ arrays: StorageArray[]; blockCount: number }> {
+  const buf = await readFile(file);
+  const specs = columnsOfSet(columnSet);
+  const n = buf.length >= 16 ? buf.readUInt32LE(4) : -1;
+  if (buf.length < 16 || buf.readUInt32LE(0) !== MAGIC || buf.readUInt32LE(8) !== specs.length || buf.length !== stagingSize(columnSet, n)) {
+    throw new BlindspotError('E_CORRUPT', 'not a staging file of this column set', file);
+  }
+  // Copy into an 8-byte aligned buffer so typed-array views are aligned.
+  const ab = new ArrayBuffer(buf.length);
+  new Uint8Array(ab).set(buf);
+  const arrays: StorageArray[] = [];
+  let off = 16;
+  for (const spec of specs) {
+    const bytes = WIDTH[spec.storage] * n;
+    const a =
+      spec.storage === 'DOUBLE'
+        ? new Float64Array(ab, off, n)
+        : spec.storage === 'FLOAT'
+          ? new Float32Array(ab, off, n)
+          : spec.storage === 'INTEGER'
+            ? new Int32Array(ab, off, n)
+            : spec.storage === 'SMALLINT'
+              ? new Int16Array(ab, off, n)
+              : new Uint8Array(ab, off, n);
+    arrays.push(a);
+    off += pad8(bytes);
+  }
+  return { arrays, blockCount: n };
+}
