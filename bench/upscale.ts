@@ -87,7 +87,14 @@ for (const backend of ['wasm', 'cpu'] as const) {
       rows.push({ backend, model, path: 'notta', output: out, seconds: s, how: direct ? 'measured' : 'est' });
       const directTta = full;
       const st = directTta ? await time(() => upscaleImage(lr, { model, backend, tta: true })) : 8 * s;
-      rows.push({ backend, model, path: 'tta', output: out, seconds: st, how: directTta && direct ? 'measured' : 'est' });
+      rows.push({
+        backend,
+        model,
+        path: 'tta',
+        output: out,
+        seconds: st,
+        how: directTta && direct ? 'measured' : 'est',
+      });
     }
     if (backend === 'cpu') break; // cpu: slim only (the ratio is what matters)
   }
@@ -114,10 +121,17 @@ process.stdout.write(
     '',
   ].join('\n') + '\n',
 );
-const slim = (b: string) => rows.find((r) => r.backend === b && r.model === 'esrgan-slim' && r.path === 'notta' && r.output === 512)!;
+const slim = (b: string) =>
+  rows.find((r) => r.backend === b && r.model === 'esrgan-slim' && r.path === 'notta' && r.output === 512)!;
 const ratio = slim('cpu').seconds / slim('wasm').seconds;
 process.stdout.write(
   `wasm vs cpu (esrgan-slim, 512x512 output): wasm is ${ratio.toFixed(1)}x faster -> default backend: ${ratio > 1 ? 'wasm' : 'cpu'}\n\n` +
-    ['Tile size (wasm, esrgan-medium, 512x512 output, overlap 16):', '', '| tile | s/image |', '|---|---|', ...tileRows].join('\n') +
+    [
+      'Tile size (wasm, esrgan-medium, 512x512 output, overlap 16):',
+      '',
+      '| tile | s/image |',
+      '|---|---|',
+      ...tileRows,
+    ].join('\n') +
     '\n',
 );

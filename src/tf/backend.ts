@@ -53,7 +53,8 @@ export async function initTf(backend: TfBackendName = DEFAULT_TF_BACKEND): Promi
   if (backend === 'wasm') await ensureWasm();
   if (tf.getBackend() !== backend) {
     const ok = await tf.setBackend(backend);
-    if (!ok) throw new BlindspotError('E_NOT_FOUND', `TensorFlow.js backend "${backend}" failed to initialise`);
+    if (!ok)
+      throw new BlindspotError('E_NOT_FOUND', `TensorFlow.js backend "${backend}" failed to initialise`);
   }
   await tf.ready();
   return tf;
@@ -182,7 +183,10 @@ export function fsModelHandler(dir: string): { load: () => Promise<Record<string
  * `tf.serialization.registerClass` before calling.
  * @throws BlindspotError E_NOT_FOUND / E_CORRUPT naming the file.
  */
-export async function loadLayersModelFromDir(tf: Tf, dir: string): Promise<import('@tensorflow/tfjs').LayersModel> {
+export async function loadLayersModelFromDir(
+  tf: Tf,
+  dir: string,
+): Promise<import('@tensorflow/tfjs').LayersModel> {
   return tf.loadLayersModel(fsModelHandler(dir) as unknown as import('@tensorflow/tfjs').io.IOHandler);
 }
 
@@ -190,6 +194,9 @@ export async function loadLayersModelFromDir(tf: Tf, dir: string): Promise<impor
  * Load a tfjs graph model from a folder (offline).
  * @throws BlindspotError E_NOT_FOUND / E_CORRUPT naming the file.
  */
-export async function loadGraphModelFromDir(tf: Tf, dir: string): Promise<import('@tensorflow/tfjs').GraphModel> {
+export async function loadGraphModelFromDir(
+  tf: Tf,
+  dir: string,
+): Promise<import('@tensorflow/tfjs').GraphModel> {
   return tf.loadGraphModel(fsModelHandler(dir) as unknown as import('@tensorflow/tfjs').io.IOHandler);
 }

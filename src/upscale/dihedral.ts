@@ -49,7 +49,13 @@ function sourceIndex(k: number, x: number, y: number, w: number, h: number): num
  * Apply dihedral transform k to an interleaved image (`channels` samples per pixel).
  * @param k 0..7 (k >= 4: horizontal flip first; then k % 4 clockwise quarter turns)
  */
-export function dihedral(data: Float32Array, width: number, height: number, channels: number, k: number): Planar {
+export function dihedral(
+  data: Float32Array,
+  width: number,
+  height: number,
+  channels: number,
+  k: number,
+): Planar {
   const swap = k % 2 === 1;
   const ow = swap ? height : width;
   const oh = swap ? width : height;
@@ -75,6 +81,12 @@ export function inverseDihedralIndex(k: number): number {
 }
 
 /** Undo dihedral transform k (see `inverseDihedralIndex`). */
-export function dihedralInverse(data: Float32Array, width: number, height: number, channels: number, k: number): Planar {
+export function dihedralInverse(
+  data: Float32Array,
+  width: number,
+  height: number,
+  channels: number,
+  k: number,
+): Planar {
   return dihedral(data, width, height, channels, inverseDihedralIndex(k));
 }

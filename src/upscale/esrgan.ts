@@ -36,13 +36,20 @@ const registered = new Set<string>();
  * @param backend TF.js backend (default: initTf's default, wasm)
  * @throws BlindspotError E_INVALID_OPTION (not a network, unsupported scale), E_NOT_FOUND (package missing)
  */
-export function loadEsrgan(name: UpscaleModelName, scale: number, backend?: TfBackendName): Promise<EsrganNetwork> {
+export function loadEsrgan(
+  name: UpscaleModelName,
+  scale: number,
+  backend?: TfBackendName,
+): Promise<EsrganNetwork> {
   const info = UPSCALE_MODELS[name];
   if (info.kind !== 'network' || !info.package || !info.valueMax) {
     throw new BlindspotError('E_INVALID_OPTION', `${name} is not a network model`);
   }
   if (!info.scales.includes(scale)) {
-    throw new BlindspotError('E_INVALID_OPTION', `${name} has no x${scale} model (available: ${info.scales.join(', ')})`);
+    throw new BlindspotError(
+      'E_INVALID_OPTION',
+      `${name} has no x${scale} model (available: ${info.scales.join(', ')})`,
+    );
   }
   const key = `${name}|${scale}|${backend ?? ''}`;
   let p = cache.get(key);
@@ -91,7 +98,9 @@ async function predict(
   try {
     const [, oh, ow, oc] = out.shape;
     if (oh !== height * scale || ow !== width * scale || oc !== 3) {
-      throw new Error(`unexpected network output shape ${out.shape.join('x')} for ${width}x${height} x${scale}`);
+      throw new Error(
+        `unexpected network output shape ${out.shape.join('x')} for ${width}x${height} x${scale}`,
+      );
     }
     return (await out.data()) as Float32Array;
   } finally {
@@ -118,7 +127,9 @@ function registerCustomLayers(tf: Tf, scale: number): void {
   if (!registered.has(shuffleName)) {
     class PixelShuffle extends Layer {
       static className = shuffleName;
-      override computeOutputShape(shape: import('@tensorflow/tfjs').Shape | import('@tensorflow/tfjs').Shape[]) {
+      override computeOutputShape(
+        shape: import('@tensorflow/tfjs').Shape | import('@tensorflow/tfjs').Shape[],
+      ) {
         const s = (Array.isArray(shape[0]) ? shape[0] : shape) as (number | null)[];
         const up = (v: number | null | undefined) => (v == null ? null : v * scale);
         return [s[0] ?? null, up(s[1]), up(s[2]), 3];

@@ -32,7 +32,8 @@ export function resolveUpscaleFolderOptions(partial?: Partial<UpscaleFolderOptio
   const o = mergeOptions(DEFAULT_UPSCALE_FOLDER_OPTIONS, partial, 'upscale');
   const { overwrite, workers, ...rest } = o;
   if (typeof overwrite !== 'boolean') throw invalidOption('overwrite', 'a boolean', overwrite);
-  if (!Number.isInteger(workers) || workers < 0 || workers > 256) throw invalidOption('workers', 'an integer from 0 (all cores) to 256', workers);
+  if (!Number.isInteger(workers) || workers < 0 || workers > 256)
+    throw invalidOption('workers', 'an integer from 0 (all cores) to 256', workers);
   return { ...resolveUpscaleOptions(rest), overwrite, workers };
 }
 
@@ -95,7 +96,14 @@ export async function upscaleFolder(
   const { overwrite, workers, ...upscaleOptions } = o;
   const files = await listGtImages(gtDir);
   await mkdir(outDir, { recursive: true });
-  const result: UpscaleFolderResult = { outDir, options: o, written: [], kept: [], failed: [], total: files.length };
+  const result: UpscaleFolderResult = {
+    outDir,
+    options: o,
+    written: [],
+    kept: [],
+    failed: [],
+    total: files.length,
+  };
   let done = 0;
   const report = (file: string, status: UpscaleFolderProgress['status']): void => {
     if (status !== 'started') done += 1;
@@ -117,7 +125,11 @@ export async function upscaleFolder(
   try {
     await Promise.all(
       todo.map(async ({ file, outName }) => {
-        const r = await pool.run({ gtPath: join(gtDir, file), outPath: join(outDir, outName), options: upscaleOptions });
+        const r = await pool.run({
+          gtPath: join(gtDir, file),
+          outPath: join(outDir, outName),
+          options: upscaleOptions,
+        });
         if (r.ok) result.written.push(outName);
         else result.failed.push({ file, code: r.code, reason: r.reason });
         report(file, r.ok ? 'written' : 'failed');
@@ -132,9 +144,22 @@ export async function upscaleFolder(
   result.failed.sort((a, b) => compareCodeUnits(a.file, b.file));
   await writeFileAtomic(
     join(outDir, UPSCALE_RECORD_FILE),
-    JSON.stringify({ tool: 'blindspot upscale', gtDir, degradation: 'matlab-bicubic', ...upscaleOptions, version: await packageVersion() }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        tool: 'blindspot upscale',
+        gtDir,
+        degradation: 'matlab-bicubic',
+        ...upscaleOptions,
+        version: await packageVersion(),
+      },
+      null,
+      2,
+    ) + '\n',
   );
-  await writeFileAtomic(join(outDir, UPSCALE_ERRORS_FILE), result.failed.map((r) => JSON.stringify(r) + '\n').join(''));
+  await writeFileAtomic(
+    join(outDir, UPSCALE_ERRORS_FILE),
+    result.failed.map((r) => JSON.stringify(r) + '\n').join(''),
+  );
   return result;
 }
 
@@ -149,7 +174,9 @@ async function isFile(path: string): Promise<boolean> {
 let version: string | undefined;
 async function packageVersion(): Promise<string> {
   if (version === undefined) {
-    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     version = pkg.version;
   }
   return version;

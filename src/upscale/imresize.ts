@@ -95,7 +95,11 @@ export function resizeTable(
       let m = (idx1 - 1) % period;
       if (m < 0) m += period;
       indices[j * taps + t] =
-        edge === 'replicate' ? Math.min(inLength - 1, Math.max(0, idx1 - 1)) : m < inLength ? m : period - 1 - m;
+        edge === 'replicate'
+          ? Math.min(inLength - 1, Math.max(0, idx1 - 1))
+          : m < inLength
+            ? m
+            : period - 1 - m;
     }
     for (let t = 0; t < taps; t++) weights[j * taps + t]! /= sum;
   }
@@ -106,7 +110,8 @@ export function resizeTable(
  * How `imresize` is asked: by one scale for both dimensions (output `ceil(scale * size)` unless `width`/`height`
  * are given too, e.g. to avoid 1/3 rounding), or by an output size alone (scale = out/in per dimension).
  */
-export type ResizeTarget = { scale: number; width?: number; height?: number } | { width: number; height: number };
+export type ResizeTarget =
+  { scale: number; width?: number; height?: number } | { width: number; height: number };
 
 export interface ImresizeOptions {
   /** Widen the kernel when shrinking (MATLAB 'Antialiasing', default true). */
@@ -166,10 +171,24 @@ export function imresize(
   const passes: ('y' | 'x')[] = rowsFirst ? ['y', 'x'] : ['x', 'y'];
   for (const dim of passes) {
     if (dim === 'y') {
-      cur = resizeVertical(cur, cw, ch, channels, resizeTable(ch, outH, scaleY, antialias, edge, method), integerMax);
+      cur = resizeVertical(
+        cur,
+        cw,
+        ch,
+        channels,
+        resizeTable(ch, outH, scaleY, antialias, edge, method),
+        integerMax,
+      );
       ch = outH;
     } else {
-      cur = resizeHorizontal(cur, cw, ch, channels, resizeTable(cw, outW, scaleX, antialias, edge, method), integerMax);
+      cur = resizeHorizontal(
+        cur,
+        cw,
+        ch,
+        channels,
+        resizeTable(cw, outW, scaleX, antialias, edge, method),
+        integerMax,
+      );
       cw = outW;
     }
   }
@@ -217,7 +236,8 @@ function resizeHorizontal(
     for (let j = 0; j < outW; j++) {
       for (let k = 0; k < c; k++) {
         let acc = 0;
-        for (let t = 0; t < taps; t++) acc += weights[j * taps + t]! * src[srow + indices[j * taps + t]! * c + k]!;
+        for (let t = 0; t < taps; t++)
+          acc += weights[j * taps + t]! * src[srow + indices[j * taps + t]! * c + k]!;
         out[orow + j * c + k] = integerMax === null ? acc : roundSat(acc, integerMax);
       }
     }

@@ -21,11 +21,27 @@ export {
   UPSCALE_ERRORS_FILE,
   UPSCALE_RECORD_FILE,
 } from './folder.ts';
-export type { UpscaleFolderOptions, UpscaleFolderProgress, UpscaleFolderResult, UpscaleFailure } from './folder.ts';
+export type {
+  UpscaleFolderOptions,
+  UpscaleFolderProgress,
+  UpscaleFolderResult,
+  UpscaleFailure,
+} from './folder.ts';
 export { imresize, imresizeBicubic, resizeTable, cubicKernel, lanczos3Kernel } from './imresize.ts';
 export type { ImresizeOptions, ResizeTarget, ResizeEdge, ResizeMethod, ResizeTable } from './imresize.ts';
 export { dihedral, dihedralInverse, inverseDihedralIndex, DIHEDRAL_COUNT } from './dihedral.ts';
 export { runTiled } from './tile.ts';
 export { encodePng } from './png.ts';
-export { DEFAULT_PIPELINE_OPTIONS, resolvePipelineOptions, runPipeline, pipelineOutputDir } from './pipeline.ts';
-export type { PipelineOptions, PipelinePath, PipelineProgress, PipelineResult, PipelineUpscaleStep } from './pipeline.ts';
+export {
+  DEFAULT_PIPELINE_OPTIONS,
+  resolvePipelineOptions,
+  runPipeline,
+  pipelineOutputDir,
+} from './pipeline.ts';
+export type {
+  PipelineOptions,
+  PipelinePath,
+  PipelineProgress,
+  PipelineResult,
+  PipelineUpscaleStep,
+} from './pipeline.ts';

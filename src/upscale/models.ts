@@ -4,7 +4,13 @@
  */
 
 /** Model names accepted by `upscale` / `pipeline` (CLI `--model`). */
-export const UPSCALE_MODEL_NAMES = ['esrgan-slim', 'esrgan-medium', 'esrgan-thick', 'bicubic', 'lanczos3'] as const;
+export const UPSCALE_MODEL_NAMES = [
+  'esrgan-slim',
+  'esrgan-medium',
+  'esrgan-thick',
+  'bicubic',
+  'lanczos3',
+] as const;
 export type UpscaleModelName = (typeof UPSCALE_MODEL_NAMES)[number];
 
 /** Facts about one upscaler. */

@@ -11,7 +11,11 @@ import type { Image } from '../image/types.ts';
 export async function encodePng(image: Image): Promise<Buffer> {
   const { width, height, channels } = image;
   if (channels !== 1 && channels !== 3) {
-    throw new BlindspotError('E_UNSUPPORTED', `cannot write ${channels}-channel PNG`, image.source || undefined);
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `cannot write ${channels}-channel PNG`,
+      image.source || undefined,
+    );
   }
   const sixteen = image.bitDepth > 8;
   const max = sixteen ? 65535 : 255;

@@ -125,10 +125,17 @@ async function planeUpscaler(
     const integerMax = integer && max !== null ? max : null;
     return async (data, width, height) =>
       Float32Array.from(
-        imresize(data, width, height, channels, { scale, width: width * scale, height: height * scale }, {
-          method,
-          integerMax,
-        }).data,
+        imresize(
+          data,
+          width,
+          height,
+          channels,
+          { scale, width: width * scale, height: height * scale },
+          {
+            method,
+            integerMax,
+          },
+        ).data,
       );
   }
   const { loadEsrgan } = await import('./esrgan.ts');
@@ -216,16 +223,26 @@ export interface UpscaleFromGtResult {
  * @param options see `UpscaleOptions`
  * @throws BlindspotError as `upscaleImage`
  */
-export async function upscaleFromGt(gt: Image, options?: Partial<UpscaleOptions>): Promise<UpscaleFromGtResult> {
+export async function upscaleFromGt(
+  gt: Image,
+  options?: Partial<UpscaleOptions>,
+): Promise<UpscaleFromGtResult> {
   const o = resolveUpscaleOptions(options);
   checkChannels(gt);
   const max = valueMaxOf(gt, UPSCALE_MODELS[o.model].kind === 'network');
   const integerMax = !gt.isFloat && max !== null ? max : null;
   const lw = Math.ceil(gt.width / o.scale);
   const lh = Math.ceil(gt.height / o.scale);
-  const small = imresize(gt.data, gt.width, gt.height, gt.channels, { scale: 1 / o.scale, width: lw, height: lh }, {
-    integerMax,
-  });
+  const small = imresize(
+    gt.data,
+    gt.width,
+    gt.height,
+    gt.channels,
+    { scale: 1 / o.scale, width: lw, height: lh },
+    {
+      integerMax,
+    },
+  );
   const lr: Image = {
     ...gt,
     width: lw,

@@ -11,6 +11,10 @@ export type UpscaleWorkerReply = { id: number; outcome: UpscaleTaskOutcome } | {
 parentPort?.on('message', (msg: UpscaleWorkerRequest) => {
   runUpscaleTask(msg.task).then(
     (outcome) => parentPort!.postMessage({ id: msg.id, outcome } satisfies UpscaleWorkerReply),
-    (e: unknown) => parentPort!.postMessage({ id: msg.id, fatal: (e as Error)?.stack ?? String(e) } satisfies UpscaleWorkerReply),
+    (e: unknown) =>
+      parentPort!.postMessage({
+        id: msg.id,
+        fatal: (e as Error)?.stack ?? String(e),
+      } satisfies UpscaleWorkerReply),
   );
 });

@@ -13,11 +13,21 @@ const CXR = fileURLToPath(new URL('../../data/demo/cxr_nih/nih_00005332_000.png'
 /** A GT folder: an 8-bit 64x64 crop, an odd-sized 16-bit crop (63x61, not divisible by 2), and a corrupt file. */
 async function makeGtDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'bs-upscale-gt-'));
-  await sharp(CXR).extract({ left: 180, top: 200, width: 64, height: 64 }).toColourspace('b-w').png().toFile(join(dir, 'a.png'));
-  const { data } = await sharp(CXR).extract({ left: 240, top: 150, width: 63, height: 61 }).raw().toBuffer({ resolveWithObject: true });
+  await sharp(CXR)
+    .extract({ left: 180, top: 200, width: 64, height: 64 })
+    .toColourspace('b-w')
+    .png()
+    .toFile(join(dir, 'a.png'));
+  const { data } = await sharp(CXR)
+    .extract({ left: 240, top: 150, width: 63, height: 61 })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const u16 = new Uint16Array(63 * 61);
   for (let i = 0; i < u16.length; i++) u16[i] = data[i]! * 257 + (i % 7);
-  await sharp(u16, { raw: { width: 63, height: 61, channels: 1 } }).toColourspace('grey16').png().toFile(join(dir, 'b16.png'));
+  await sharp(u16, { raw: { width: 63, height: 61, channels: 1 } })
+    .toColourspace('grey16')
+    .png()
+    .toFile(join(dir, 'b16.png'));
   await writeFile(join(dir, 'broken.png'), 'this is not a png');
   return dir;
 }
@@ -30,12 +40,20 @@ test('blindspot upscale: outputs at GT size and bit depth, paired by stem, bad f
   assert.match(r.stderr, /broken\.png/);
   assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
   const files = (await readdir(out)).sort();
-  assert.deepEqual(files, ['a_esrgan-slim_x2_tta.png', 'b16_esrgan-slim_x2_tta.png', 'upscale-errors.jsonl', 'upscale.json']);
+  assert.deepEqual(files, [
+    'a_esrgan-slim_x2_tta.png',
+    'b16_esrgan-slim_x2_tta.png',
+    'upscale-errors.jsonl',
+    'upscale.json',
+  ]);
   const a = await sharp(join(out, 'a_esrgan-slim_x2_tta.png')).metadata();
   assert.deepEqual([a.width, a.height, a.channels, a.depth], [64, 64, 1, 'uchar']);
   const b = await sharp(join(out, 'b16_esrgan-slim_x2_tta.png')).metadata();
   assert.deepEqual([b.width, b.height, b.channels, b.depth], [63, 61, 1, 'ushort']);
-  const errors = (await readFile(join(out, 'upscale-errors.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const errors = (await readFile(join(out, 'upscale-errors.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(errors.length, 1);
   assert.equal(errors[0].file, 'broken.png');
   assert.equal(errors[0].code, 'E_CORRUPT');
@@ -45,7 +63,17 @@ test('blindspot upscale: outputs at GT size and bit depth, paired by stem, bad f
   assert.equal(matchGtStem(imageStem('b16_esrgan-slim_x2_tta.png')!, gtStems), 'b16');
   // resumable: a second run keeps both outputs, byte for byte
   const before = await readFile(join(out, 'a_esrgan-slim_x2_tta.png'));
-  const again = await runCli(['upscale', '--in', gt, '--out', out, '--model', 'esrgan-slim', '--tta', '--json']);
+  const again = await runCli([
+    'upscale',
+    '--in',
+    gt,
+    '--out',
+    out,
+    '--model',
+    'esrgan-slim',
+    '--tta',
+    '--json',
+  ]);
   assert.equal(again.code, 1);
   const json = JSON.parse(again.stdout);
   assert.deepEqual(json.kept, ['a_esrgan-slim_x2_tta.png', 'b16_esrgan-slim_x2_tta.png']);
@@ -59,8 +87,22 @@ test('blindspot upscale: recomputed outputs are byte-identical (1 thread vs 2 wo
     const out = await mkdtemp(join(tmpdir(), 'bs-upscale-det-'));
     const r1 = await runCli(['upscale', '--in', gt, '--out', out, '--model', model, '--workers', '1']);
     assert.equal(r1.code, 1, r1.stderr);
-    const first = [await readFile(join(out, `a_${model}_x2.png`)), await readFile(join(out, `b16_${model}_x2.png`))];
-    const r2 = await runCli(['upscale', '--in', gt, '--out', out, '--model', model, '--overwrite', '--workers', '2']);
+    const first = [
+      await readFile(join(out, `a_${model}_x2.png`)),
+      await readFile(join(out, `b16_${model}_x2.png`)),
+    ];
+    const r2 = await runCli([
+      'upscale',
+      '--in',
+      gt,
+      '--out',
+      out,
+      '--model',
+      model,
+      '--overwrite',
+      '--workers',
+      '2',
+    ]);
     assert.equal(r2.code, 1, r2.stderr);
     assert.deepEqual(await readFile(join(out, `a_${model}_x2.png`)), first[0]);
     assert.deepEqual(await readFile(join(out, `b16_${model}_x2.png`)), first[1]);
@@ -73,11 +115,24 @@ test('blindspot upscale: --help exits 0; unknown model and missing --in are one-
   assert.match(help.stdout, /esrgan-medium/);
   const bad = await runCli(['upscale', '--in', 'x', '--out', 'y', '--model', 'esrgan-huge']);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /invalid --model: expected esrgan-slim\|esrgan-medium\|esrgan-thick\|bicubic\|lanczos3, got "esrgan-huge"/);
+  assert.match(
+    bad.stderr,
+    /invalid --model: expected esrgan-slim\|esrgan-medium\|esrgan-thick\|bicubic\|lanczos3, got "esrgan-huge"/,
+  );
   assert.equal(bad.stderr.trim().split('\n').length, 1);
   const missing = await runCli(['upscale', '--out', 'y']);
   assert.equal(missing.code, 2);
-  const scale = await runCli(['upscale', '--in', 'x', '--out', 'y', '--model', 'esrgan-slim', '--scale', '5']);
+  const scale = await runCli([
+    'upscale',
+    '--in',
+    'x',
+    '--out',
+    'y',
+    '--model',
+    'esrgan-slim',
+    '--scale',
+    '5',
+  ]);
   assert.equal(scale.code, 2);
   assert.match(scale.stderr, /invalid scale: expected one of 2, 3, 4, 8 for esrgan-slim, got 5/);
 });

@@ -12,11 +12,17 @@ const DEMO = fileURLToPath(new URL('../../data/demo/cxr_nih/', import.meta.url))
 test('pipeline: GT -> {esrgan-slim, bicubic} x {notta, tta} -> run -> analyze; a second call resumes without redoing work', async () => {
   const gt = await mkdtemp(join(tmpdir(), 'bs-pipe-gt-'));
   for (const name of ['nih_00000001_000', 'nih_00009285_000']) {
-    await sharp(join(DEMO, `${name}.png`)).extract({ left: 200, top: 180, width: 48, height: 48 }).toColourspace('b-w').png().toFile(join(gt, `${name}.png`));
+    await sharp(join(DEMO, `${name}.png`))
+      .extract({ left: 200, top: 180, width: 48, height: 48 })
+      .toColourspace('b-w')
+      .png()
+      .toFile(join(gt, `${name}.png`));
   }
   const out = await mkdtemp(join(tmpdir(), 'bs-pipe-out-'));
   const stages = new Set<string>();
-  const first = await runPipeline({ gt, out, models: ['esrgan-slim', 'bicubic'], workers: 1 }, (p) => stages.add(p.stage));
+  const first = await runPipeline({ gt, out, models: ['esrgan-slim', 'bicubic'], workers: 1 }, (p) =>
+    stages.add(p.stage),
+  );
   assert.deepEqual([...stages], ['upscale', 'run', 'analyze']);
   assert.deepEqual(
     first.upscaled.map((u) => [u.model, u.path, u.written, u.kept, u.failed.length]),
@@ -43,9 +49,22 @@ test('pipeline: GT -> {esrgan-slim, bicubic} x {notta, tta} -> run -> analyze; a
   const runJson = JSON.parse(await readFile(join(first.results, 'run.json'), 'utf8'));
   assert.ok(JSON.stringify(runJson).includes('esrgan-slim'));
 
-  const pngBefore = await readFile(join(pipelineOutputDir(out, 'bicubic', 'tta'), 'nih_00000001_000_bicubic_x2_tta.png'));
+  const pngBefore = await readFile(
+    join(pipelineOutputDir(out, 'bicubic', 'tta'), 'nih_00000001_000_bicubic_x2_tta.png'),
+  );
   const second = await runPipeline({ gt, out, models: ['esrgan-slim', 'bicubic'], workers: 1 });
-  assert.deepEqual(second.upscaled.map((u) => [u.written, u.kept]), [[0, 2], [0, 2], [0, 2], [0, 2]]);
+  assert.deepEqual(
+    second.upscaled.map((u) => [u.written, u.kept]),
+    [
+      [0, 2],
+      [0, 2],
+      [0, 2],
+      [0, 2],
+    ],
+  );
   assert.equal(second.run.alreadyComplete, true);
-  assert.deepEqual(await readFile(join(pipelineOutputDir(out, 'bicubic', 'tta'), 'nih_00000001_000_bicubic_x2_tta.png')), pngBefore);
+  assert.deepEqual(
+    await readFile(join(pipelineOutputDir(out, 'bicubic', 'tta'), 'nih_00000001_000_bicubic_x2_tta.png')),
+    pngBefore,
+  );
 });

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DIHEDRAL_COUNT, dihedral, dihedralInverse, inverseDihedralIndex } from '../../src/upscale/dihedral.ts';
+import {
+  DIHEDRAL_COUNT,
+  dihedral,
+  dihedralInverse,
+  inverseDihedralIndex,
+} from '../../src/upscale/dihedral.ts';
 import { imresize } from '../../src/upscale/imresize.ts';
 import { selfEnsemble } from '../../src/upscale/upscale.ts';
 import { runTiled } from '../../src/upscale/tile.ts';

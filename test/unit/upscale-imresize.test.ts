@@ -2,7 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { fixture } from '../helpers/cli.ts';
-import { cubicKernel, imresize, imresizeBicubic, lanczos3Kernel, resizeTable } from '../../src/upscale/imresize.ts';
+import {
+  cubicKernel,
+  imresize,
+  imresizeBicubic,
+  lanczos3Kernel,
+  resizeTable,
+} from '../../src/upscale/imresize.ts';
 
 const SET5 = ['baby', 'bird', 'butterfly', 'head', 'woman'];
 
@@ -40,7 +46,14 @@ test('MATLAB bicubic downscale x1/4 of the Set5 HR images reproduces the MATLAB-
 test('a symmetric (mirror) edge differs from MATLAB only in the 2-pixel LR border on Set5', async () => {
   const hr = await rgb(fixture('set5/butterfly_HR.png'));
   const lr = await rgb(fixture('set5-lr/butterfly_LR_x4.png'));
-  const out = imresizeBicubic(hr.data, hr.width, hr.height, 3, { scale: 0.25 }, { integerMax: 255, edge: 'symmetric' });
+  const out = imresizeBicubic(
+    hr.data,
+    hr.width,
+    hr.height,
+    3,
+    { scale: 0.25 },
+    { integerMax: 255, edge: 'symmetric' },
+  );
   let borderDiff = 0;
   for (let y = 0; y < lr.height; y++) {
     for (let x = 0; x < lr.width; x++) {
@@ -59,7 +72,14 @@ test('bicubic x4 of the Set5 LR matches the MATLAB-style *_bicubic_x4 references
   for (const name of SET5) {
     const lr = await rgb(fixture(`set5-lr/${name}_LR_x4.png`));
     const ref = await rgb(fixture(`set5/${name}_bicubic_x4.png`));
-    const sym = imresizeBicubic(lr.data, lr.width, lr.height, 3, { scale: 4 }, { integerMax: 255, edge: 'symmetric' });
+    const sym = imresizeBicubic(
+      lr.data,
+      lr.width,
+      lr.height,
+      3,
+      { scale: 4 },
+      { integerMax: 255, edge: 'symmetric' },
+    );
     assert.equal(compare(sym.data, ref.data).maxAbs, 0, `${name} symmetric`);
     // MATLAB's replicate edge: identical away from the border (taps reach 2 LR pixels = 8 HR pixels)
     const rep = imresizeBicubic(lr.data, lr.width, lr.height, 3, { scale: 4 }, { integerMax: 255 });

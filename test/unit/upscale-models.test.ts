@@ -15,7 +15,8 @@ const CXR = fileURLToPath(new URL('../../data/demo/cxr_nih/nih_00001734_000.png'
 
 function crop(im: Image, x0: number, y0: number, w: number, h: number, extra: Partial<Image> = {}): Image {
   const d = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) d[y * w + x] = im.data[(y0 + y) * im.width + x0 + x]!;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) d[y * w + x] = im.data[(y0 + y) * im.width + x0 + x]!;
   return { ...im, width: w, height: h, data: d, ...extra };
 }
 
@@ -28,7 +29,8 @@ function psnr(a: ArrayLike<number>, b: ArrayLike<number>, peak = 255): number {
 function nearest(lr: Image, scale: number, w: number, h: number): Float32Array {
   const out = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) out[y * w + x] = lr.data[Math.floor(y / scale) * lr.width + Math.floor(x / scale)]!;
+    for (let x = 0; x < w; x++)
+      out[y * w + x] = lr.data[Math.floor(y / scale) * lr.width + Math.floor(x / scale)]!;
   }
   return out;
 }
@@ -58,7 +60,10 @@ for (const { model, scale, size } of CASES) {
     for (const v of output.data) assert.ok(Number.isInteger(v) && v >= 0 && v <= 255, `sample ${v}`);
     const pModel = psnr(output.data, gt.data);
     const pNearest = psnr(nearest(lr, scale, size, size), gt.data);
-    assert.ok(pModel > pNearest, `${model} x${scale}: PSNR ${pModel.toFixed(2)} dB vs nearest ${pNearest.toFixed(2)} dB`);
+    assert.ok(
+      pModel > pNearest,
+      `${model} x${scale}: PSNR ${pModel.toFixed(2)} dB vs nearest ${pNearest.toFixed(2)} dB`,
+    );
   });
 }
 
@@ -109,7 +114,10 @@ test('TTA on a dihedral-symmetric input equals the plain output for the equivari
   // 8-bit: MATLAB rounds after the first (row) pass, and a transposed input swaps the pass order, so the
   // ensemble may differ from the plain output by rounding only: at most 1 grey level
   const int8: Image = { ...float, isFloat: false };
-  const d = maxDiff(await upscaleImage(int8, { model: 'bicubic' }), await upscaleImage(int8, { model: 'bicubic', tta: true }));
+  const d = maxDiff(
+    await upscaleImage(int8, { model: 'bicubic' }),
+    await upscaleImage(int8, { model: 'bicubic', tta: true }),
+  );
   assert.ok(d <= 1, `8-bit: max |tta - plain| = ${d}`);
 });
 
@@ -119,12 +127,14 @@ test('tiled and untiled network outputs agree: max abs diff 0 grey levels at ove
     const whole = await upscaleImage(lr, { model, tile: 0 });
     const tiled = await upscaleImage(lr, { model, tile: 24, tileOverlap: 16 });
     let max = 0;
-    for (let i = 0; i < whole.data.length; i++) max = Math.max(max, Math.abs(whole.data[i]! - tiled.data[i]!));
+    for (let i = 0; i < whole.data.length; i++)
+      max = Math.max(max, Math.abs(whole.data[i]! - tiled.data[i]!));
     // measured: slim and medium agree to float round-off (< 1e-3 grey levels) with 16 pixels of context
     assert.ok(max < 0.01, `${model}: max |tiled - untiled| = ${max} grey levels`);
     const seams = await upscaleImage(lr, { model, tile: 24, tileOverlap: 0 });
     let seamMax = 0;
-    for (let i = 0; i < whole.data.length; i++) seamMax = Math.max(seamMax, Math.abs(whole.data[i]! - seams.data[i]!));
+    for (let i = 0; i < whole.data.length; i++)
+      seamMax = Math.max(seamMax, Math.abs(whole.data[i]! - seams.data[i]!));
     assert.ok(seamMax > 10 * max, `${model}: without overlap the tiles must show (seam max ${seamMax})`);
   }
 });

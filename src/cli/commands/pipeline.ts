@@ -3,7 +3,12 @@ import { BlindspotError } from '../../errors.ts';
 import { choiceFlag, numberFlag, parseFlags, wantsHelp } from '../args.ts';
 import { createProgress, type ProgressBar } from '../progress.ts';
 import { UPSCALE_MODEL_NAMES } from '../../upscale/models.ts';
-import { DEFAULT_PIPELINE_OPTIONS, runPipeline, type PipelinePath, type PipelineProgress } from '../../upscale/pipeline.ts';
+import {
+  DEFAULT_PIPELINE_OPTIONS,
+  runPipeline,
+  type PipelinePath,
+  type PipelineProgress,
+} from '../../upscale/pipeline.ts';
 import type { UpscaleModelName } from '../../upscale/models.ts';
 
 export const summary = 'The whole study: GT -> upscalers x {notta, tta} -> run -> analyze (resumable)';
@@ -36,8 +41,12 @@ Exit codes: 0 done, 1 some images or pairs failed (see the error logs), 2 usage 
 
 function list(raw: unknown, name: string): string[] | undefined {
   if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || raw.trim() === '') throw new BlindspotError('E_USAGE', `--${name} needs a comma-separated list`);
-  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (typeof raw !== 'string' || raw.trim() === '')
+    throw new BlindspotError('E_USAGE', `--${name} needs a comma-separated list`);
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -56,7 +65,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   const v = parsed.values;
   if (wantsHelp(v, HELP)) return 0;
-  if (parsed.positionals.length > 0) throw new BlindspotError('E_USAGE', `unexpected argument "${parsed.positionals[0]}" (see --help)`);
+  if (parsed.positionals.length > 0)
+    throw new BlindspotError('E_USAGE', `unexpected argument "${parsed.positionals[0]}" (see --help)`);
   if (typeof v.gt !== 'string' || typeof v.out !== 'string') {
     throw new BlindspotError('E_USAGE', '--gt DIR and --out DIR are required (see --help)');
   }
@@ -69,7 +79,10 @@ export async function run(argv: string[]): Promise<number> {
       if (key !== barKey) {
         bar?.finish();
         barKey = key;
-        bar = createProgress(`[${p.step}/${p.steps}] upscale ${p.model} ${p.path}`, p.total, { unit: 'images', quiet: json });
+        bar = createProgress(`[${p.step}/${p.steps}] upscale ${p.model} ${p.path}`, p.total, {
+          unit: 'images',
+          quiet: json,
+        });
       }
       if (p.done > 0) bar!.update(p.done, p.file);
     } else if (p.stage === 'run') {
@@ -107,7 +120,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   } else {
     const lines = result.upscaled.map(
-      (u) => `  ${u.model.padEnd(14)} ${u.path.padEnd(6)} ${u.written} written, ${u.kept} kept, ${u.failed.length} failed, ${u.seconds.toFixed(1)} s`,
+      (u) =>
+        `  ${u.model.padEnd(14)} ${u.path.padEnd(6)} ${u.written} written, ${u.kept} kept, ${u.failed.length} failed, ${u.seconds.toFixed(1)} s`,
     );
     lines.push(
       `run: ${result.run.ok}/${result.run.pairs} pairs, ${result.run.blocks} blocks -> ${result.results}`,

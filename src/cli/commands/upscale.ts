@@ -5,7 +5,8 @@ import { createProgress } from '../progress.ts';
 import { UPSCALE_MODEL_NAMES, UPSCALE_MODELS } from '../../upscale/models.ts';
 import { DEFAULT_UPSCALE_FOLDER_OPTIONS, UPSCALE_ERRORS_FILE, upscaleFolder } from '../../upscale/folder.ts';
 
-export const summary = 'Make model outputs from GT: bicubic downscale, then ESRGAN (slim/medium/thick), bicubic or Lanczos-3';
+export const summary =
+  'Make model outputs from GT: bicubic downscale, then ESRGAN (slim/medium/thick), bicubic or Lanczos-3';
 
 const D = DEFAULT_UPSCALE_FOLDER_OPTIONS;
 const HELP = `Usage: blindspot upscale --in GT_DIR --out OUT_DIR [--model NAME] [--scale 2] [--tta] [--tile N]
