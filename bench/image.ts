@@ -31,13 +31,26 @@ async function median(f: () => Promise<unknown>, runs = 21): Promise<number> {
 
 sharp.concurrency(1); // one core, as the SSIM benchmark
 const rows: [string, number, string, number][] = [];
-async function pair(label: string, ours: () => Promise<unknown>, peerLabel: string, peer: () => Promise<unknown>): Promise<void> {
+async function pair(
+  label: string,
+  ours: () => Promise<unknown>,
+  peerLabel: string,
+  peer: () => Promise<unknown>,
+): Promise<void> {
   rows.push([label, await median(ours), peerLabel, await median(peer)]);
 }
 
-await pair('readImage gt_1024_u8.png', () => readImage(GT), 'sharp grey raw uint8 (same file)', () => sharp(GT).toColourspace('b-w').raw().toBuffer());
-await pair('readImage gt_1024_u8.png', () => readImage(GT), 'sharp grey raw float32 (same output type)', () =>
-  sharp(GT).toColourspace('b-w').raw({ depth: 'float' }).toBuffer(),
+await pair(
+  'readImage gt_1024_u8.png',
+  () => readImage(GT),
+  'sharp grey raw uint8 (same file)',
+  () => sharp(GT).toColourspace('b-w').raw().toBuffer(),
+);
+await pair(
+  'readImage gt_1024_u8.png',
+  () => readImage(GT),
+  'sharp grey raw float32 (same output type)',
+  () => sharp(GT).toColourspace('b-w').raw({ depth: 'float' }).toBuffer(),
 );
 await pair(
   'readImage MR2_UNCI.dcm (1024², 12-bit)',
@@ -47,11 +60,27 @@ await pair(
 );
 // The JPEG stream inside the DICOM (one fragment: SOI .. EOI), cut out once outside the timing.
 const cxr = await readFile(CXR_DCM);
-const jpeg = cxr.subarray(cxr.indexOf(Buffer.from([0xff, 0xd8, 0xff])), cxr.lastIndexOf(Buffer.from([0xff, 0xd9])) + 2);
-await pair('readImage SIIM JPEG-baseline .dcm (1024²)', () => readImage(CXR_DCM), 'sharp raw of its JPEG stream', () => sharp(jpeg).greyscale().raw().toBuffer());
+const jpeg = cxr.subarray(
+  cxr.indexOf(Buffer.from([0xff, 0xd8, 0xff])),
+  cxr.lastIndexOf(Buffer.from([0xff, 0xd9])) + 2,
+);
+await pair(
+  'readImage SIIM JPEG-baseline .dcm (1024²)',
+  () => readImage(CXR_DCM),
+  'sharp raw of its JPEG stream',
+  () => sharp(jpeg).greyscale().raw().toBuffer(),
+);
 const nii = await readFile(NII);
-await pair('readImage example4d.nii.gz (one slice)', () => readImage(NII), 'gunzip of the same file', async () => gunzipSync(nii));
+await pair(
+  'readImage example4d.nii.gz (one slice)',
+  () => readImage(NII),
+  'gunzip of the same file',
+  async () => gunzipSync(nii),
+);
 
-process.stdout.write(`machine: ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, node ${process.version}, sharp ${sharp.versions.sharp ?? '?'} (concurrency 1)\n\n`);
+process.stdout.write(
+  `machine: ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, node ${process.version}, sharp ${sharp.versions.sharp ?? '?'} (concurrency 1)\n\n`,
+);
 process.stdout.write('| blindspot | median ms | peer | median ms | ratio |\n|---|---:|---|---:|---:|\n');
-for (const [a, ta, b, tb] of rows) process.stdout.write(`| ${a} | ${ta.toFixed(2)} | ${b} | ${tb.toFixed(2)} | ${(ta / tb).toFixed(2)} |\n`);
+for (const [a, ta, b, tb] of rows)
+  process.stdout.write(`| ${a} | ${ta.toFixed(2)} | ${b} | ${tb.toFixed(2)} | ${(ta / tb).toFixed(2)} |\n`);

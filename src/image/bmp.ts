@@ -26,21 +26,40 @@ const COMPRESSION_NAMES: Record<number, string> = {
  * @throws BlindspotError E_UNSUPPORTED (compression or header variant not covered), E_CORRUPT (truncated).
  */
 export function decodeBmp(bytes: Buffer, path: string): Image {
-  if (bytes.length < 54) throw new BlindspotError('E_CORRUPT', 'BMP data is truncated (header incomplete)', path);
+  if (bytes.length < 54)
+    throw new BlindspotError('E_CORRUPT', 'BMP data is truncated (header incomplete)', path);
   const pixelOffset = bytes.readUInt32LE(10);
   const headerSize = bytes.readUInt32LE(14);
-  if (headerSize !== 40 && headerSize !== 52 && headerSize !== 56 && headerSize !== 108 && headerSize !== 124) {
-    throw new BlindspotError('E_UNSUPPORTED', `BMP header of ${headerSize} bytes (OS/2 variant) is not supported`, path);
+  if (
+    headerSize !== 40 &&
+    headerSize !== 52 &&
+    headerSize !== 56 &&
+    headerSize !== 108 &&
+    headerSize !== 124
+  ) {
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `BMP header of ${headerSize} bytes (OS/2 variant) is not supported`,
+      path,
+    );
   }
   const bitsPerPixel = bytes.readUInt16LE(28);
   const compression = bytes.readUInt32LE(30);
   const colors = bytes.readUInt32LE(46);
   if (compression !== 0 && compression !== 3 && compression !== 6) {
     const what = COMPRESSION_NAMES[compression] ?? `compression type ${compression}`;
-    throw new BlindspotError('E_UNSUPPORTED', `${what} BMP is not supported (uncompressed or bit-field BMP only)`, path);
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `${what} BMP is not supported (uncompressed or bit-field BMP only)`,
+      path,
+    );
   }
   if (![1, 4, 8, 16, 24, 32].includes(bitsPerPixel)) {
-    throw new BlindspotError('E_UNSUPPORTED', `BMP with ${bitsPerPixel} bits per pixel is not supported`, path);
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `BMP with ${bitsPerPixel} bits per pixel is not supported`,
+      path,
+    );
   }
   // bmp-ts reads pixels right after the header, masks and palette and ignores the file's pixel offset:
   // splice out any gap so files with padding or a profile before the pixels decode correctly.
@@ -50,7 +69,10 @@ export function decodeBmp(bytes: Buffer, path: string): Image {
   if (pixelOffset < pixelsStart || pixelOffset > bytes.length) {
     throw new BlindspotError('E_CORRUPT', `BMP pixel offset ${pixelOffset} is outside the file`, path);
   }
-  let input = pixelOffset === pixelsStart ? bytes : Buffer.concat([bytes.subarray(0, pixelsStart), bytes.subarray(pixelOffset)]);
+  let input =
+    pixelOffset === pixelsStart
+      ? bytes
+      : Buffer.concat([bytes.subarray(0, pixelsStart), bytes.subarray(pixelOffset)]);
   if (compression === 0 && headerSize > 40 && (bitsPerPixel === 16 || bitsPerPixel === 32)) {
     // V2+ headers carry mask fields that BI_RGB files may leave zero; bmp-ts would use them: set the defaults.
     if (input === bytes) input = Buffer.from(bytes);
@@ -68,7 +90,8 @@ export function decodeBmp(bytes: Buffer, path: string): Image {
   }
   const { width, height } = bmp;
   const pixels = width * height;
-  if (width < 1 || height < 1) throw new BlindspotError('E_CORRUPT', `BMP has no pixels (${width}x${height})`, path);
+  if (width < 1 || height < 1)
+    throw new BlindspotError('E_CORRUPT', `BMP has no pixels (${width}x${height})`, path);
   // bmp-ts returns A,B,G,R bytes per pixel; reorder to interleaved RGB.
   const abgr = bmp.data;
   const rgb = new Float32Array(pixels * 3);
@@ -80,7 +103,8 @@ export function decodeBmp(bytes: Buffer, path: string): Image {
   const meta: Record<string, unknown> = { bitsPerPixel, headerSize, compression };
   const warnings: string[] = [];
   const hasAlpha =
-    bitsPerPixel === 32 && (compression === 6 || (compression === 3 && headerSize >= 56 && bytes.readUInt32LE(66) !== 0));
+    bitsPerPixel === 32 &&
+    (compression === 6 || (compression === 3 && headerSize >= 56 && bytes.readUInt32LE(66) !== 0));
   if (hasAlpha) {
     meta.alphaDropped = true;
     warnings.push('alpha channel dropped');

@@ -38,7 +38,8 @@ const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
 /** Byte order of this machine (typed arrays use it). */
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-const SUPPORTED_SYNTAXES = 'implicit/explicit VR little endian, explicit VR big endian, deflated, JPEG baseline';
+const SUPPORTED_SYNTAXES =
+  'implicit/explicit VR little endian, explicit VR big endian, deflated, JPEG baseline';
 
 /** The DICOM tags read here, named. */
 const TAG = {
@@ -92,7 +93,11 @@ function parse(bytes: Uint8Array, path: string, hasPreamble: boolean): { ds: Dat
     return { ds: dicomParser.parseDicom(bytes, { TransferSyntaxUID: IMPLICIT_LE }), ts: IMPLICIT_LE };
   } catch (e) {
     if (!hasPreamble) {
-      throw new BlindspotError('E_CORRUPT', 'not a valid DICOM file (no DICM preamble, and not a readable raw data set with pixel data)', path);
+      throw new BlindspotError(
+        'E_CORRUPT',
+        'not a valid DICOM file (no DICM preamble, and not a readable raw data set with pixel data)',
+        path,
+      );
     }
     // dicom-parser reports a buffer overrun with the elements read so far: when the pixel data element was
     // reached, go on so that the truncation is reported precisely (frame size vs bytes present).
@@ -100,13 +105,18 @@ function parse(bytes: Uint8Array, path: string, hasPreamble: boolean): { ds: Dat
     if (partial?.elements?.[TAG.pixelData] !== undefined) {
       return { ds: partial, ts: hasPreamble ? metaTransferSyntax(bytes) : IMPLICIT_LE };
     }
-    throw new BlindspotError('E_CORRUPT', 'DICOM data is truncated or corrupt (cannot parse the data set)', path);
+    throw new BlindspotError(
+      'E_CORRUPT',
+      'DICOM data is truncated or corrupt (cannot parse the data set)',
+      path,
+    );
   }
 }
 
 function required(ds: DataSet, tag: string, name: string, path: string): number {
   const v = ds.uint16(tag);
-  if (v === undefined) throw new BlindspotError('E_CORRUPT', `DICOM image has no ${name} (${tagLabel(tag)})`, path);
+  if (v === undefined)
+    throw new BlindspotError('E_CORRUPT', `DICOM image has no ${name} (${tagLabel(tag)})`, path);
   return v;
 }
 
@@ -145,15 +155,29 @@ export async function decodeDicom(
   const tsName = TRANSFER_SYNTAX_NAMES[ts] ?? 'unknown transfer syntax';
   const pixel = ds.elements[TAG.pixelData];
   if (pixel === undefined && !hasPreamble) {
-    throw new BlindspotError('E_CORRUPT', 'not a valid DICOM file (no DICM preamble, and not a readable raw data set with pixel data)', path);
+    throw new BlindspotError(
+      'E_CORRUPT',
+      'not a valid DICOM file (no DICM preamble, and not a readable raw data set with pixel data)',
+      path,
+    );
   }
   if (pixel === undefined) {
     if (ds.elements[TAG.floatPixelData] || ds.elements[TAG.doubleFloatPixelData]) {
-      throw new BlindspotError('E_UNSUPPORTED', 'DICOM float pixel data (7FE0,0008/0009) is not supported', path);
+      throw new BlindspotError(
+        'E_UNSUPPORTED',
+        'DICOM float pixel data (7FE0,0008/0009) is not supported',
+        path,
+      );
     }
     throw new BlindspotError('E_UNSUPPORTED', 'DICOM file has no pixel data (7FE0,0010): not an image', path);
   }
-  if (ts !== IMPLICIT_LE && ts !== EXPLICIT_LE && ts !== DEFLATED_LE && ts !== EXPLICIT_BE && ts !== JPEG_BASELINE) {
+  if (
+    ts !== IMPLICIT_LE &&
+    ts !== EXPLICIT_LE &&
+    ts !== DEFLATED_LE &&
+    ts !== EXPLICIT_BE &&
+    ts !== JPEG_BASELINE
+  ) {
     throw new BlindspotError(
       'E_UNSUPPORTED',
       `DICOM transfer syntax ${ts} (${tsName}) is not supported (supported: ${SUPPORTED_SYNTAXES})`,
@@ -168,14 +192,21 @@ export async function decodeDicom(
   const pixelRepresentation = ds.uint16(TAG.pixelRepresentation) ?? 0;
   const samplesPerPixel = ds.uint16(TAG.samplesPerPixel) ?? 1;
   const planarConfiguration = ds.uint16(TAG.planarConfiguration) ?? 0;
-  const photometric = (ds.string(TAG.photometric) ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')).toUpperCase();
+  const photometric = (
+    ds.string(TAG.photometric) ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')
+  ).toUpperCase();
   const frames = ds.intString(TAG.numberOfFrames) ?? 1;
   const slope = ds.floatString(TAG.rescaleSlope) ?? 1;
   const intercept = ds.floatString(TAG.rescaleIntercept) ?? 0;
 
-  if (rows < 1 || columns < 1) throw new BlindspotError('E_CORRUPT', `DICOM image has no pixels (${columns}x${rows})`, path);
+  if (rows < 1 || columns < 1)
+    throw new BlindspotError('E_CORRUPT', `DICOM image has no pixels (${columns}x${rows})`, path);
   if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) {
-    throw new BlindspotError('E_UNSUPPORTED', `DICOM BitsAllocated ${bitsAllocated} is not supported (8, 16 or 32)`, path);
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `DICOM BitsAllocated ${bitsAllocated} is not supported (8, 16 or 32)`,
+      path,
+    );
   }
   if (bitsStored < 1 || bitsStored > bitsAllocated || highBit < bitsStored - 1 || highBit >= bitsAllocated) {
     throw new BlindspotError(
@@ -207,21 +238,32 @@ export async function decodeDicom(
   const signed = pixelRepresentation === 1;
   if (ts === JPEG_BASELINE) {
     if (bitsAllocated !== 8) {
-      throw new BlindspotError('E_UNSUPPORTED', `DICOM JPEG baseline with BitsAllocated ${bitsAllocated} is not supported`, path);
+      throw new BlindspotError(
+        'E_UNSUPPORTED',
+        `DICOM JPEG baseline with BitsAllocated ${bitsAllocated} is not supported`,
+        path,
+      );
     }
     await decodeJpegFrame(ds, pixel, options.frame, frames, { rows, columns, channels }, data, path);
   } else {
-    readNativeFrame(ds, pixel, options.frame, {
-      rows,
-      columns,
-      channels,
-      bitsAllocated,
-      bitsStored,
-      highBit,
-      signed,
-      planar: planarConfiguration === 1,
-      bigEndian: ts === EXPLICIT_BE,
-    }, data, path);
+    readNativeFrame(
+      ds,
+      pixel,
+      options.frame,
+      {
+        rows,
+        columns,
+        channels,
+        bitsAllocated,
+        bitsStored,
+        highBit,
+        signed,
+        planar: planarConfiguration === 1,
+        bigEndian: ts === EXPLICIT_BE,
+      },
+      data,
+      path,
+    );
   }
 
   const meta: Record<string, unknown> = {
@@ -322,7 +364,8 @@ function readNativeFrame(
     const mask = 2 ** l.bitsStored - 1;
     const extend = l.signed ? 32 - l.bitsStored : 0; // shift pair that sign-extends bit (BitsStored - 1)
     const target = planar ? new Float32Array(samples) : out;
-    if (bytesPerSample === 1) unpack8(new Uint8Array(bytesCopy.buffer, base, samples), target, shift, mask, extend);
+    if (bytesPerSample === 1)
+      unpack8(new Uint8Array(bytesCopy.buffer, base, samples), target, shift, mask, extend);
     else unpack16(new Uint16Array(bytesCopy.buffer, base, samples), target, shift, mask, extend);
     if (planar) interleave(target, out, pixels, l.channels);
     return;
@@ -333,7 +376,12 @@ function readNativeFrame(
   const signBit = storedMax / 2;
   const le = !l.bigEndian;
   for (let s = 0; s < samples; s++) {
-    const raw = bytesPerSample === 1 ? dv.getUint8(s) : bytesPerSample === 2 ? dv.getUint16(s * 2, le) : dv.getUint32(s * 4, le);
+    const raw =
+      bytesPerSample === 1
+        ? dv.getUint8(s)
+        : bytesPerSample === 2
+          ? dv.getUint16(s * 2, le)
+          : dv.getUint32(s * 4, le);
     let v = Math.floor(raw / 2 ** shift) % storedMax;
     if (l.signed && v >= signBit) v -= storedMax;
     // Planar configuration 1 stores R plane, G plane, B plane; output is interleaved.
@@ -388,7 +436,11 @@ async function decodeJpegFrame(
       jpeg = dicomParser.readEncapsulatedImageFrame(ds, pixel, frame, table) as Uint8Array;
     }
   } catch {
-    throw new BlindspotError('E_CORRUPT', `DICOM encapsulated pixel data is truncated or corrupt (frame ${frame})`, path);
+    throw new BlindspotError(
+      'E_CORRUPT',
+      `DICOM encapsulated pixel data is truncated or corrupt (frame ${frame})`,
+      path,
+    );
   }
   // sharp loads on demand: reading native DICOM does not pay for libvips start-up.
   const { default: sharp } = await import('sharp');
@@ -399,7 +451,11 @@ async function decodeJpegFrame(
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch {
-    throw new BlindspotError('E_CORRUPT', `DICOM JPEG baseline frame ${frame} does not decode (truncated or corrupt)`, path);
+    throw new BlindspotError(
+      'E_CORRUPT',
+      `DICOM JPEG baseline frame ${frame} does not decode (truncated or corrupt)`,
+      path,
+    );
   }
   if (raw.info.width !== l.columns || raw.info.height !== l.rows || raw.info.channels !== l.channels) {
     throw new BlindspotError(

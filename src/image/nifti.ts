@@ -44,19 +44,82 @@ interface Datatype {
 }
 
 const DATATYPES: Record<number, Datatype> = {
-  [NIFTI1.TYPE_UINT8]: { name: 'uint8', bytes: 1, float: false, range: 255, bitDepth: 8, read: (dv, o) => dv.getUint8(o) },
-  [NIFTI1.TYPE_INT8]: { name: 'int8', bytes: 1, float: false, range: 255, bitDepth: 8, read: (dv, o) => dv.getInt8(o) },
-  [NIFTI1.TYPE_INT16]: { name: 'int16', bytes: 2, float: false, range: 65535, bitDepth: 16, read: (dv, o, le) => dv.getInt16(o, le) },
-  [NIFTI1.TYPE_UINT16]: { name: 'uint16', bytes: 2, float: false, range: 65535, bitDepth: 16, read: (dv, o, le) => dv.getUint16(o, le) },
-  [NIFTI1.TYPE_INT32]: { name: 'int32', bytes: 4, float: false, range: 2 ** 32 - 1, bitDepth: 32, read: (dv, o, le) => dv.getInt32(o, le) },
-  [NIFTI1.TYPE_UINT32]: { name: 'uint32', bytes: 4, float: false, range: 2 ** 32 - 1, bitDepth: 32, read: (dv, o, le) => dv.getUint32(o, le) },
-  [NIFTI1.TYPE_FLOAT32]: { name: 'float32', bytes: 4, float: true, range: null, bitDepth: 32, read: (dv, o, le) => dv.getFloat32(o, le) },
-  [NIFTI1.TYPE_FLOAT64]: { name: 'float64', bytes: 8, float: true, range: null, bitDepth: 64, read: (dv, o, le) => dv.getFloat64(o, le) },
+  [NIFTI1.TYPE_UINT8]: {
+    name: 'uint8',
+    bytes: 1,
+    float: false,
+    range: 255,
+    bitDepth: 8,
+    read: (dv, o) => dv.getUint8(o),
+  },
+  [NIFTI1.TYPE_INT8]: {
+    name: 'int8',
+    bytes: 1,
+    float: false,
+    range: 255,
+    bitDepth: 8,
+    read: (dv, o) => dv.getInt8(o),
+  },
+  [NIFTI1.TYPE_INT16]: {
+    name: 'int16',
+    bytes: 2,
+    float: false,
+    range: 65535,
+    bitDepth: 16,
+    read: (dv, o, le) => dv.getInt16(o, le),
+  },
+  [NIFTI1.TYPE_UINT16]: {
+    name: 'uint16',
+    bytes: 2,
+    float: false,
+    range: 65535,
+    bitDepth: 16,
+    read: (dv, o, le) => dv.getUint16(o, le),
+  },
+  [NIFTI1.TYPE_INT32]: {
+    name: 'int32',
+    bytes: 4,
+    float: false,
+    range: 2 ** 32 - 1,
+    bitDepth: 32,
+    read: (dv, o, le) => dv.getInt32(o, le),
+  },
+  [NIFTI1.TYPE_UINT32]: {
+    name: 'uint32',
+    bytes: 4,
+    float: false,
+    range: 2 ** 32 - 1,
+    bitDepth: 32,
+    read: (dv, o, le) => dv.getUint32(o, le),
+  },
+  [NIFTI1.TYPE_FLOAT32]: {
+    name: 'float32',
+    bytes: 4,
+    float: true,
+    range: null,
+    bitDepth: 32,
+    read: (dv, o, le) => dv.getFloat32(o, le),
+  },
+  [NIFTI1.TYPE_FLOAT64]: {
+    name: 'float64',
+    bytes: 8,
+    float: true,
+    range: null,
+    bitDepth: 64,
+    read: (dv, o, le) => dv.getFloat64(o, le),
+  },
 };
 
 const DATATYPE_NAMES: Record<number, string> = {
-  1: 'binary', 32: 'complex64', 128: 'rgb24', 1024: 'int64', 1280: 'uint64', 1536: 'float128', 1792: 'complex128',
-  2048: 'complex256', 2304: 'rgba32',
+  1: 'binary',
+  32: 'complex64',
+  128: 'rgb24',
+  1024: 'int64',
+  1280: 'uint64',
+  1536: 'float128',
+  1792: 'complex128',
+  2048: 'complex256',
+  2304: 'rgba32',
 };
 
 function rangeError(name: string, n: number, value: unknown, what: string, path: string): BlindspotError {
@@ -95,11 +158,17 @@ export function decodeNifti(bytes: Uint8Array, path: string, options: NiftiDecod
     );
   }
   const ndim = header.dims[0] ?? 0;
-  if (ndim < 2 || ndim > 7) throw new BlindspotError('E_CORRUPT', `NIfTI dim[0] = ${ndim} is outside 1..7`, path);
+  if (ndim < 2 || ndim > 7)
+    throw new BlindspotError('E_CORRUPT', `NIfTI dim[0] = ${ndim} is outside 1..7`, path);
   const dim = (d: number): number => (d <= ndim ? Math.max(1, header.dims[d] ?? 1) : 1);
   const [nx, ny, nz, nt] = [dim(1), dim(2), dim(3), dim(4)];
   for (let d = 5; d <= ndim; d++) {
-    if (dim(d) > 1) throw new BlindspotError('E_UNSUPPORTED', `NIfTI with ${ndim} dimensions (dim[${d}] = ${dim(d)}) is not supported (at most 4-D)`, path);
+    if (dim(d) > 1)
+      throw new BlindspotError(
+        'E_UNSUPPORTED',
+        `NIfTI with ${ndim} dimensions (dim[${d}] = ${dim(d)}) is not supported (at most 4-D)`,
+        path,
+      );
   }
   const sizes = [nx, ny, nz] as const;
   const axis = options.axis;

@@ -24,13 +24,22 @@ export type RasterFormat = 'png' | 'jpeg' | 'tiff' | 'webp' | 'gif';
  * @throws BlindspotError E_CORRUPT (undecodable or truncated), E_INVALID_OPTION (frame out of range),
  *   E_UNSUPPORTED (sample types other than 8/16-bit integer or 32/64-bit float), E_NONFINITE (float NaN/Inf).
  */
-export async function decodeRaster(bytes: Buffer, path: string, format: RasterFormat, frame = 0): Promise<Image> {
+export async function decodeRaster(
+  bytes: Buffer,
+  path: string,
+  format: RasterFormat,
+  frame = 0,
+): Promise<Image> {
   const name = formatName(format);
   let meta: Metadata;
   try {
     meta = await sharp(bytes).metadata();
   } catch {
-    throw new BlindspotError('E_CORRUPT', `${name} data is truncated or corrupt (cannot read the header)`, path);
+    throw new BlindspotError(
+      'E_CORRUPT',
+      `${name} data is truncated or corrupt (cannot read the header)`,
+      path,
+    );
   }
   const pages = meta.pages ?? 1;
   if (!Number.isInteger(frame) || frame < 0 || frame >= pages) {
@@ -44,7 +53,11 @@ export async function decodeRaster(bytes: Buffer, path: string, format: RasterFo
   const isFloat = depth === 'float' || depth === 'double';
   const sixteen = depth === 'ushort' || depth === 'short';
   if (!isFloat && !sixteen && depth !== 'uchar' && depth !== 'char') {
-    throw new BlindspotError('E_UNSUPPORTED', `${name} with ${depth} samples is not supported (8/16-bit integer or float)`, path);
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `${name} with ${depth} samples is not supported (8/16-bit integer or float)`,
+      path,
+    );
   }
   const grey = meta.space === 'b-w' || meta.space === 'grey16';
   const space = grey ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb';

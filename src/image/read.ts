@@ -48,10 +48,13 @@ function isIndex(v: unknown): v is number {
 export function resolveReadImageOptions(partial?: Partial<ReadImageOptions>): ReadImageOptions {
   const o = mergeOptions(DEFAULT_READ_IMAGE_OPTIONS, partial, 'readImage');
   if (!isIndex(o.frame)) throw invalidOption('frame', 'an integer >= 0 (default 0)', o.frame);
-  if (o.axis !== 0 && o.axis !== 1 && o.axis !== 2) throw invalidOption('axis', '0, 1 or 2 (default 2)', o.axis);
-  if (o.slice !== null && !isIndex(o.slice)) throw invalidOption('slice', 'an integer >= 0 or null for the middle (default null)', o.slice);
+  if (o.axis !== 0 && o.axis !== 1 && o.axis !== 2)
+    throw invalidOption('axis', '0, 1 or 2 (default 2)', o.axis);
+  if (o.slice !== null && !isIndex(o.slice))
+    throw invalidOption('slice', 'an integer >= 0 or null for the middle (default null)', o.slice);
   if (!isIndex(o.volume)) throw invalidOption('volume', 'an integer >= 0 (default 0)', o.volume);
-  if (typeof o.rescale !== 'boolean') throw invalidOption('rescale', 'true or false (default false)', o.rescale);
+  if (typeof o.rescale !== 'boolean')
+    throw invalidOption('rescale', 'true or false (default false)', o.rescale);
   return o;
 }
 
@@ -61,7 +64,13 @@ async function readBytes(path: string): Promise<Buffer> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not an image file' : code === 'EACCES' ? 'permission denied' : `cannot read file (${code})`;
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory, not an image file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : `cannot read file (${code})`;
     throw new BlindspotError('E_UNREADABLE', why, path);
   }
 }
@@ -99,7 +108,11 @@ export async function readImage(path: string, options?: Partial<ReadImageOptions
  * @param options resolved options (see `resolveReadImageOptions`)
  * @throws BlindspotError as `readImage`.
  */
-export async function decodeImageBytes(bytes: Buffer, path: string, options: ReadImageOptions): Promise<Image> {
+export async function decodeImageBytes(
+  bytes: Buffer,
+  path: string,
+  options: ReadImageOptions,
+): Promise<Image> {
   if (bytes.length === 0) throw new BlindspotError('E_CORRUPT', 'empty file', path);
   let content: Buffer = bytes;
   let gunzipped: Buffer | undefined;
@@ -113,15 +126,27 @@ export async function decodeImageBytes(bytes: Buffer, path: string, options: Rea
   const sniffed = sniffFormat(bytes, gunzipped);
   const hint = formatFromExtension(path);
   if (sniffed.kind === 'other') {
-    throw new BlindspotError('E_UNSUPPORTED', `${sniffed.name} files are not supported (expected ${SUPPORTED_FORMAT_NAMES})`, path);
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `${sniffed.name} files are not supported (expected ${SUPPORTED_FORMAT_NAMES})`,
+      path,
+    );
   }
   if (sniffed.kind === 'unknown') {
     // A DICOM data set may lack the 128-byte preamble: trust a .dcm extension enough to try it.
     if (hint === 'dicom') return (await import('./dicom.ts')).decodeDicom(bytes, path, false, options);
     if (hint !== null) {
-      throw new BlindspotError('E_CORRUPT', `not a valid ${formatName(hint)} file (its signature is missing): corrupt or mislabelled`, path);
+      throw new BlindspotError(
+        'E_CORRUPT',
+        `not a valid ${formatName(hint)} file (its signature is missing): corrupt or mislabelled`,
+        path,
+      );
     }
-    throw new BlindspotError('E_UNSUPPORTED', `unrecognised file format (expected ${SUPPORTED_FORMAT_NAMES})`, path);
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `unrecognised file format (expected ${SUPPORTED_FORMAT_NAMES})`,
+      path,
+    );
   }
   if (sniffed.gzip === true && gunzipped !== undefined) content = gunzipped;
   const format = sniffed.format;
@@ -145,7 +170,9 @@ export async function decodeImageBytes(bytes: Buffer, path: string, options: Rea
       break;
   }
   if (hint !== null && hint !== format) {
-    image.warnings.push(`file name says ${formatName(hint)} but the content is ${formatName(format)}; decoded as ${formatName(format)}`);
+    image.warnings.push(
+      `file name says ${formatName(hint)} but the content is ${formatName(format)}; decoded as ${formatName(format)}`,
+    );
   }
   return image;
 }

@@ -9,7 +9,12 @@ import { BlindspotError } from '../errors.ts';
  * @param file the file named in the message
  * @throws BlindspotError E_NONFINITE: `<file>: <k> samples are NaN or infinite (first at x=<x>, y=<y>)`
  */
-export function assertFinite(data: Float32Array | Float64Array, width: number, channels: number, file: string): void {
+export function assertFinite(
+  data: Float32Array | Float64Array,
+  width: number,
+  channels: number,
+  file: string,
+): void {
   let count = 0;
   let first = -1;
   for (let i = 0; i < data.length; i++) {

@@ -60,7 +60,8 @@ export function sniffFormat(bytes: Uint8Array, gunzipped?: Uint8Array): SniffedK
   const b = bytes;
   // DICOM first: its 128-byte preamble is free-form and often starts with a TIFF header ("II*\0").
   if (ascii(b, 128, 4) === 'DICM') return { kind: 'image', format: 'dicom' };
-  if (startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return { kind: 'image', format: 'png' };
+  if (startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+    return { kind: 'image', format: 'png' };
   if (startsWith(b, [0xff, 0xd8, 0xff])) return { kind: 'image', format: 'jpeg' };
   if (startsWith(b, [0x49, 0x49, 0x2a, 0x00]) || startsWith(b, [0x4d, 0x4d, 0x00, 0x2a])) {
     return { kind: 'image', format: 'tiff' };
@@ -90,7 +91,10 @@ export function sniffFormat(bytes: Uint8Array, gunzipped?: Uint8Array): SniffedK
   }
   if (ascii(b, 0, 5) === '%PDF-') return { kind: 'other', name: 'PDF' };
   if (startsWith(b, [0x50, 0x4b, 0x03, 0x04])) return { kind: 'other', name: 'ZIP' };
-  if (startsWith(b, [0x00, 0x00, 0x00, 0x0c, 0x6a, 0x50, 0x20, 0x20]) || startsWith(b, [0xff, 0x4f, 0xff, 0x51])) {
+  if (
+    startsWith(b, [0x00, 0x00, 0x00, 0x0c, 0x6a, 0x50, 0x20, 0x20]) ||
+    startsWith(b, [0xff, 0x4f, 0xff, 0x51])
+  ) {
     return { kind: 'other', name: 'JPEG 2000' };
   }
   if (ascii(b, 4, 4) === 'ftyp') return { kind: 'other', name: 'HEIF/AVIF/MP4 (ISO media)' };

@@ -9,7 +9,8 @@ export const TRANSFER_SYNTAX_NAMES: Readonly<Record<string, string>> = {
   '1.2.840.10008.1.2.4.50': 'JPEG Baseline (Process 1)',
   '1.2.840.10008.1.2.4.51': 'JPEG Extended (Process 2 & 4)',
   '1.2.840.10008.1.2.4.57': 'JPEG Lossless, Non-Hierarchical (Process 14)',
-  '1.2.840.10008.1.2.4.70': 'JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])',
+  '1.2.840.10008.1.2.4.70':
+    'JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])',
   '1.2.840.10008.1.2.4.80': 'JPEG-LS Lossless Image Compression',
   '1.2.840.10008.1.2.4.81': 'JPEG-LS Lossy (Near-Lossless) Image Compression',
   '1.2.840.10008.1.2.4.90': 'JPEG 2000 Image Compression (Lossless Only)',

@@ -18,8 +18,15 @@ const TMP = mkdtempSync(join(tmpdir(), 'blindspot-dicom-'));
 
 /** Decode a PNG with sharp directly (not through readImage), as 16-bit grey samples. */
 async function png16(path: string): Promise<{ width: number; height: number; data: Uint16Array }> {
-  const { data, info } = await sharp(path).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: new Uint16Array(data.buffer, data.byteOffset, info.width * info.height) };
+  const { data, info } = await sharp(path)
+    .toColourspace('grey16')
+    .raw({ depth: 'ushort' })
+    .toBuffer({ resolveWithObject: true });
+  return {
+    width: info.width,
+    height: info.height,
+    data: new Uint16Array(data.buffer, data.byteOffset, info.width * info.height),
+  };
 }
 
 /**
@@ -84,7 +91,11 @@ function encodeElement(el: El, explicit: boolean, le: boolean): Buffer {
   return Buffer.concat([head, v]);
 }
 
-function writeDicom(elements: El[], syntax: Syntax = 'explicit-le', opts: { preamble?: boolean; tsUid?: string } = {}): Buffer {
+function writeDicom(
+  elements: El[],
+  syntax: Syntax = 'explicit-le',
+  opts: { preamble?: boolean; tsUid?: string } = {},
+): Buffer {
   const meta = encodeElement({ tag: 0x00020010, vr: 'UI', value: opts.tsUid ?? TS_UID[syntax] }, true, true);
   const sorted = [...elements].sort((a, b) => a.tag - b.tag);
   const explicit = syntax !== 'implicit-le';
@@ -235,7 +246,8 @@ test('CT_small / MR_small (16-bit signed): every sample equals the int16 little-
     const bytes = readFileSync(path);
     const { offset, length } = pixelDataOffset(bytes);
     assert.equal(length, w * w * 2);
-    for (let i = 0; i < w * w; i++) assert.equal(img.data[i], bytes.readInt16LE(offset + 2 * i), `${name} pixel ${i}`);
+    for (let i = 0; i < w * w; i++)
+      assert.equal(img.data[i], bytes.readInt16LE(offset + 2 * i), `${name} pixel ${i}`);
     const res = await readImage(path, { rescale: true });
     assert.equal(res.data[5], bytes.readInt16LE(offset + 10) + intercept);
   }
@@ -292,27 +304,84 @@ test('JPEG-baseline SIIM chest DICOM: 1024x1024 8-bit, sane statistics, equals s
 
 test('MONOCHROME1 is inverted within the stored range so bright = dense (unsigned: 4095 - v; signed: -1 - v)', async () => {
   const samples = [0, 1, 100, 2048, 4094, 4095];
-  const p = writeTmp('mono1.dcm', writeDicom(imageElements({ rows: 2, columns: 3, bitsAllocated: 16, bitsStored: 12, photometric: 'MONOCHROME1', samples })));
+  const p = writeTmp(
+    'mono1.dcm',
+    writeDicom(
+      imageElements({
+        rows: 2,
+        columns: 3,
+        bitsAllocated: 16,
+        bitsStored: 12,
+        photometric: 'MONOCHROME1',
+        samples,
+      }),
+    ),
+  );
   const img = await readImage(p);
-  assert.deepEqual([...img.data], samples.map((v) => 4095 - v));
+  assert.deepEqual(
+    [...img.data],
+    samples.map((v) => 4095 - v),
+  );
   assert.equal(img.meta.inverted, true);
   assert.equal(img.meta.photometricInterpretation, 'MONOCHROME1');
   assert.equal(img.dataRange, 4095);
   const signedSamples = [0, 1, 0x7ff, 0x800, 0xfff]; // 12-bit two's complement: 0, 1, 2047, -2048, -1
-  const ps = writeTmp('mono1s.dcm', writeDicom(imageElements({ rows: 1, columns: 5, bitsAllocated: 16, bitsStored: 12, signed: true, photometric: 'MONOCHROME1', samples: signedSamples })));
+  const ps = writeTmp(
+    'mono1s.dcm',
+    writeDicom(
+      imageElements({
+        rows: 1,
+        columns: 5,
+        bitsAllocated: 16,
+        bitsStored: 12,
+        signed: true,
+        photometric: 'MONOCHROME1',
+        samples: signedSamples,
+      }),
+    ),
+  );
   const s = await readImage(ps);
-  assert.deepEqual([...s.data], [0, 1, 2047, -2048, -1].map((v) => -1 - v));
+  assert.deepEqual(
+    [...s.data],
+    [0, 1, 2047, -2048, -1].map((v) => -1 - v),
+  );
 });
 
 test('BitsStored masks the bits above HighBit and sign-extends 12-bit signed data; HighBit 15 shifts', async () => {
   // Overlay garbage in bits 12-15 must be ignored.
   const raw = [0xf000 | 5, 0x1000 | 0xfff, 0x0800, 0x07ff];
-  const u = await readImage(writeTmp('mask.dcm', writeDicom(imageElements({ rows: 2, columns: 2, bitsAllocated: 16, bitsStored: 12, samples: raw }))));
+  const u = await readImage(
+    writeTmp(
+      'mask.dcm',
+      writeDicom(imageElements({ rows: 2, columns: 2, bitsAllocated: 16, bitsStored: 12, samples: raw })),
+    ),
+  );
   assert.deepEqual([...u.data], [5, 4095, 2048, 2047]);
-  const s = await readImage(writeTmp('masks.dcm', writeDicom(imageElements({ rows: 2, columns: 2, bitsAllocated: 16, bitsStored: 12, signed: true, samples: raw }))));
+  const s = await readImage(
+    writeTmp(
+      'masks.dcm',
+      writeDicom(
+        imageElements({ rows: 2, columns: 2, bitsAllocated: 16, bitsStored: 12, signed: true, samples: raw }),
+      ),
+    ),
+  );
   assert.deepEqual([...s.data], [5, -1, -2048, 2047]);
   // HighBit 15 with 12 bits stored: the sample sits in bits 4..15.
-  const h = await readImage(writeTmp('high.dcm', writeDicom(imageElements({ rows: 1, columns: 2, bitsAllocated: 16, bitsStored: 12, highBit: 15, samples: [0xabc0 | 0xf, 0x0010] }))));
+  const h = await readImage(
+    writeTmp(
+      'high.dcm',
+      writeDicom(
+        imageElements({
+          rows: 1,
+          columns: 2,
+          bitsAllocated: 16,
+          bitsStored: 12,
+          highBit: 15,
+          samples: [0xabc0 | 0xf, 0x0010],
+        }),
+      ),
+    ),
+  );
   assert.deepEqual([...h.data], [0xabc, 1]);
   assert.equal(h.meta.highBit, 15);
 });
@@ -320,9 +389,20 @@ test('BitsStored masks the bits above HighBit and sign-extends 12-bit signed dat
 test('RGB with PlanarConfiguration 0 (interleaved) and 1 (planes) decode to the same interleaved RGB', async () => {
   const rgb = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120]; // 4 pixels
   const planes = [10, 40, 70, 100, 20, 50, 80, 110, 30, 60, 90, 120];
-  const base = { rows: 2, columns: 2, bitsAllocated: 8, bitsStored: 8, photometric: 'RGB', samplesPerPixel: 3 };
-  const a = await readImage(writeTmp('rgb0.dcm', writeDicom(imageElements({ ...base, planar: 0, samples: rgb }))));
-  const b = await readImage(writeTmp('rgb1.dcm', writeDicom(imageElements({ ...base, planar: 1, samples: planes }))));
+  const base = {
+    rows: 2,
+    columns: 2,
+    bitsAllocated: 8,
+    bitsStored: 8,
+    photometric: 'RGB',
+    samplesPerPixel: 3,
+  };
+  const a = await readImage(
+    writeTmp('rgb0.dcm', writeDicom(imageElements({ ...base, planar: 0, samples: rgb }))),
+  );
+  const b = await readImage(
+    writeTmp('rgb1.dcm', writeDicom(imageElements({ ...base, planar: 1, samples: planes }))),
+  );
   assert.equal(a.channels, 3);
   assert.deepEqual([...a.data], rgb);
   assert.deepEqual([...b.data], rgb);
@@ -331,13 +411,20 @@ test('RGB with PlanarConfiguration 0 (interleaved) and 1 (planes) decode to the 
 
 test('multi-frame: frame picks the frame; out of range is E_INVALID_OPTION naming the file and the count', async () => {
   const samples = Array.from({ length: 3 * 4 }, (_, i) => i * 100);
-  const p = writeTmp('frames.dcm', writeDicom(imageElements({ rows: 2, columns: 2, bitsAllocated: 16, bitsStored: 16, frames: 3, samples })));
+  const p = writeTmp(
+    'frames.dcm',
+    writeDicom(imageElements({ rows: 2, columns: 2, bitsAllocated: 16, bitsStored: 16, frames: 3, samples })),
+  );
   assert.deepEqual([...(await readImage(p)).data], [0, 100, 200, 300]);
   const f2 = await readImage(p, { frame: 2 });
   assert.deepEqual([...f2.data], [800, 900, 1000, 1100]);
   assert.equal(f2.meta.frame, 2);
   assert.equal(f2.meta.numberOfFrames, 3);
-  await rejectsWith(readImage(p, { frame: 3 }), 'E_INVALID_OPTION', `${p}: invalid frame: expected an integer in 0..2 (the file has 3 frames), got 3`);
+  await rejectsWith(
+    readImage(p, { frame: 3 }),
+    'E_INVALID_OPTION',
+    `${p}: invalid frame: expected an integer in 0..2 (the file has 3 frames), got 3`,
+  );
 });
 
 test('implicit VR LE, explicit VR BE, deflated and a bare data set without preamble give the same samples', async () => {
@@ -348,15 +435,32 @@ test('implicit VR LE, explicit VR BE, deflated and a bare data set without pream
     assert.deepEqual([...img.data], samples, syntax);
     assert.equal(img.meta.transferSyntaxUID, TS_UID[syntax]);
   }
-  const be = await readImage(writeTmp('ts-be.dcm', writeDicom(imageElements({ ...spec, bigEndianPixels: true }), 'explicit-be')));
+  const be = await readImage(
+    writeTmp('ts-be.dcm', writeDicom(imageElements({ ...spec, bigEndianPixels: true }), 'explicit-be')),
+  );
   assert.deepEqual([...be.data], samples);
   assert.equal(be.meta.transferSyntax, 'Explicit VR Big Endian');
-  const bare = await readImage(writeTmp('bare.dcm', writeDicom(imageElements(spec), 'implicit-le', { preamble: false })));
+  const bare = await readImage(
+    writeTmp('bare.dcm', writeDicom(imageElements(spec), 'implicit-le', { preamble: false })),
+  );
   assert.deepEqual([...bare.data], samples);
 });
 
 test('rescale gives slope * stored + intercept and scales the data range by |slope|', async () => {
-  const p = writeTmp('rescale.dcm', writeDicom(imageElements({ rows: 1, columns: 3, bitsAllocated: 16, bitsStored: 12, slope: '0.5', intercept: '-100', samples: [0, 200, 4095] })));
+  const p = writeTmp(
+    'rescale.dcm',
+    writeDicom(
+      imageElements({
+        rows: 1,
+        columns: 3,
+        bitsAllocated: 16,
+        bitsStored: 12,
+        slope: '0.5',
+        intercept: '-100',
+        samples: [0, 200, 4095],
+      }),
+    ),
+  );
   const stored = await readImage(p);
   assert.deepEqual([...stored.data], [0, 200, 4095]);
   assert.equal(stored.meta.rescaleSlope, 0.5);
@@ -375,7 +479,11 @@ test('compressed transfer syntaxes other than JPEG baseline are E_UNSUPPORTED na
     `${p}: DICOM transfer syntax 1.2.840.10008.1.2.4.90 (JPEG 2000 Image Compression (Lossless Only)) is not supported (supported: implicit/explicit VR little endian, explicit VR big endian, deflated, JPEG baseline)`,
   );
   const rle = writeTmp('rle.dcm', writeDicom(els, 'explicit-le', { tsUid: '1.2.840.10008.1.2.5' }));
-  await rejectsWith(readImage(rle), 'E_UNSUPPORTED', `${rle}: DICOM transfer syntax 1.2.840.10008.1.2.5 (RLE Lossless) is not supported (supported: implicit/explicit VR little endian, explicit VR big endian, deflated, JPEG baseline)`);
+  await rejectsWith(
+    readImage(rle),
+    'E_UNSUPPORTED',
+    `${rle}: DICOM transfer syntax 1.2.840.10008.1.2.5 (RLE Lossless) is not supported (supported: implicit/explicit VR little endian, explicit VR big endian, deflated, JPEG baseline)`,
+  );
 });
 
 test('truncated pixel data, missing pixel data and palette colour give exact one-line errors', async () => {
@@ -383,15 +491,38 @@ test('truncated pixel data, missing pixel data and palette colour give exact one
   const cut = writeTmp('MR_small_cut.dcm', full.subarray(0, full.length - 1000));
   const found = full.length - 1000 - pixelDataOffset(full).offset;
   assert.equal(found, 7330);
-  await rejectsWith(readImage(cut), 'E_CORRUPT', `${cut}: DICOM pixel data is truncated: frame 0 needs 8192 bytes, found 7330`);
+  await rejectsWith(
+    readImage(cut),
+    'E_CORRUPT',
+    `${cut}: DICOM pixel data is truncated: frame 0 needs 8192 bytes, found 7330`,
+  );
   const noPixels = writeTmp('nopix.dcm', writeDicom([{ tag: 0x00080060, vr: 'CS', value: 'SR' }]));
-  await rejectsWith(readImage(noPixels), 'E_UNSUPPORTED', `${noPixels}: DICOM file has no pixel data (7FE0,0010): not an image`);
-  const pal = writeTmp('pal.dcm', writeDicom(imageElements({ rows: 1, columns: 1, bitsAllocated: 8, bitsStored: 8, photometric: 'PALETTE COLOR', samples: [1] })));
+  await rejectsWith(
+    readImage(noPixels),
+    'E_UNSUPPORTED',
+    `${noPixels}: DICOM file has no pixel data (7FE0,0010): not an image`,
+  );
+  const pal = writeTmp(
+    'pal.dcm',
+    writeDicom(
+      imageElements({
+        rows: 1,
+        columns: 1,
+        bitsAllocated: 8,
+        bitsStored: 8,
+        photometric: 'PALETTE COLOR',
+        samples: [1],
+      }),
+    ),
+  );
   await rejectsWith(
     readImage(pal),
     'E_UNSUPPORTED',
     `${pal}: DICOM photometric interpretation PALETTE COLOR with 1 samples per pixel is not supported (MONOCHROME1, MONOCHROME2, RGB)`,
   );
   const header = writeTmp('header_only.dcm', full.subarray(0, 200));
-  await assert.rejects(readImage(header), (e: unknown) => e instanceof BlindspotError && e.code === 'E_CORRUPT' && !e.message.includes('\n'));
+  await assert.rejects(
+    readImage(header),
+    (e: unknown) => e instanceof BlindspotError && e.code === 'E_CORRUPT' && !e.message.includes('\n'),
+  );
 });

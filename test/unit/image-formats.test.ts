@@ -100,7 +100,14 @@ test('RGB PNG is 3 channels; RGBA and grey+alpha drop alpha and record it', asyn
 });
 
 test('a 1x1 image decodes (the SSIM layer, not the reader, rejects it)', async () => {
-  const img = await readImage(writeTmp('one.png', await encode(Uint8Array.from([77]), 1, 1, 1).png().toBuffer()));
+  const img = await readImage(
+    writeTmp(
+      'one.png',
+      await encode(Uint8Array.from([77]), 1, 1, 1)
+        .png()
+        .toBuffer(),
+    ),
+  );
   assert.equal(img.width, 1);
   assert.equal(img.height, 1);
   assert.deepEqual([...img.data], [77]);
@@ -122,7 +129,9 @@ test('JPEG: grey stays 1 channel, colour is RGB; quality-100 samples within 3 of
   for (let i = 0; i < grad.length; i++) maxErr = Math.max(maxErr, Math.abs(g.data[i]! - grad[i]!));
   assert.ok(maxErr <= 3, `max error ${maxErr}`);
   const rgb = new Uint8Array(w * w * 3).fill(128);
-  const c = await readImage(writeTmp('rgb.jpeg', await encode(rgb, w, w, 3).jpeg({ quality: 100 }).toBuffer()));
+  const c = await readImage(
+    writeTmp('rgb.jpeg', await encode(rgb, w, w, 3).jpeg({ quality: 100 }).toBuffer()),
+  );
   assert.equal(c.channels, 3);
   for (const v of c.data) assert.ok(Math.abs(v - 128) <= 1);
 });
@@ -151,7 +160,10 @@ test('16-bit grey TIFF (skimage chessboard_GRAY_U16.tif) equals its uncompressed
   const tags = new Map<number, number>();
   for (let i = 0; i < bytes.readUInt16LE(ifd); i++) {
     const at = ifd + 2 + 12 * i;
-    tags.set(bytes.readUInt16LE(at), bytes.readUInt16LE(at + 2) === 3 ? bytes.readUInt16LE(at + 8) : bytes.readUInt32LE(at + 8));
+    tags.set(
+      bytes.readUInt16LE(at),
+      bytes.readUInt16LE(at + 2) === 3 ? bytes.readUInt16LE(at + 8) : bytes.readUInt32LE(at + 8),
+    );
   }
   assert.equal(tags.get(259), 1);
   const strip = tags.get(273)!;
@@ -163,8 +175,16 @@ function floatTiff(width: number, height: number, values: number[]): Buffer {
   const data = Buffer.alloc(width * height * 4);
   values.forEach((v, i) => data.writeFloatLE(v, i * 4));
   const entries: [number, number, number][] = [
-    [256, 3, width], [257, 3, height], [258, 3, 32], [259, 3, 1], [262, 3, 1], [273, 4, 0], [277, 3, 1],
-    [278, 3, height], [279, 4, data.length], [339, 3, 3],
+    [256, 3, width],
+    [257, 3, height],
+    [258, 3, 32],
+    [259, 3, 1],
+    [262, 3, 1],
+    [273, 4, 0],
+    [277, 3, 1],
+    [278, 3, height],
+    [279, 4, data.length],
+    [339, 3, 3],
   ];
   const dataOffset = 8 + 2 + entries.length * 12 + 4;
   const b = Buffer.alloc(dataOffset + data.length);
@@ -194,26 +214,57 @@ test('32-bit float grey TIFF: exact float samples, isFloat, no data range; NaN/I
   assert.equal(img.channels, 1);
   assert.deepEqual([...img.data], values.map(Math.fround));
   const bad = writeTmp('nan.tif', floatTiff(3, 2, [0, 1, 2, NaN, 4, -Infinity]));
-  await rejectsWith(readImage(bad), 'E_NONFINITE', `${bad}: 2 samples are NaN or infinite (first at x=0, y=1)`);
+  await rejectsWith(
+    readImage(bad),
+    'E_NONFINITE',
+    `${bad}: 2 samples are NaN or infinite (first at x=0, y=1)`,
+  );
 });
 
 test('multi-page TIFF / animated GIF: frame picks the page, out of range names the page count', async () => {
-  const a = await sharp({ create: { width: 3, height: 2, channels: 3, background: { r: 10, g: 10, b: 10 } } }).png().toBuffer();
-  const b = await sharp({ create: { width: 3, height: 2, channels: 3, background: { r: 90, g: 90, b: 90 } } }).png().toBuffer();
-  const p = writeTmp('pages.tif', await sharp([a, b], { join: { animated: true } }).tiff().toBuffer());
+  const a = await sharp({ create: { width: 3, height: 2, channels: 3, background: { r: 10, g: 10, b: 10 } } })
+    .png()
+    .toBuffer();
+  const b = await sharp({ create: { width: 3, height: 2, channels: 3, background: { r: 90, g: 90, b: 90 } } })
+    .png()
+    .toBuffer();
+  const p = writeTmp(
+    'pages.tif',
+    await sharp([a, b], { join: { animated: true } })
+      .tiff()
+      .toBuffer(),
+  );
   const f1 = await readImage(p, { frame: 1 });
   assert.equal(f1.height, 2);
   assert.equal(f1.meta.frames, 2);
   assert.ok([...f1.data].every((v) => v === 90));
   assert.ok([...(await readImage(p)).data].every((v) => v === 10));
-  await rejectsWith(readImage(p, { frame: 2 }), 'E_INVALID_OPTION', `${p}: invalid frame: expected an integer in 0..1 (the file has 2 frames), got 2`);
-  const gif = writeTmp('anim.gif', await sharp([a, b], { join: { animated: true } }).gif().toBuffer());
+  await rejectsWith(
+    readImage(p, { frame: 2 }),
+    'E_INVALID_OPTION',
+    `${p}: invalid frame: expected an integer in 0..1 (the file has 2 frames), got 2`,
+  );
+  const gif = writeTmp(
+    'anim.gif',
+    await sharp([a, b], { join: { animated: true } })
+      .gif()
+      .toBuffer(),
+  );
   const g1 = await readImage(gif, { frame: 1 });
   assert.equal(g1.channels, 1); // grey palette
   assert.deepEqual([...g1.data], [90, 90, 90, 90, 90, 90]);
   assert.deepEqual([...(await readImage(gif)).data], [10, 10, 10, 10, 10, 10]);
-  const one = writeTmp('single.png', await encode(Uint8Array.from([1]), 1, 1, 1).png().toBuffer());
-  await rejectsWith(readImage(one, { frame: 1 }), 'E_INVALID_OPTION', `${one}: invalid frame: expected an integer in 0..0 (the file has 1 frame), got 1`);
+  const one = writeTmp(
+    'single.png',
+    await encode(Uint8Array.from([1]), 1, 1, 1)
+      .png()
+      .toBuffer(),
+  );
+  await rejectsWith(
+    readImage(one, { frame: 1 }),
+    'E_INVALID_OPTION',
+    `${one}: invalid frame: expected an integer in 0..0 (the file has 1 frame), got 1`,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -273,7 +324,12 @@ test('24-bit BMP (piq I01 crop) equals a hand parse of its bottom-up BGR rows', 
     const row = offset + (95 - y) * rowBytes; // bottom-up
     for (let x = 0; x < 128; x++) {
       const o = (y * 128 + x) * 3;
-      if (img.data[o] !== bytes[row + 3 * x + 2] || img.data[o + 1] !== bytes[row + 3 * x + 1] || img.data[o + 2] !== bytes[row + 3 * x]) diff++;
+      if (
+        img.data[o] !== bytes[row + 3 * x + 2] ||
+        img.data[o + 1] !== bytes[row + 3 * x + 1] ||
+        img.data[o + 2] !== bytes[row + 3 * x]
+      )
+        diff++;
     }
   }
   assert.equal(diff, 0);
@@ -321,33 +377,115 @@ function writeBmp(opts: {
 
 test('BMP variants: 8-bit grey palette -> 1 channel, colour palette, 1/4-bit, 32-bit, top-down, pixel-offset gap', async () => {
   const greyPal = Array.from({ length: 256 }, (_, i) => [i, i, i] as [number, number, number]);
-  const g8 = await readImage(writeTmp('g8.bmp', writeBmp({ width: 3, height: 2, bpp: 8, palette: greyPal, rows: [[0, 100, 255], [7, 8, 9]] })));
+  const g8 = await readImage(
+    writeTmp(
+      'g8.bmp',
+      writeBmp({
+        width: 3,
+        height: 2,
+        bpp: 8,
+        palette: greyPal,
+        rows: [
+          [0, 100, 255],
+          [7, 8, 9],
+        ],
+      }),
+    ),
+  );
   assert.equal(g8.channels, 1);
   assert.equal(g8.meta.greyPalette, true);
   assert.deepEqual([...g8.data], [0, 100, 255, 7, 8, 9]);
-  const pal: [number, number, number][] = [[255, 0, 0], [0, 0, 255]];
-  const c8 = await readImage(writeTmp('c8.bmp', writeBmp({ width: 2, height: 1, bpp: 8, palette: pal, rows: [[1, 0]] })));
+  const pal: [number, number, number][] = [
+    [255, 0, 0],
+    [0, 0, 255],
+  ];
+  const c8 = await readImage(
+    writeTmp('c8.bmp', writeBmp({ width: 2, height: 1, bpp: 8, palette: pal, rows: [[1, 0]] })),
+  );
   assert.equal(c8.channels, 3);
   assert.deepEqual([...c8.data], [0, 0, 255, 255, 0, 0]);
-  const b1 = await readImage(writeTmp('b1.bmp', writeBmp({ width: 10, height: 1, bpp: 1, palette: [[0, 0, 0], [255, 255, 255]], rows: [[0b10110000, 0b01000000]] })));
+  const b1 = await readImage(
+    writeTmp(
+      'b1.bmp',
+      writeBmp({
+        width: 10,
+        height: 1,
+        bpp: 1,
+        palette: [
+          [0, 0, 0],
+          [255, 255, 255],
+        ],
+        rows: [[0b10110000, 0b01000000]],
+      }),
+    ),
+  );
   assert.deepEqual([...b1.data], [255, 0, 255, 255, 0, 0, 0, 0, 0, 255]);
-  const b4 = await readImage(writeTmp('b4.bmp', writeBmp({ width: 3, height: 1, bpp: 4, palette: greyPal.slice(0, 16).map(([v]) => [v * 17, v * 17, v * 17] as [number, number, number]), rows: [[0x1f, 0x30]] })));
+  const b4 = await readImage(
+    writeTmp(
+      'b4.bmp',
+      writeBmp({
+        width: 3,
+        height: 1,
+        bpp: 4,
+        palette: greyPal.slice(0, 16).map(([v]) => [v * 17, v * 17, v * 17] as [number, number, number]),
+        rows: [[0x1f, 0x30]],
+      }),
+    ),
+  );
   assert.deepEqual([...b4.data], [17, 255, 51]);
   // 32-bit BI_RGB: B, G, R, unused.
-  const b32 = await readImage(writeTmp('b32.bmp', writeBmp({ width: 2, height: 1, bpp: 32, rows: [[3, 2, 1, 0, 30, 20, 10, 0]] })));
+  const b32 = await readImage(
+    writeTmp('b32.bmp', writeBmp({ width: 2, height: 1, bpp: 32, rows: [[3, 2, 1, 0, 30, 20, 10, 0]] })),
+  );
   assert.equal(b32.channels, 3);
   assert.deepEqual([...b32.data], [1, 2, 3, 10, 20, 30]);
-  const td = await readImage(writeTmp('td.bmp', writeBmp({ width: 1, height: 2, bpp: 24, topDown: true, rows: [[3, 2, 1], [6, 5, 4]] })));
+  const td = await readImage(
+    writeTmp(
+      'td.bmp',
+      writeBmp({
+        width: 1,
+        height: 2,
+        bpp: 24,
+        topDown: true,
+        rows: [
+          [3, 2, 1],
+          [6, 5, 4],
+        ],
+      }),
+    ),
+  );
   assert.deepEqual([...td.data], [1, 2, 3, 4, 5, 6]);
-  const bu = await readImage(writeTmp('bu.bmp', writeBmp({ width: 1, height: 2, bpp: 24, rows: [[3, 2, 1], [6, 5, 4]] })));
+  const bu = await readImage(
+    writeTmp(
+      'bu.bmp',
+      writeBmp({
+        width: 1,
+        height: 2,
+        bpp: 24,
+        rows: [
+          [3, 2, 1],
+          [6, 5, 4],
+        ],
+      }),
+    ),
+  );
   assert.deepEqual([...bu.data], [1, 2, 3, 4, 5, 6]);
-  const gap = await readImage(writeTmp('gap.bmp', writeBmp({ width: 2, height: 1, bpp: 24, gap: 6, rows: [[3, 2, 1, 6, 5, 4]] })));
+  const gap = await readImage(
+    writeTmp('gap.bmp', writeBmp({ width: 2, height: 1, bpp: 24, gap: 6, rows: [[3, 2, 1, 6, 5, 4]] })),
+  );
   assert.deepEqual([...gap.data], [1, 2, 3, 4, 5, 6]);
 });
 
 test('BMP errors: RLE8 is E_UNSUPPORTED (bmp-ts misplaces RLE pixels), truncated rows are E_CORRUPT', async () => {
-  const rle = writeTmp('rle.bmp', writeBmp({ width: 2, height: 1, bpp: 8, compression: 1, palette: [[0, 0, 0]], rows: [[2, 0]] }));
-  await rejectsWith(readImage(rle), 'E_UNSUPPORTED', `${rle}: RLE8 BMP is not supported (uncompressed or bit-field BMP only)`);
+  const rle = writeTmp(
+    'rle.bmp',
+    writeBmp({ width: 2, height: 1, bpp: 8, compression: 1, palette: [[0, 0, 0]], rows: [[2, 0]] }),
+  );
+  await rejectsWith(
+    readImage(rle),
+    'E_UNSUPPORTED',
+    `${rle}: RLE8 BMP is not supported (uncompressed or bit-field BMP only)`,
+  );
   const full = readFileSync(fixture('piq/I01_crop128x96.bmp'));
   const cut = writeTmp('cut.bmp', full.subarray(0, full.length - 500));
   await rejectsWith(readImage(cut), 'E_CORRUPT', `${cut}: BMP data is truncated or corrupt`);

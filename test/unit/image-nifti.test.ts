@@ -53,11 +53,11 @@ function writeNifti(
     const v = voxels[k]!;
     const at = k * bytes;
     if (datatype === 2) body.writeUInt8(v, at);
-    else if (datatype === 4) le ? body.writeInt16LE(v, at) : body.writeInt16BE(v, at);
-    else if (datatype === 512) le ? body.writeUInt16LE(v, at) : body.writeUInt16BE(v, at);
-    else if (datatype === 8) le ? body.writeInt32LE(v, at) : body.writeInt32BE(v, at);
-    else if (datatype === 16) le ? body.writeFloatLE(v, at) : body.writeFloatBE(v, at);
-    else if (datatype === 64) le ? body.writeDoubleLE(v, at) : body.writeDoubleBE(v, at);
+    else if (datatype === 4) body[le ? 'writeInt16LE' : 'writeInt16BE'](v, at);
+    else if (datatype === 512) body[le ? 'writeUInt16LE' : 'writeUInt16BE'](v, at);
+    else if (datatype === 8) body[le ? 'writeInt32LE' : 'writeInt32BE'](v, at);
+    else if (datatype === 16) body[le ? 'writeFloatLE' : 'writeFloatBE'](v, at);
+    else if (datatype === 64) body[le ? 'writeDoubleLE' : 'writeDoubleBE'](v, at);
     else body.writeUInt8(v & 0xff, at);
   }
   const file = Buffer.concat([h, body]);
@@ -72,7 +72,10 @@ function writeTmp(name: string, bytes: Buffer): string {
 
 test('ICBM152 axial slice z=104 flipped upside down equals mni_t1_axial_z104.png (nibabel rot90) exactly', async () => {
   // The fixture keeps slices 103..105 of the template, so z=104 is slice 1 here (see PROVENANCE.md).
-  const img = await readImage(fixture('medical/brain/mni_icbm152_t1_09a_z103-105.nii.gz'), { axis: 2, slice: 1 });
+  const img = await readImage(fixture('medical/brain/mni_icbm152_t1_09a_z103-105.nii.gz'), {
+    axis: 2,
+    slice: 1,
+  });
   assert.equal(img.width, 197);
   assert.equal(img.height, 233);
   assert.equal(img.channels, 1);
@@ -80,7 +83,10 @@ test('ICBM152 axial slice z=104 flipped upside down equals mni_t1_axial_z104.png
   assert.equal(img.dataRange, 255);
   assert.equal(img.meta.datatype, 'uint8');
   assert.deepEqual(img.meta.dims, [197, 233, 3]);
-  const { data, info } = await sharp(fixture('medical/brain/mni_t1_axial_z104.png')).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(fixture('medical/brain/mni_t1_axial_z104.png'))
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   assert.equal(info.width, 197);
   assert.equal(info.height, 233);
   assert.equal(info.channels, 1);
@@ -92,7 +98,8 @@ test('ICBM152 axial slice z=104 flipped upside down equals mni_t1_axial_z104.png
   assert.equal(diff, 0);
   // Not trivially true: the slice is not symmetric top-bottom.
   let asym = 0;
-  for (let y = 0; y < 233; y++) for (let x = 0; x < 197; x++) if (img.data[y * 197 + x] !== data[y * 197 + x]) asym++;
+  for (let y = 0; y < 233; y++)
+    for (let x = 0; x < 197; x++) if (img.data[y * 197 + x] !== data[y * 197 + x]) asym++;
   assert.ok(asym > 1000);
 });
 
@@ -104,14 +111,18 @@ test('nibabel example4d (int16, 128x96x24x2): every axis/slice/volume equals the
   assert.deepEqual(dims, [128, 96, 24, 2]); // the manifest's volume dims
   assert.equal(raw.readInt16LE(70), 4); // int16
   const vox = raw.readFloatLE(108);
-  const at = (i: number, j: number, k: number, t: number): number => raw.readInt16LE(vox + 2 * (i + 128 * (j + 96 * (k + 24 * t))));
+  const at = (i: number, j: number, k: number, t: number): number =>
+    raw.readInt16LE(vox + 2 * (i + 128 * (j + 96 * (k + 24 * t))));
   const mid = await readImage(path);
   assert.equal(mid.meta.slice, 12); // default: the middle slice, floor(24 / 2)
   assert.equal(mid.width, 128);
   assert.equal(mid.height, 96);
   assert.equal(mid.bitDepth, 16);
   assert.equal(mid.dataRange, 65535);
-  assert.match(mid.warnings[0]!, /^int16 NIfTI: data range 65535 is the datatype's range; this slice spans -?\d+\.\.\d+: give an explicit data range$/);
+  assert.match(
+    mid.warnings[0]!,
+    /^int16 NIfTI: data range 65535 is the datatype's range; this slice spans -?\d+\.\.\d+: give an explicit data range$/,
+  );
   for (const [axis, slice, volume, w, h] of [
     [2, 5, 1, 128, 96],
     [1, 40, 0, 128, 24],
@@ -123,7 +134,12 @@ test('nibabel example4d (int16, 128x96x24x2): every axis/slice/volume equals the
     let diff = 0;
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
-        const ref = axis === 2 ? at(x, y, slice, volume) : axis === 1 ? at(x, slice, y, volume) : at(slice, x, y, volume);
+        const ref =
+          axis === 2
+            ? at(x, y, slice, volume)
+            : axis === 1
+              ? at(x, slice, y, volume)
+              : at(slice, x, y, volume);
         if (img.data[y * w + x] !== ref) diff++;
       }
     }
@@ -149,12 +165,24 @@ test('synthetic volumes: uint16, int32, float32, float64, big endian and .nii.gz
       assert.equal(img.isFloat, range === null);
     }
   }
-  const u16 = writeTmp('u16.nii.gz', writeNifti([4, 3, 2], 512, 16, vox.map((v) => v + 10), { gzip: true }));
+  const u16 = writeTmp(
+    'u16.nii.gz',
+    writeNifti(
+      [4, 3, 2],
+      512,
+      16,
+      vox.map((v) => v + 10),
+      { gzip: true },
+    ),
+  );
   const u = await readImage(u16, { axis: 0, slice: 3 });
   // axis 0, i = 3: width = dim2 (j), height = dim3 (k)
   assert.equal(u.width, 3);
   assert.equal(u.height, 2);
-  assert.deepEqual([...u.data], [3, 7, 11, 15, 19, 23].map((k) => vox[k]! + 10));
+  assert.deepEqual(
+    [...u.data],
+    [3, 7, 11, 15, 19, 23].map((k) => vox[k]! + 10),
+  );
 });
 
 test('scl_slope/scl_inter are recorded, applied only with rescale, and scale the data range', async () => {
@@ -170,11 +198,27 @@ test('scl_slope/scl_inter are recorded, applied only with rescale, and scale the
 
 test('NIfTI errors: NaN/Inf, slice and volume out of range, unsupported datatype, truncated, 5-D', async () => {
   const nan = writeTmp('nan.nii', writeNifti([3, 2, 1], 16, 32, [1, 2, NaN, 4, Infinity, 6]));
-  await rejectsWith(readImage(nan), 'E_NONFINITE', `${nan}: 2 samples are NaN or infinite (first at x=2, y=0)`);
+  await rejectsWith(
+    readImage(nan),
+    'E_NONFINITE',
+    `${nan}: 2 samples are NaN or infinite (first at x=2, y=0)`,
+  );
   const ok = writeTmp('ok.nii', writeNifti([3, 2, 4, 2], 2, 8, new Array(48).fill(7)));
-  await rejectsWith(readImage(ok, { slice: 4 }), 'E_INVALID_OPTION', `${ok}: invalid slice: expected an integer in 0..3 (axis 2 has 4 slices), got 4`);
-  await rejectsWith(readImage(ok, { axis: 0, slice: 3 }), 'E_INVALID_OPTION', `${ok}: invalid slice: expected an integer in 0..2 (axis 0 has 3 slices), got 3`);
-  await rejectsWith(readImage(ok, { volume: 2 }), 'E_INVALID_OPTION', `${ok}: invalid volume: expected an integer in 0..1 (the file has 2 volumes), got 2`);
+  await rejectsWith(
+    readImage(ok, { slice: 4 }),
+    'E_INVALID_OPTION',
+    `${ok}: invalid slice: expected an integer in 0..3 (axis 2 has 4 slices), got 4`,
+  );
+  await rejectsWith(
+    readImage(ok, { axis: 0, slice: 3 }),
+    'E_INVALID_OPTION',
+    `${ok}: invalid slice: expected an integer in 0..2 (axis 0 has 3 slices), got 3`,
+  );
+  await rejectsWith(
+    readImage(ok, { volume: 2 }),
+    'E_INVALID_OPTION',
+    `${ok}: invalid volume: expected an integer in 0..1 (the file has 2 volumes), got 2`,
+  );
   const cplx = writeTmp('complex.nii', writeNifti([2, 2, 1], 32, 64, new Array(4).fill(0)));
   await rejectsWith(
     readImage(cplx),
@@ -183,9 +227,17 @@ test('NIfTI errors: NaN/Inf, slice and volume out of range, unsupported datatype
   );
   const full = writeNifti([4, 4, 4], 4, 16, new Array(64).fill(1));
   const cut = writeTmp('cut.nii', full.subarray(0, full.length - 10));
-  await rejectsWith(readImage(cut), 'E_CORRUPT', `${cut}: NIfTI data is truncated: 4x4x4x1 int16 voxels need 480 bytes, found 470`);
+  await rejectsWith(
+    readImage(cut),
+    'E_CORRUPT',
+    `${cut}: NIfTI data is truncated: 4x4x4x1 int16 voxels need 480 bytes, found 470`,
+  );
   const five = writeTmp('five.nii', writeNifti([2, 2, 1, 1, 3], 2, 8, new Array(12).fill(0)));
-  await rejectsWith(readImage(five), 'E_UNSUPPORTED', `${five}: NIfTI with 5 dimensions (dim[5] = 3) is not supported (at most 4-D)`);
+  await rejectsWith(
+    readImage(five),
+    'E_UNSUPPORTED',
+    `${five}: NIfTI with 5 dimensions (dim[5] = 3) is not supported (at most 4-D)`,
+  );
   const gz = gzipSync(writeNifti([2, 2, 1], 2, 8, [1, 2, 3, 4]));
   const badGz = writeTmp('bad.nii.gz', gz.subarray(0, gz.length - 8));
   await rejectsWith(readImage(badGz), 'E_CORRUPT', `${badGz}: gzip data is truncated or corrupt`);

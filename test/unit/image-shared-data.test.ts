@@ -31,54 +31,66 @@ function manifestRows(): Row[] {
   return rows;
 }
 
-test('every manifest image decodes to the manifest dims, bit depth, channels and DICOM/NIfTI facts', { skip }, async () => {
-  const rows = manifestRows().filter((r) => !r.file.endsWith('.raw')); // headerless: no format to detect
-  assert.ok(rows.length >= 60, `${rows.length} rows`);
-  const checked: string[] = [];
-  for (const row of rows) {
-    const img = await readImage(DATA + row.file);
-    const what = `${row.file} (${row.dims}, ${row.depth})`;
-    if (row.depth.includes('NIfTI-1')) {
-      const dims = row.dims.split('x').map(Number);
-      assert.deepEqual(img.meta.dims, dims, what);
-      assert.equal(img.meta.datatype, row.depth.split(' ')[0], what);
+test(
+  'every manifest image decodes to the manifest dims, bit depth, channels and DICOM/NIfTI facts',
+  { skip },
+  async () => {
+    const rows = manifestRows().filter((r) => !r.file.endsWith('.raw')); // headerless: no format to detect
+    assert.ok(rows.length >= 60, `${rows.length} rows`);
+    const checked: string[] = [];
+    for (const row of rows) {
+      const img = await readImage(DATA + row.file);
+      const what = `${row.file} (${row.dims}, ${row.depth})`;
+      if (row.depth.includes('NIfTI-1')) {
+        const dims = row.dims.split('x').map(Number);
+        assert.deepEqual(img.meta.dims, dims, what);
+        assert.equal(img.meta.datatype, row.depth.split(' ')[0], what);
+        checked.push(row.file);
+        continue;
+      }
+      const [w, h] = row.dims.split('x').map(Number);
+      assert.equal(img.width, w, what);
+      assert.equal(img.height, h, what);
+      const dicom = /^(\d+) alloc\/(\d+) stored, (\w+), PixRep=(\d), (\w+), TS=([\d.]+)$/.exec(row.depth);
+      if (dicom) {
+        const [, alloc, stored, photometric, pixRep, modality, ts] = dicom;
+        assert.equal(img.format, 'dicom', what);
+        assert.equal(img.meta.bitsAllocated, Number(alloc), what);
+        assert.equal(img.meta.bitsStored, Number(stored), what);
+        assert.equal(img.meta.photometricInterpretation, photometric, what);
+        assert.equal(img.meta.pixelRepresentation, Number(pixRep), what);
+        assert.equal(img.meta.modality, modality, what);
+        assert.equal(img.meta.transferSyntaxUID, ts, what);
+        assert.equal(img.channels, photometric === 'RGB' ? 3 : 1, what);
+        assert.equal(img.dataRange, 2 ** Number(stored) - 1, what);
+      } else {
+        const bits = Number(/^(\d+)-bit/.exec(row.depth)?.[1]);
+        assert.equal(img.bitDepth, bits, what);
+        assert.equal(img.dataRange, 2 ** bits - 1, what);
+        const grey = /gray|x1/.test(row.depth);
+        assert.equal(img.channels, grey ? 1 : 3, what);
+      }
       checked.push(row.file);
-      continue;
     }
-    const [w, h] = row.dims.split('x').map(Number);
-    assert.equal(img.width, w, what);
-    assert.equal(img.height, h, what);
-    const dicom = /^(\d+) alloc\/(\d+) stored, (\w+), PixRep=(\d), (\w+), TS=([\d.]+)$/.exec(row.depth);
-    if (dicom) {
-      const [, alloc, stored, photometric, pixRep, modality, ts] = dicom;
-      assert.equal(img.format, 'dicom', what);
-      assert.equal(img.meta.bitsAllocated, Number(alloc), what);
-      assert.equal(img.meta.bitsStored, Number(stored), what);
-      assert.equal(img.meta.photometricInterpretation, photometric, what);
-      assert.equal(img.meta.pixelRepresentation, Number(pixRep), what);
-      assert.equal(img.meta.modality, modality, what);
-      assert.equal(img.meta.transferSyntaxUID, ts, what);
-      assert.equal(img.channels, photometric === 'RGB' ? 3 : 1, what);
-      assert.equal(img.dataRange, 2 ** Number(stored) - 1, what);
-    } else {
-      const bits = Number(/^(\d+)-bit/.exec(row.depth)?.[1]);
-      assert.equal(img.bitDepth, bits, what);
-      assert.equal(img.dataRange, 2 ** bits - 1, what);
-      const grey = /gray|x1/.test(row.depth);
-      assert.equal(img.channels, grey ? 1 : 3, what);
-    }
-    checked.push(row.file);
-  }
-  assert.equal(checked.length, rows.length);
-});
+    assert.equal(checked.length, rows.length);
+  },
+);
 
-test('full ICBM152 volume: axial slice 104 flipped upside down equals mni_t1_axial_z104.png', { skip }, async () => {
-  const img = await readImage(`${DATA}medical/brain/mni_icbm152_t1_09a_converted.nii.gz`, { slice: 104 });
-  const png = await sharp(`${DATA}medical/brain/mni_t1_axial_z104.png`).toColourspace('b-w').raw().toBuffer();
-  let diff = 0;
-  for (let y = 0; y < 233; y++) for (let x = 0; x < 197; x++) if (img.data[y * 197 + x] !== png[(232 - y) * 197 + x]) diff++;
-  assert.equal(diff, 0);
-});
+test(
+  'full ICBM152 volume: axial slice 104 flipped upside down equals mni_t1_axial_z104.png',
+  { skip },
+  async () => {
+    const img = await readImage(`${DATA}medical/brain/mni_icbm152_t1_09a_converted.nii.gz`, { slice: 104 });
+    const png = await sharp(`${DATA}medical/brain/mni_t1_axial_z104.png`)
+      .toColourspace('b-w')
+      .raw()
+      .toBuffer();
+    let diff = 0;
+    for (let y = 0; y < 233; y++)
+      for (let x = 0; x < 197; x++) if (img.data[y * 197 + x] !== png[(232 - y) * 197 + x]) diff++;
+    assert.equal(diff, 0);
+  },
+);
 
 test('US1_UNCI RGB ultrasound DICOM equals its interleaved RGB bytes at PixelData', { skip }, async () => {
   const path = `${DATA}medical/dicom_small/US1_UNCI_rgb_ultrasound.dcm`;
