@@ -17,7 +17,9 @@ const files = readdirSync(here)
   .sort();
 
 if (files.length === 0) {
-  process.stderr.write(`bench: no benchmark files${filters.length ? ` matching ${filters.join(', ')}` : ''}\n`);
+  process.stderr.write(
+    `bench: no benchmark files${filters.length ? ` matching ${filters.join(', ')}` : ''}\n`,
+  );
   process.exitCode = 2;
 }
 let failed = 0;

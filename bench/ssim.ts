@@ -74,40 +74,116 @@ const rows: Row[] = [];
 
 const decode = await timeIt(9, 2, () => Promise.all([readImage(GT), readImage(SR)]));
 const [gt, sr] = decode.last;
-rows.push({ name: 'decode both PNGs (sharp, 1 thread)', runs: 9, median: decode.median, cpu: decode.cpu, value: null, note: 'the floor' });
+rows.push({
+  name: 'decode both PNGs (sharp, 1 thread)',
+  runs: 9,
+  median: decode.median,
+  cpu: decode.cpu,
+  value: null,
+  note: 'the floor',
+});
 
 const wang = await timeIt(21, 3, () => ssim(gt, sr, { mode: 'wang', msssim: false }));
 const ours = wang.last.mssim;
-rows.push({ name: 'blindspot ssim, mode wang', runs: 21, median: wang.median, cpu: wang.cpu, value: ours, note: 'reference row' });
+rows.push({
+  name: 'blindspot ssim, mode wang',
+  runs: 21,
+  median: wang.median,
+  cpu: wang.cpu,
+  value: ours,
+  note: 'reference row',
+});
 
 const withMs = await timeIt(9, 1, () => ssim(gt, sr, { mode: 'wang' }));
-rows.push({ name: 'blindspot ssim, wang + MS-SSIM + PSNR', runs: 9, median: withMs.median, cpu: withMs.cpu, value: withMs.last.msssim, note: 'value: MS-SSIM' });
+rows.push({
+  name: 'blindspot ssim, wang + MS-SSIM + PSNR',
+  runs: 9,
+  median: withMs.median,
+  cpu: withMs.cpu,
+  value: withMs.last.msssim,
+  note: 'value: MS-SSIM',
+});
 
 const sk = await timeIt(9, 1, () => ssim(gt, sr, { mode: 'skimage', msssim: false }));
-rows.push({ name: 'blindspot ssim, mode skimage', runs: 9, median: sk.median, cpu: sk.cpu, value: sk.last.mssim, note: '7x7 uniform' });
+rows.push({
+  name: 'blindspot ssim, mode skimage',
+  runs: 9,
+  median: sk.median,
+  cpu: sk.cpu,
+  value: sk.last.mssim,
+  note: '7x7 uniform',
+});
 
 // The kernel alone on float64 planes (what ssim() adds: colour copy, NaN scan, PSNR, wasm copies).
 const xPlane = toGreyPlanes(gt, 'luma').planes[0]!;
 const yPlane = toGreyPlanes(sr, 'luma').planes[0]!;
 const taps = gaussianTaps(11, 1.5);
 const consts = { C1: (0.01 * 255) ** 2, C2: (0.03 * 255) ** 2, covNorm: 1 };
-const kWasm = await timeIt(21, 3, () => ssimMap(xPlane, yPlane, 1024, 1024, taps, consts, { backend: 'wasm' }).mssim);
-rows.push({ name: 'kernel ssimMap only, wasm SIMD', runs: 21, median: kWasm.median, cpu: kWasm.cpu, value: kWasm.last, note: '' });
-const kJs = await timeIt(9, 2, () => ssimMap(xPlane, yPlane, 1024, 1024, taps, consts, { backend: 'js' }).mssim);
-rows.push({ name: 'kernel ssimMap only, JavaScript', runs: 9, median: kJs.median, cpu: kJs.cpu, value: kJs.last, note: 'fallback' });
+const kWasm = await timeIt(
+  21,
+  3,
+  () => ssimMap(xPlane, yPlane, 1024, 1024, taps, consts, { backend: 'wasm' }).mssim,
+);
+rows.push({
+  name: 'kernel ssimMap only, wasm SIMD',
+  runs: 21,
+  median: kWasm.median,
+  cpu: kWasm.cpu,
+  value: kWasm.last,
+  note: '',
+});
+const kJs = await timeIt(
+  9,
+  2,
+  () => ssimMap(xPlane, yPlane, 1024, 1024, taps, consts, { backend: 'js' }).mssim,
+);
+rows.push({
+  name: 'kernel ssimMap only, JavaScript',
+  runs: 9,
+  median: kJs.median,
+  cpu: kJs.cpu,
+  value: kJs.last,
+  note: 'fallback',
+});
 
 const ga = toRgba(gt);
 const sa = toRgba(sr);
 const fast = await timeIt(5, 1, () => ssimJs(ga, sa, { ssim: 'fast', downsample: false }).mssim);
-rows.push({ name: 'ssim.js 3.5 fast (downsample off)', runs: 5, median: fast.median, cpu: fast.cpu, value: fast.last, note: '' });
+rows.push({
+  name: 'ssim.js 3.5 fast (downsample off)',
+  runs: 5,
+  median: fast.median,
+  cpu: fast.cpu,
+  value: fast.last,
+  note: '',
+});
 const original = await timeIt(3, 1, () => ssimJs(ga, sa, { ssim: 'original', downsample: false }).mssim);
-rows.push({ name: 'ssim.js 3.5 original (downsample off)', runs: 3, median: original.median, cpu: original.cpu, value: original.last, note: '' });
+rows.push({
+  name: 'ssim.js 3.5 original (downsample off)',
+  runs: 3,
+  median: original.median,
+  cpu: original.cpu,
+  value: original.last,
+  note: '',
+});
 
-const greyU8 = (img: Image) => ({ data: Uint8Array.from(img.data), width: img.width, height: img.height, channels: 1 });
+const greyU8 = (img: Image) => ({
+  data: Uint8Array.from(img.data),
+  width: img.width,
+  height: img.height,
+  channels: 1,
+});
 const ig = greyU8(gt);
 const is = greyU8(sr);
 const iss = await timeIt(9, 1, () => imageSsim.compare(ig, is).ssim);
-rows.push({ name: 'image-ssim 0.2 (8x8 blocks, not Wang SSIM)', runs: 9, median: iss.median, cpu: iss.cpu, value: iss.last, note: 'different statistic' });
+rows.push({
+  name: 'image-ssim 0.2 (8x8 blocks, not Wang SSIM)',
+  runs: 9,
+  median: iss.median,
+  cpu: iss.cpu,
+  value: iss.last,
+  note: 'different statistic',
+});
 
 const ref = wang.median;
 const refCpu = wang.cpu;
@@ -129,6 +205,8 @@ const lines = [
   `Goals: blindspot wang >= 20x faster than ssim.js fast: ${(fast.median / ref).toFixed(1)}x wall, ` +
     `${(fast.cpu / refCpu).toFixed(1)}x CPU (${fast.cpu / refCpu >= 20 ? 'met' : 'NOT met'}); < 25 ms per pair: ` +
     `${ref.toFixed(1)} ms wall, ${refCpu.toFixed(1)} ms CPU (${refCpu < 25 ? 'met' : 'NOT met'}).`,
-  load > cpus().length ? `Note: the machine was busy (load ${load.toFixed(1)} on ${cpus().length} cores): absolute times are inflated; ratios are measured in the same run.` : '',
+  load > cpus().length
+    ? `Note: the machine was busy (load ${load.toFixed(1)} on ${cpus().length} cores): absolute times are inflated; ratios are measured in the same run.`
+    : '',
 ];
 process.stdout.write(lines.join('\n') + '\n');

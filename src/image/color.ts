@@ -60,7 +60,11 @@ export function toGreyPlanes(img: Image, color: ColorPolicy): GreyPlanes {
   const { width, height, channels, data } = img;
   const n = width * height;
   if (channels < 1 || channels > 4) {
-    throw new BlindspotError('E_UNSUPPORTED', `${channels} channels per pixel are not supported (1-4)`, img.source);
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `${channels} channels per pixel are not supported (1-4)`,
+      img.source,
+    );
   }
   if (channels <= 2) {
     const grey = new Float64Array(n);
@@ -119,7 +123,9 @@ export function shave(img: Image, n: number): Image {
     );
   }
   const ch = img.channels;
-  const data = new (img.data.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(width * height * ch);
+  const data = new (img.data.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(
+    width * height * ch,
+  );
   for (let r = 0; r < height; r++) {
     const src = ((r + n) * img.width + n) * ch;
     data.set(img.data.subarray(src, src + width * ch), r * width * ch);

@@ -56,7 +56,8 @@ function maxSample(img: Image): number {
 export function resolveDataRange(gt: Image, test: Image, explicit?: number): DataRangeResult {
   const warnings: string[] = [];
   if (explicit !== undefined) {
-    if (!(Number.isFinite(explicit) && explicit > 0)) throw invalidOption('dataRange', 'a finite number > 0', explicit);
+    if (!(Number.isFinite(explicit) && explicit > 0))
+      throw invalidOption('dataRange', 'a finite number > 0', explicit);
     return { dataRange: explicit, warnings };
   }
   const lGt = naturalRange(gt);
@@ -76,7 +77,9 @@ export function resolveDataRange(gt: Image, test: Image, explicit?: number): Dat
     );
   }
   if (lTest !== lGt) {
-    warnings.push(`data range: the test image's natural range ${lTest} differs from the ground truth's; using ${lGt}`);
+    warnings.push(
+      `data range: the test image's natural range ${lTest} differs from the ground truth's; using ${lGt}`,
+    );
   }
   const dicom = gt.format === 'dicom' && bitsStored(gt) !== undefined;
   if (!dicom && !gt.isFloat && gt.bitDepth === 16 && lGt === 65535) {

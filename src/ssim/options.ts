@@ -50,14 +50,19 @@ export const DEFAULT_SSIM_OPTIONS: Readonly<SsimOptions> = Object.freeze({
  */
 export function resolveSsimOptions(partial?: Partial<SsimOptions>): SsimOptions {
   const o = mergeOptions(DEFAULT_SSIM_OPTIONS, partial, 'ssim');
-  if (!SSIM_MODES.includes(o.mode)) throw invalidOption('mode', `${SSIM_MODES.join('|')} (default wang)`, o.mode);
+  if (!SSIM_MODES.includes(o.mode))
+    throw invalidOption('mode', `${SSIM_MODES.join('|')} (default wang)`, o.mode);
   if (!COLOR_POLICIES.includes(o.color)) {
     throw invalidOption('color', `${COLOR_POLICIES.join('|')} (default luma)`, o.color);
   }
-  if (o.dataRange !== undefined && !(typeof o.dataRange === 'number' && Number.isFinite(o.dataRange) && o.dataRange > 0)) {
+  if (
+    o.dataRange !== undefined &&
+    !(typeof o.dataRange === 'number' && Number.isFinite(o.dataRange) && o.dataRange > 0)
+  ) {
     throw invalidOption('dataRange', 'a finite number > 0', o.dataRange);
   }
-  if (!Number.isInteger(o.shave) || o.shave < 0) throw invalidOption('shave', 'an integer >= 0 (default 0)', o.shave);
+  if (!Number.isInteger(o.shave) || o.shave < 0)
+    throw invalidOption('shave', 'an integer >= 0 (default 0)', o.shave);
   for (const key of ['K1', 'K2'] as const) {
     const v = o[key];
     if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) {

@@ -95,10 +95,25 @@ function prepare(gt: Image, test: Image, partial: Partial<SsimOptions> | undefin
       imageLabel(test, 'test image'),
     );
   }
-  return { options, dataRange, warnings: allWarnings, width: g.width, height: g.height, gtPlanes: g.planes, testPlanes: t.planes };
+  return {
+    options,
+    dataRange,
+    warnings: allWarnings,
+    width: g.width,
+    height: g.height,
+    gtPlanes: g.planes,
+    testPlanes: t.planes,
+  };
 }
 
-function tooSmall(gt: Image, what: string, width: number, height: number, window: number, shaveBy: number): BlindspotError {
+function tooSmall(
+  gt: Image,
+  what: string,
+  width: number,
+  height: number,
+  window: number,
+  shaveBy: number,
+): BlindspotError {
   const shaved = shaveBy > 0 ? ` after shaving ${shaveBy}` : '';
   return new BlindspotError(
     'E_TOO_SMALL',
@@ -167,12 +182,17 @@ export function ssim(gt: Image, test: Image, options?: Partial<SsimOptions>): Ss
       mssim: r.mssim,
       psnr: psnrFromMse(err, L),
       msssim: wantMsssim
-        ? msssimPlanes(p.gtPlanes[i]!, p.testPlanes[i]!, p.width, p.height, consts, reuse ? r : undefined).msssim
+        ? msssimPlanes(p.gtPlanes[i]!, p.testPlanes[i]!, p.width, p.height, consts, reuse ? r : undefined)
+            .msssim
         : null,
       map: r.map,
     };
     if (p.options.maps) {
-      const lcs = lcsMaps(windowMoments(gtPlanes[i]!, testPlanes[i]!, width, height, taps, covNorm), consts.C1, consts.C2);
+      const lcs = lcsMaps(
+        windowMoments(gtPlanes[i]!, testPlanes[i]!, width, height, taps, covNorm),
+        consts.C1,
+        consts.C2,
+      );
       ch.lMap = lcs.l;
       ch.cMap = lcs.c;
       ch.sMap = lcs.s;

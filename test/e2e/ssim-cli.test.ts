@@ -22,7 +22,20 @@ test('ssim --json prints one object with mssim, psnr, msssim, mode, dataRange, w
   const r = await runCli(['ssim', CAMERA, NOISY, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(j), ['mssim', 'psnr', 'msssim', 'mode', 'dataRange', 'width', 'height', 'color', 'shave', 'warnings', 'gt', 'test']);
+  assert.deepEqual(Object.keys(j), [
+    'mssim',
+    'psnr',
+    'msssim',
+    'mode',
+    'dataRange',
+    'width',
+    'height',
+    'color',
+    'shave',
+    'warnings',
+    'gt',
+    'test',
+  ]);
   assert.ok(Math.abs((j['mssim'] as number) - 0.357964236236581) <= 1e-9);
   assert.equal(j['mode'], 'wang');
   assert.equal(j['dataRange'], 255);
@@ -40,10 +53,26 @@ test('ssim --mode skimage --json gives scikit-image 0.3674518327910367 (1e-7)', 
 });
 
 test('ssim --color per-channel --json adds channels [{channel, mssim, psnr, msssim}] whose mean is mssim', async () => {
-  const r = await runCli(['ssim', fixture('set5/bird_HR.png'), fixture('set5/bird_bicubic_x4.png'), '--color', 'per-channel', '--shave', '4', '--json']);
+  const r = await runCli([
+    'ssim',
+    fixture('set5/bird_HR.png'),
+    fixture('set5/bird_bicubic_x4.png'),
+    '--color',
+    'per-channel',
+    '--shave',
+    '4',
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
-  const j = JSON.parse(r.stdout) as { mssim: number; width: number; channels: { channel: string; mssim: number }[] };
-  assert.deepEqual(j.channels.map((c) => c.channel), ['R', 'G', 'B']);
+  const j = JSON.parse(r.stdout) as {
+    mssim: number;
+    width: number;
+    channels: { channel: string; mssim: number }[];
+  };
+  assert.deepEqual(
+    j.channels.map((c) => c.channel),
+    ['R', 'G', 'B'],
+  );
   assert.ok(Math.abs(j.mssim - j.channels.reduce((s, c) => s + c.mssim, 0) / 3) < 1e-15);
   assert.equal(j.width, 288 - 8);
 });
@@ -72,7 +101,10 @@ test('ssim --map writes a PNG wider than the 502x502 map (legend) and tall enoug
 
 test('bad input: size mismatch exits 2 with one line naming both files', async () => {
   const line = oneLineError(await runCli(['ssim', CAMERA, fixture('set5/bird_HR.png')]));
-  assert.equal(line, `blindspot ssim: ${fixture('set5/bird_HR.png')}: size 288x288 does not match the ground truth ${CAMERA} (512x512)`);
+  assert.equal(
+    line,
+    `blindspot ssim: ${fixture('set5/bird_HR.png')}: size 288x288 does not match the ground truth ${CAMERA} (512x512)`,
+  );
 });
 
 test('bad input: a missing file exits 2 naming it', async () => {
@@ -91,7 +123,9 @@ test('bad input: a corrupt file exits 2 naming it', async () => {
 test('bad input: a 1-pixel image exits 2: smaller than the window', async () => {
   await mkdir(ART, { recursive: true });
   const dot = join(ART, 'dot.png');
-  await sharp(Buffer.from([9]), { raw: { width: 1, height: 1, channels: 1 } }).png().toFile(dot);
+  await sharp(Buffer.from([9]), { raw: { width: 1, height: 1, channels: 1 } })
+    .png()
+    .toFile(dot);
   const line = oneLineError(await runCli(['ssim', dot, dot]));
   assert.equal(line, `blindspot ssim: ${dot}: image is 1x1, smaller than the 11x11 window of mode wang`);
 });
@@ -111,5 +145,6 @@ test('bad flags: unknown mode and negative shave exit 2 with one line', async ()
 test('ssim --help exits 0 and lists every option', async () => {
   const r = await runCli(['ssim', '--help']);
   assert.equal(r.code, 0);
-  for (const flag of ['--mode', '--data-range', '--color', '--shave', '--map', '--json']) assert.ok(r.stdout.includes(flag), flag);
+  for (const flag of ['--mode', '--data-range', '--color', '--shave', '--map', '--json'])
+    assert.ok(r.stdout.includes(flag), flag);
 });

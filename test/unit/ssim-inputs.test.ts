@@ -46,15 +46,22 @@ test('luma is MATLAB rgb2gray (0.298936021293775, 0.587043074451121, 0.114020904
     [255, 255, 255],
   ];
   const [plane] = toGreyPlanes(rgbImage(px), 'luma').planes;
-  const expected = px.map(([r, g, b]) => Math.round(0.298936021293775 * r + 0.587043074451121 * g + 0.114020904255103 * b));
+  const expected = px.map(([r, g, b]) =>
+    Math.round(0.298936021293775 * r + 0.587043074451121 * g + 0.114020904255103 * b),
+  );
   assert.deepEqual(Array.from(plane!), expected);
   // 76.23, 149.70, 29.07, 130.67, 255.0 by hand:
   assert.deepEqual(expected, [76, 150, 29, 131, 255]);
 });
 
 test('luma is not rounded for float input', () => {
-  const [plane] = toGreyPlanes(rgbImage([[0.5, 0.25, 1]], { isFloat: true, bitDepth: 32, dataRange: null }), 'luma').planes;
-  assert.ok(Math.abs(plane![0]! - (0.298936021293775 * 0.5 + 0.587043074451121 * 0.25 + 0.114020904255103)) < 1e-15);
+  const [plane] = toGreyPlanes(
+    rgbImage([[0.5, 0.25, 1]], { isFloat: true, bitDepth: 32, dataRange: null }),
+    'luma',
+  ).planes;
+  assert.ok(
+    Math.abs(plane![0]! - (0.298936021293775 * 0.5 + 0.587043074451121 * 0.25 + 0.114020904255103)) < 1e-15,
+  );
 });
 
 test('ycbcr-y is round(16 + (65.481 R + 128.553 G + 24.966 B)/255): black 16, white 235, red 81', () => {
@@ -72,21 +79,45 @@ test('ycbcr-y is round(16 + (65.481 R + 128.553 G + 24.966 B)/255): black 16, wh
 });
 
 test('per-channel gives the R, G and B planes; grey input passes through every policy', () => {
-  const planes = toGreyPlanes(rgbImage([[1, 2, 3], [4, 5, 6]]), 'per-channel').planes;
-  assert.deepEqual(planes.map((p) => Array.from(p)), [[1, 4], [2, 5], [3, 6]]);
+  const planes = toGreyPlanes(
+    rgbImage([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]),
+    'per-channel',
+  ).planes;
+  assert.deepEqual(
+    planes.map((p) => Array.from(p)),
+    [
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ],
+  );
   const grey = greyImage(2, 1, [7, 9]);
   for (const c of ['luma', 'ycbcr-y', 'per-channel'] as const) {
-    assert.deepEqual(toGreyPlanes(grey, c).planes.map((p) => Array.from(p)), [[7, 9]]);
+    assert.deepEqual(
+      toGreyPlanes(grey, c).planes.map((p) => Array.from(p)),
+      [[7, 9]],
+    );
   }
 });
 
 test('shave(img, 2) keeps the interior (w-4)x(h-4) pixels in order', () => {
-  const img = greyImage(6, 5, Array.from({ length: 30 }, (_, i) => i));
+  const img = greyImage(
+    6,
+    5,
+    Array.from({ length: 30 }, (_, i) => i),
+  );
   const s = shave(img, 2);
   assert.equal(s.width, 2);
   assert.equal(s.height, 1);
   assert.deepEqual(Array.from(s.data), [14, 15]);
-  throwsCoded(() => shave({ ...img, source: 'a.png' }, 3), 'E_TOO_SMALL', 'a.png: image is 6x5: shaving 3 pixels from each border leaves nothing');
+  throwsCoded(
+    () => shave({ ...img, source: 'a.png' }, 3),
+    'E_TOO_SMALL',
+    'a.png: image is 6x5: shaving 3 pixels from each border leaves nothing',
+  );
 });
 
 // ---------- data range ----------
@@ -95,7 +126,11 @@ test('data range: explicit wins; 8-bit -> 255; DICOM with bitsStored 12 -> 4095;
   const g8 = greyImage(2, 2, [0, 1, 2, 3]);
   assert.deepEqual(resolveDataRange(g8, g8), { dataRange: 255, warnings: [] });
   assert.equal(resolveDataRange(g8, g8, 100).dataRange, 100);
-  const dicom: Image = { ...greyImage(2, 2, [0, 4000, 2, 3], { bitDepth: 16 }), format: 'dicom', meta: { bitsStored: 12 } };
+  const dicom: Image = {
+    ...greyImage(2, 2, [0, 4000, 2, 3], { bitDepth: 16 }),
+    format: 'dicom',
+    meta: { bitsStored: 12 },
+  };
   assert.deepEqual(resolveDataRange(dicom, dicom), { dataRange: 4095, warnings: [] });
   // Rescaled by the decoder (slope 2): its |slope|·(2^BitsStored-1) is kept.
   const rescaled: Image = { ...dicom, dataRange: 8190, meta: { bitsStored: 12, rescaled: true } };
@@ -111,8 +146,16 @@ test('data range: explicit wins; 8-bit -> 255; DICOM with bitsStored 12 -> 4095;
 });
 
 test('float input without a data range is E_NO_DATA_RANGE naming the file', () => {
-  const f: Image = { ...greyImage(11, 11, new Array(121).fill(0.5), { dataRange: null, bitDepth: 32 }), isFloat: true, source: 'x.tif' };
-  throwsCoded(() => ssim(f, f), 'E_NO_DATA_RANGE', 'x.tif: float samples have no natural data range; pass --data-range L (option dataRange)');
+  const f: Image = {
+    ...greyImage(11, 11, new Array(121).fill(0.5), { dataRange: null, bitDepth: 32 }),
+    isFloat: true,
+    source: 'x.tif',
+  };
+  throwsCoded(
+    () => ssim(f, f),
+    'E_NO_DATA_RANGE',
+    'x.tif: float samples have no natural data range; pass --data-range L (option dataRange)',
+  );
   assert.equal(ssim(f, f, { dataRange: 1 }).mssim, 1);
 });
 
@@ -121,17 +164,37 @@ test('float input without a data range is E_NO_DATA_RANGE naming the file', () =
 test('size mismatch names both files', () => {
   const a = { ...greyImage(20, 20, new Array(400).fill(1)), source: 'gt.png' };
   const b = { ...greyImage(20, 19, new Array(380).fill(1)), source: 'sr.png' };
-  throwsCoded(() => ssim(a, b), 'E_SIZE_MISMATCH', 'sr.png: size 20x19 does not match the ground truth gt.png (20x20)');
+  throwsCoded(
+    () => ssim(a, b),
+    'E_SIZE_MISMATCH',
+    'sr.png: size 20x19 does not match the ground truth gt.png (20x20)',
+  );
 });
 
 test('an image smaller than the window is E_TOO_SMALL naming the window and the mode', () => {
   const a = { ...greyImage(10, 30, new Array(300).fill(1)), source: 'gt.png' };
-  throwsCoded(() => ssim(a, a), 'E_TOO_SMALL', 'gt.png: image is 10x30, smaller than the 11x11 window of mode wang');
+  throwsCoded(
+    () => ssim(a, a),
+    'E_TOO_SMALL',
+    'gt.png: image is 10x30, smaller than the 11x11 window of mode wang',
+  );
   const one = { ...greyImage(1, 1, [3]), source: 'dot.png' };
-  throwsCoded(() => ssim(one, one, { mode: 'skimage' }), 'E_TOO_SMALL', 'dot.png: image is 1x1, smaller than the 7x7 window of mode skimage');
+  throwsCoded(
+    () => ssim(one, one, { mode: 'skimage' }),
+    'E_TOO_SMALL',
+    'dot.png: image is 1x1, smaller than the 7x7 window of mode skimage',
+  );
   const b = { ...greyImage(14, 14, new Array(196).fill(1)), source: 'gt.png' };
-  throwsCoded(() => ssim(b, b, { shave: 2 }), 'E_TOO_SMALL', 'gt.png: image is 10x10 after shaving 2, smaller than the 11x11 window of mode wang');
-  throwsCoded(() => msssim(b, b), 'E_TOO_SMALL', 'gt.png: image is 14x14: MS-SSIM needs at least 176 pixels a side (5 scales of an 11x11 window)');
+  throwsCoded(
+    () => ssim(b, b, { shave: 2 }),
+    'E_TOO_SMALL',
+    'gt.png: image is 10x10 after shaving 2, smaller than the 11x11 window of mode wang',
+  );
+  throwsCoded(
+    () => msssim(b, b),
+    'E_TOO_SMALL',
+    'gt.png: image is 14x14: MS-SSIM needs at least 176 pixels a side (5 scales of an 11x11 window)',
+  );
 });
 
 test('NaN and Inf samples are E_NONFINITE naming the file and the sample', () => {
@@ -155,7 +218,11 @@ test('options: unknown keys and bad values are E_INVALID_OPTION naming the allow
     'E_INVALID_OPTION',
     'unknown ssim option "window" (allowed: mode, dataRange, color, shave, K1, K2, maps, msssim)',
   );
-  throwsCoded(() => resolveSsimOptions({ dataRange: 0 }), 'E_INVALID_OPTION', 'invalid dataRange: expected a finite number > 0, got 0');
+  throwsCoded(
+    () => resolveSsimOptions({ dataRange: 0 }),
+    'E_INVALID_OPTION',
+    'invalid dataRange: expected a finite number > 0, got 0',
+  );
 });
 
 test('per-channel reports each channel and their mean; PSNR pools the squared error of all channels', () => {

@@ -9,7 +9,10 @@ import { ssim } from '../../src/ssim/index.ts';
 import { fixture } from '../helpers/cli.ts';
 
 function near(actual: number, expected: number, tol: number): void {
-  assert.ok(Math.abs(actual - expected) <= tol, `expected ${expected} ± ${tol}, got ${actual} (diff ${actual - expected})`);
+  assert.ok(
+    Math.abs(actual - expected) <= tol,
+    `expected ${expected} ± ${tol}, got ${actual} (diff ${actual - expected})`,
+  );
 }
 
 const camera = () => readImage(fixture('skimage/camera.png'));

@@ -6,7 +6,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { greyImage, type Image } from '../../src/image/types.ts';
-import { gaussianTaps, msssim, psnr, ssim, ssimMap, uniformTaps, type SsimMode } from '../../src/ssim/index.ts';
+import {
+  gaussianTaps,
+  msssim,
+  psnr,
+  ssim,
+  ssimMap,
+  uniformTaps,
+  type SsimMode,
+} from '../../src/ssim/index.ts';
 import { ssimMapJs } from '../../src/ssim/kernel.ts';
 import { wasmSimdAvailable } from '../../src/ssim/wasm/ssimKernel.ts';
 
@@ -38,7 +46,14 @@ interface RefWindow {
 }
 
 /** Moments of the window whose top-left corner is (r, c): weighted means, then centred second moments. */
-function refMoments(x: ArrayLike<number>, y: ArrayLike<number>, width: number, r: number, c: number, mode: SsimMode): RefWindow {
+function refMoments(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  width: number,
+  r: number,
+  c: number,
+  mode: SsimMode,
+): RefWindow {
   const { n, w } = window2d(mode);
   let mx = 0;
   let my = 0;
@@ -66,7 +81,14 @@ function refMoments(x: ArrayLike<number>, y: ArrayLike<number>, width: number, r
 }
 
 /** Reference SSIM map (valid region) and its mean. */
-function refSsim(x: ArrayLike<number>, y: ArrayLike<number>, width: number, height: number, mode: SsimMode, L = 255) {
+function refSsim(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  width: number,
+  height: number,
+  mode: SsimMode,
+  L = 255,
+) {
   const { n } = window2d(mode);
   const C1 = (0.01 * L) ** 2;
   const C2 = (0.03 * L) ** 2;
@@ -77,7 +99,9 @@ function refSsim(x: ArrayLike<number>, y: ArrayLike<number>, width: number, heig
   for (let r = 0; r < mh; r++) {
     for (let c = 0; c < mw; c++) {
       const m = refMoments(x, y, width, r, c, mode);
-      map.push(((2 * m.mx * m.my + C1) * (2 * m.cxy + C2)) / ((m.mx ** 2 + m.my ** 2 + C1) * (m.vx + m.vy + C2)));
+      map.push(
+        ((2 * m.mx * m.my + C1) * (2 * m.cxy + C2)) / ((m.mx ** 2 + m.my ** 2 + C1) * (m.vx + m.vy + C2)),
+      );
       cs.push((2 * m.cxy + C2) / (m.vx + m.vy + C2));
     }
   }
@@ -95,7 +119,8 @@ function refDownsample(x: ArrayLike<number>, width: number, height: number, f: n
   for (let i = 0; i < oh; i++) {
     for (let j = 0; j < ow; j++) {
       let s = 0;
-      for (let a = 0; a < f; a++) for (let b = 0; b < f; b++) s += x[sym(i * f - o + a, height) * width + sym(j * f - o + b, width)]!;
+      for (let a = 0; a < f; a++)
+        for (let b = 0; b < f; b++) s += x[sym(i * f - o + a, height) * width + sym(j * f - o + b, width)]!;
       out.push(s / (f * f));
     }
   }
@@ -117,7 +142,9 @@ function randomImage(width: number, height: number, seed: number, smooth = false
   const data = new Float64Array(width * height);
   for (let i = 0; i < data.length; i++) {
     const base = smooth ? 128 + 80 * Math.sin((i % width) / 9) * Math.cos(Math.floor(i / width) / 7) : 0;
-    data[i] = smooth ? Math.round(Math.min(255, Math.max(0, base + 30 * (rnd() - 0.5)))) : Math.floor(rnd() * 256);
+    data[i] = smooth
+      ? Math.round(Math.min(255, Math.max(0, base + 30 * (rnd() - 0.5))))
+      : Math.floor(rnd() * 256);
   }
   return greyImage(width, height, data);
 }
@@ -129,7 +156,11 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-const sizeArb = fc.record({ w: fc.integer({ min: 11, max: 30 }), h: fc.integer({ min: 11, max: 30 }), seed: fc.integer() });
+const sizeArb = fc.record({
+  w: fc.integer({ min: 11, max: 30 }),
+  h: fc.integer({ min: 11, max: 30 }),
+  seed: fc.integer(),
+});
 
 // ---------- fast kernel vs plain reference ----------
 
@@ -152,26 +183,37 @@ for (const mode of ['wang', 'skimage', 'matlab2009'] as const) {
   });
 }
 
-test('the WebAssembly SIMD kernel gives the JavaScript kernel\'s map bit for bit (odd/even sizes, both windows)', { skip: !wasmSimdAvailable }, () => {
-  fc.assert(
-    fc.property(fc.record({ w: fc.integer({ min: 12, max: 41 }), h: fc.integer({ min: 11, max: 30 }), seed: fc.integer() }), ({ w, h, seed }) => {
-      const x = randomImage(w, h, seed).data as Float64Array;
-      const y = randomImage(w, h, seed + 99, true).data as Float64Array;
-      for (const [taps, covNorm] of [
-        [gaussianTaps(11, 1.5), 1],
-        [uniformTaps(7), 49 / 48],
-      ] as const) {
-        const k = { C1: 6.5025, C2: 58.5225, covNorm };
-        const js = ssimMapJs(x, y, w, h, taps, k, { withCs: true });
-        const wasm = ssimMap(x, y, w, h, taps, k, { withCs: true, backend: 'wasm' });
-        assert.deepEqual(wasm.map, js.map);
-        assert.ok(Math.abs(wasm.mssim - js.mssim) <= 1e-14);
-        assert.ok(Math.abs(wasm.meanCs - js.meanCs) <= 1e-14);
-      }
-    }),
-    { numRuns: 25, seed: 99 },
-  );
-});
+test(
+  "the WebAssembly SIMD kernel gives the JavaScript kernel's map bit for bit (odd/even sizes, both windows)",
+  { skip: !wasmSimdAvailable },
+  () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          w: fc.integer({ min: 12, max: 41 }),
+          h: fc.integer({ min: 11, max: 30 }),
+          seed: fc.integer(),
+        }),
+        ({ w, h, seed }) => {
+          const x = randomImage(w, h, seed).data as Float64Array;
+          const y = randomImage(w, h, seed + 99, true).data as Float64Array;
+          for (const [taps, covNorm] of [
+            [gaussianTaps(11, 1.5), 1],
+            [uniformTaps(7), 49 / 48],
+          ] as const) {
+            const k = { C1: 6.5025, C2: 58.5225, covNorm };
+            const js = ssimMapJs(x, y, w, h, taps, k, { withCs: true });
+            const wasm = ssimMap(x, y, w, h, taps, k, { withCs: true, backend: 'wasm' });
+            assert.deepEqual(wasm.map, js.map);
+            assert.ok(Math.abs(wasm.mssim - js.mssim) <= 1e-14);
+            assert.ok(Math.abs(wasm.meanCs - js.meanCs) <= 1e-14);
+          }
+        },
+      ),
+      { numRuns: 25, seed: 99 },
+    );
+  },
+);
 
 test('matlab2009 equals wang bit for bit on an image under 384 px (factor round(min/256) = 1)', () => {
   const x = randomImage(300, 200, 7, true);
@@ -264,7 +306,11 @@ test('a constant shift changes only l: c and s stay 1, l follows (2 mx my + C1)/
   const h = 20;
   const x = randomImage(w, h, 5, true);
   const d = 7;
-  const y = greyImage(w, h, Array.from(x.data, (v) => v + d));
+  const y = greyImage(
+    w,
+    h,
+    Array.from(x.data, (v) => v + d),
+  );
   const r = ssim(x, y, { maps: true });
   const C1 = (0.01 * 255) ** 2;
   for (let row = 0, i = 0; row < r.mapHeight; row++) {
@@ -286,7 +332,11 @@ test('scaling around the mean by a changes c to (2a vx + C2)/((1+a²) vx + C2) a
   for (const v of x.data) m += v;
   m /= x.data.length;
   const a = 0.5;
-  const y = greyImage(w, h, Array.from(x.data, (v) => m + a * (v - m)));
+  const y = greyImage(
+    w,
+    h,
+    Array.from(x.data, (v) => m + a * (v - m)),
+  );
   const r = ssim(x, y, { maps: true });
   const C1 = (0.01 * 255) ** 2;
   const C2 = (0.03 * 255) ** 2;

@@ -34,7 +34,10 @@ test('12-bit DICOM gets L = 4095 from BitsStored; its 16-bit PNG twin gets 65535
   const atPng = ssim(png, blockMean4(png), { msssim: false });
   assert.equal(atPng.dataRange, 65535);
   assert.equal(atPng.warnings.length, 1);
-  assert.match(atPng.warnings[0]!, /^data range: L = 65535 \(16-bit\) but no sample exceeds \d+ \(\d+ bits\)/);
+  assert.match(
+    atPng.warnings[0]!,
+    /^data range: L = 65535 \(16-bit\) but no sample exceeds \d+ \(\d+ bits\)/,
+  );
   // A larger L shrinks the error terms relative to C1, C2: SSIM moves towards 1.
   assert.ok(atPng.mssim > atDicom.mssim + 0.005, `${atPng.mssim} vs ${atDicom.mssim}`);
   // Same stored samples: with --data-range 4095 the PNG twin scores exactly what the DICOM does.

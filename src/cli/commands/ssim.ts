@@ -69,7 +69,9 @@ function humanSummary(r: SsimResult, gtPath: string, testPath: string): string {
     `  size     ${r.width}x${r.height}`,
   ];
   for (const [i, c] of (r.channels ?? []).entries()) {
-    lines.push(`  ${['R', 'G', 'B'][i] ?? i}        SSIM ${c.mssim.toFixed(6)}  PSNR ${c.psnr.toFixed(4)} dB`);
+    lines.push(
+      `  ${['R', 'G', 'B'][i] ?? i}        SSIM ${c.mssim.toFixed(6)}  PSNR ${c.psnr.toFixed(4)} dB`,
+    );
   }
   return lines.join('\n');
 }
@@ -111,12 +113,18 @@ export async function run(argv: string[]): Promise<number> {
     try {
       await writeFile(mapPath, png);
     } catch (e) {
-      throw new BlindspotError('E_UNREADABLE', `cannot write the map (${(e as NodeJS.ErrnoException).code})`, mapPath);
+      throw new BlindspotError(
+        'E_UNREADABLE',
+        `cannot write the map (${(e as NodeJS.ErrnoException).code})`,
+        mapPath,
+      );
     }
   }
 
   process.stdout.write(
-    parsed.values['json'] ? JSON.stringify(ssimJson(r, gtPath, testPath)) + '\n' : humanSummary(r, gtPath, testPath) + '\n',
+    parsed.values['json']
+      ? JSON.stringify(ssimJson(r, gtPath, testPath)) + '\n'
+      : humanSummary(r, gtPath, testPath) + '\n',
   );
   return 0;
 }

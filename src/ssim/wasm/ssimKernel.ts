@@ -74,8 +74,12 @@ function generate(width: number, taps: Float64Array): Uint8Array {
     f.get('yPtr').get('r').i32(rowB).op(OP.i32Mul).op(OP.i32Add).get('c').op(OP.i32Add).set('pb');
     f.get('vPtr').get('c').op(OP.i32Add).set('pv');
     // Centre row.
-    f.get('pa').v128Load(half * rowB).set('xa');
-    f.get('pb').v128Load(half * rowB).set('ya');
+    f.get('pa')
+      .v128Load(half * rowB)
+      .set('xa');
+    f.get('pb')
+      .v128Load(half * rowB)
+      .set('ya');
     g(half).get('xa');
     mul().set('ax');
     g(half).get('ya');
@@ -91,10 +95,18 @@ function generate(width: number, taps: Float64Array): Uint8Array {
     mul().set('aq');
     // Folded tap pairs (j, n-1-j), in the JavaScript kernel's order.
     for (let j = 0; j < half; j++) {
-      f.get('pa').v128Load(j * rowB).set('xa');
-      f.get('pa').v128Load((n - 1 - j) * rowB).set('xb');
-      f.get('pb').v128Load(j * rowB).set('ya');
-      f.get('pb').v128Load((n - 1 - j) * rowB).set('yb');
+      f.get('pa')
+        .v128Load(j * rowB)
+        .set('xa');
+      f.get('pa')
+        .v128Load((n - 1 - j) * rowB)
+        .set('xb');
+      f.get('pb')
+        .v128Load(j * rowB)
+        .set('ya');
+      f.get('pb')
+        .v128Load((n - 1 - j) * rowB)
+        .set('yb');
       // ax += g (xa + xb)
       f.get('ax');
       g(j).get('xa').get('xb');
@@ -133,17 +145,27 @@ function generate(width: number, taps: Float64Array): Uint8Array {
     }
     f.get('pv').get('ax').v128Store(0);
     f.get('pv').get('ay').v128Store(rowB);
-    f.get('pv').get('ap').v128Store(2 * rowB);
-    f.get('pv').get('aq').v128Store(3 * rowB);
+    f.get('pv')
+      .get('ap')
+      .v128Store(2 * rowB);
+    f.get('pv')
+      .get('aq')
+      .v128Store(3 * rowB);
   };
 
   /** One horizontally filtered quantity (v row at `base` bytes) into local `dst`. */
   const horizontal = (dst: string, base: number): void => {
-    g(half).get('pv').v128Load(base + half * 8);
+    g(half)
+      .get('pv')
+      .v128Load(base + half * 8);
     mul().set(dst);
     for (let j = 0; j < half; j++) {
       f.get(dst);
-      g(j).get('pv').v128Load(base + j * 8).get('pv').v128Load(base + (n - 1 - j) * 8);
+      g(j)
+        .get('pv')
+        .v128Load(base + j * 8)
+        .get('pv')
+        .v128Load(base + (n - 1 - j) * 8);
       add();
       mul();
       add().set(dst);
@@ -215,12 +237,23 @@ function generate(width: number, taps: Float64Array): Uint8Array {
   f.i32(0).set('r');
   f.block().loop();
   {
-    f.get('mapPtr').get('r').i32(mapWidth * 8).op(OP.i32Mul).op(OP.i32Add).set('pm');
+    f.get('mapPtr')
+      .get('r')
+      .i32(mapWidth * 8)
+      .op(OP.i32Mul)
+      .op(OP.i32Add)
+      .set('pm');
     // Vertical pass over all column pairs (plus the last, overlapping pair when the width is odd).
     f.i32(0).set('c');
     f.loop();
     vertical();
-    f.get('c').i32(16).op(OP.i32Add).tee('c').i32(rowB - 15).op(OP.i32LtU).brIf(0);
+    f.get('c')
+      .i32(16)
+      .op(OP.i32Add)
+      .tee('c')
+      .i32(rowB - 15)
+      .op(OP.i32LtU)
+      .brIf(0);
     f.end();
     if (width % 2 === 1) {
       f.i32((width - 2) * 8).set('c');
@@ -232,7 +265,13 @@ function generate(width: number, taps: Float64Array): Uint8Array {
     f.i32(0).set('c');
     f.loop();
     output(false);
-    f.get('c').i32(16).op(OP.i32Add).tee('c').i32(mapWidth * 8 - 15).op(OP.i32LtU).brIf(0);
+    f.get('c')
+      .i32(16)
+      .op(OP.i32Add)
+      .tee('c')
+      .i32(mapWidth * 8 - 15)
+      .op(OP.i32LtU)
+      .brIf(0);
     f.end();
     if (mapWidth % 2 === 1) {
       // Odd width: the pair ending at the last column, whose lane 0 was already counted.
@@ -240,9 +279,21 @@ function generate(width: number, taps: Float64Array): Uint8Array {
       output(true);
     }
     // total += sumv[0] + sumv[1]
-    f.get('total').get('sumv').simd(SIMD.f64x2ExtractLane).op(0).get('sumv').simd(SIMD.f64x2ExtractLane).op(1);
+    f.get('total')
+      .get('sumv')
+      .simd(SIMD.f64x2ExtractLane)
+      .op(0)
+      .get('sumv')
+      .simd(SIMD.f64x2ExtractLane)
+      .op(1);
     f.op(OP.f64Add).op(OP.f64Add).set('total');
-    f.get('csTotal').get('csv').simd(SIMD.f64x2ExtractLane).op(0).get('csv').simd(SIMD.f64x2ExtractLane).op(1);
+    f.get('csTotal')
+      .get('csv')
+      .simd(SIMD.f64x2ExtractLane)
+      .op(0)
+      .get('csv')
+      .simd(SIMD.f64x2ExtractLane)
+      .op(1);
     f.op(OP.f64Add).op(OP.f64Add).set('csTotal');
     f.get('r').i32(1).op(OP.i32Add).tee('r').get('rows').op(OP.i32LtU).brIf(0);
   }
@@ -258,7 +309,10 @@ function instance(width: number, taps: Float64Array): KernelInstance {
   if (!k) {
     const mod = new WebAssembly.Module(generate(width, taps) as BufferSource);
     const inst = new WebAssembly.Instance(mod, {});
-    k = { run: inst.exports['run'] as (...args: number[]) => void, memory: inst.exports['mem'] as WebAssembly.Memory };
+    k = {
+      run: inst.exports['run'] as (...args: number[]) => void,
+      memory: inst.exports['mem'] as WebAssembly.Memory,
+    };
     cache.set(key, k);
   }
   return k;
