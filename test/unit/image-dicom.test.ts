@@ -526,3 +526,91 @@ test('truncated pixel data, missing pixel data and palette colour give exact one
     (e: unknown) => e instanceof BlindspotError && e.code === 'E_CORRUPT' && !e.message.includes('\n'),
   );
 });
+
+/** Encapsulated pixel data (PS3.5 A.4): offset table item, one fragment per frame, sequence delimiter. */
+function encapsulated(frames: Buffer[], withOffsetTable: boolean): Buffer {
+  const item = (data: Buffer): Buffer => {
+    const padded = data.length % 2 ? Buffer.concat([data, Buffer.alloc(1)]) : data;
+    const h = Buffer.alloc(8);
+    h.writeUInt16LE(0xfffe, 0);
+    h.writeUInt16LE(0xe000, 2);
+    h.writeUInt32LE(padded.length, 4);
+    return Buffer.concat([h, padded]);
+  };
+  const fragments = frames.map(item);
+  const table = Buffer.alloc(withOffsetTable ? 4 * frames.length : 0);
+  let offset = 0;
+  fragments.forEach((f, i) => {
+    if (withOffsetTable) table.writeUInt32LE(offset, 4 * i);
+    offset += f.length;
+  });
+  const head = Buffer.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+  const end = Buffer.from([0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]);
+  return Buffer.concat([head, item(table), ...fragments, end]);
+}
+
+test('JPEG-baseline multi-frame (with and without offset table) and colour YBR_FULL_422 frames decode', async () => {
+  const grey = (v: number): Promise<Buffer> =>
+    sharp({ create: { width: 8, height: 8, channels: 3, background: { r: v, g: v, b: v } } })
+      .toColourspace('b-w')
+      .jpeg({ quality: 100 })
+      .toBuffer();
+  const frames = [await grey(50), await grey(200)];
+  for (const bot of [false, true]) {
+    const header = imageElements({
+      rows: 8,
+      columns: 8,
+      bitsAllocated: 8,
+      bitsStored: 8,
+      frames: 2,
+      samples: [],
+    }).filter((e) => e.tag !== 0x7fe00010);
+    const file = Buffer.concat([
+      writeDicom(header, 'explicit-le', { tsUid: '1.2.840.10008.1.2.4.50' }),
+      encapsulated(frames, bot),
+    ]);
+    const p = writeTmp(`jpeg2-${bot}.dcm`, file);
+    const f0 = await readImage(p);
+    const f1 = await readImage(p, { frame: 1 });
+    assert.equal(f1.channels, 1);
+    assert.ok(
+      [...f0.data].every((v) => Math.abs(v - 50) <= 1),
+      `frame 0, offset table ${bot}`,
+    );
+    assert.ok(
+      [...f1.data].every((v) => Math.abs(v - 200) <= 1),
+      `frame 1, offset table ${bot}`,
+    );
+  }
+  const colour = await sharp({
+    create: { width: 8, height: 8, channels: 3, background: { r: 200, g: 30, b: 60 } },
+  })
+    .jpeg({ quality: 100, chromaSubsampling: '4:4:4' })
+    .toBuffer();
+  const header = imageElements({
+    rows: 8,
+    columns: 8,
+    bitsAllocated: 8,
+    bitsStored: 8,
+    samplesPerPixel: 3,
+    photometric: 'YBR_FULL_422',
+    planar: 0,
+    samples: [],
+  }).filter((e) => e.tag !== 0x7fe00010);
+  const p = writeTmp(
+    'jpeg-ybr.dcm',
+    Buffer.concat([
+      writeDicom(header, 'explicit-le', { tsUid: '1.2.840.10008.1.2.4.50' }),
+      encapsulated([colour], false),
+    ]),
+  );
+  const c = await readImage(p);
+  assert.equal(c.channels, 3);
+  for (let i = 0; i < c.data.length; i += 3) {
+    assert.ok(
+      Math.abs(c.data[i]! - 200) <= 2 &&
+        Math.abs(c.data[i + 1]! - 30) <= 2 &&
+        Math.abs(c.data[i + 2]! - 60) <= 2,
+    );
+  }
+});
