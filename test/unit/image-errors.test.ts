@@ -184,3 +184,29 @@ test('options: defaults are frozen; unknown keys and bad values are E_INVALID_OP
     'invalid volume: expected an integer >= 0 (default 0), got -2',
   );
 });
+
+test('CLI flags map to readImage options; bad values name the flag', async () => {
+  const { parseArgs } = await import('node:util');
+  const { READ_IMAGE_FLAGS, readImageOptionsFromFlags } = await import('../../src/image/flags.ts');
+  const { values } = parseArgs({
+    args: ['--frame', '2', '--axis', '1', '--slice', '40', '--volume', '1', '--rescale'],
+    options: READ_IMAGE_FLAGS,
+  });
+  assert.deepEqual(readImageOptionsFromFlags(values), {
+    frame: 2,
+    axis: 1,
+    slice: 40,
+    volume: 1,
+    rescale: true,
+  });
+  assert.deepEqual(readImageOptionsFromFlags({}), {});
+  assert.throws(() => readImageOptionsFromFlags({ axis: '3' }), {
+    message: 'invalid --axis: expected 0, 1 or 2, got "3"',
+  });
+  assert.throws(() => readImageOptionsFromFlags({ frame: '-1' }), {
+    message: 'invalid --frame: expected an integer >= 0, got "-1"',
+  });
+  assert.throws(() => readImageOptionsFromFlags({ slice: 'mid' }), {
+    message: 'invalid --slice: expected an integer >= 0, got "mid"',
+  });
+});
