@@ -47,6 +47,15 @@ export const DEFAULT_MEASURE_SETTINGS: Readonly<MeasureSettings> = Object.freeze
   officialCompat: false,
 });
 
+/**
+ * sign(x) exactly (1, -1 or 0). tfjs-backend-wasm 4.22's `Sign` returns 0 for |x| below ~1e-7, and the MSE
+ * gradient at the PGD start (features moved by ~1e-6) is that small: with `tf.sign` most pixels would not move
+ * on the first step. Comparisons are exact on every backend.
+ */
+export function exactSign(tf: Tf, x: TfTypes.Tensor): TfTypes.Tensor {
+  return tf.sub(tf.cast(tf.greater(x, 0), 'float32'), tf.cast(tf.less(x, 0), 'float32'));
+}
+
 /** Forward/backward passes per image for the given settings (for benchmarks and reports). */
 export function passesPerImage(s: MeasureSettings): {
   complexityForwards: number;
@@ -131,7 +140,7 @@ export function vulnerability(
   for (let it = 0; it < settings.pgdSteps; it++) {
     const next = tf.tidy(() => {
       const g = gradOf(adv);
-      const moved = tf.add(adv, tf.mul(step, tf.sign(g)));
+      const moved = tf.add(adv, tf.mul(step, exactSign(tf, g)));
       const delta = tf.clipByValue(tf.sub(moved, x0), -settings.pgdEps, settings.pgdEps);
       return tf.clipByValue(tf.add(x0, delta), 0, 1) as TfTypes.Tensor4D;
     });
