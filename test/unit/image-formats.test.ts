@@ -99,6 +99,23 @@ test('RGB PNG is 3 channels; RGBA and grey+alpha drop alpha and record it', asyn
   assert.equal(g.meta.alphaDropped, true);
 });
 
+test('palette PNG: all-grey palette -> 1 channel (meta.greyPalette), colour palette -> RGB, exact', async () => {
+  const levels = [0, 85, 170, 255, 85, 0];
+  const rgb = Uint8Array.from(levels.flatMap((v) => [v, v, v]));
+  const p = writeTmp('pal.png', await encode(rgb, 3, 2, 3).png({ palette: true, dither: 0 }).toBuffer());
+  assert.equal((await sharp(p).metadata()).isPalette, true);
+  const g = await readImage(p);
+  assert.equal(g.channels, 1);
+  assert.equal(g.meta.greyPalette, true);
+  assert.deepEqual([...g.data], levels);
+  const colours = Uint8Array.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9]);
+  const c = await readImage(
+    writeTmp('palc.png', await encode(colours, 2, 2, 3).png({ palette: true, dither: 0 }).toBuffer()),
+  );
+  assert.equal(c.channels, 3);
+  assert.deepEqual([...c.data], [...colours]);
+});
+
 test('a 1x1 image decodes (the SSIM layer, not the reader, rejects it)', async () => {
   const img = await readImage(
     writeTmp(
