@@ -149,3 +149,20 @@ export type {
   Regime,
   Layer,
 } from './tier3/index.ts';
+
+// viewer (issue 5): fastify + DuckDB load only when startViewer is called
+export type { ViewerOptions } from './viewer/options.ts';
+export type { ViewerHandle } from './viewer/server.ts';
+/**
+ * Start the local viewer over a RESULTS folder (lazy wrapper of src/viewer/server.ts; see docs/viewer.md).
+ * @param resultsDir folder written by `blindspot run`
+ * @param options port (default 0 = free), host (default 127.0.0.1), maxCells (100000), sampleSize (24)
+ * @throws BlindspotError E_NOT_FOUND when the folder holds no block table
+ */
+export async function startViewer(
+  resultsDir: string,
+  options?: Partial<import('./viewer/options.ts').ViewerOptions>,
+): Promise<import('./viewer/server.ts').ViewerHandle> {
+  const { startViewer: start } = await import('./viewer/server.ts');
+  return start(resultsDir, options);
+}

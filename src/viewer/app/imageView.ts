@@ -34,10 +34,12 @@ export class ImageView {
   onSelect: (index: number, block: Row) => void = () => undefined;
   key = { image: '', model: '', path: '' };
   private ssimRange: [number, number] = [0, 1];
+  private userMoved = false;
 
   constructor(private readonly canvases: [HTMLCanvasElement, HTMLCanvasElement]) {
     for (const c of canvases) this.attach(c);
-    new ResizeObserver(() => this.draw()).observe(canvases[0]);
+    // Re-fit on resize until the user zooms or pans; after that keep their view.
+    new ResizeObserver(() => (this.userMoved ? this.draw() : this.fit())).observe(canvases[0]);
   }
 
   /** Load one (image, model, path): both PNGs and the block fields. */
@@ -58,6 +60,7 @@ export class ImageView {
     const sorted = [...s].sort((a, b) => a - b);
     this.ssimRange = [sorted[Math.floor(0.02 * (sorted.length - 1))] ?? 0, 1];
     this.selected = -1;
+    this.userMoved = false;
     this.fit();
     this.canvases[0].dataset.blocks = String(s.length);
   }
@@ -112,6 +115,7 @@ export class ImageView {
       const scale = Math.min(200, Math.max(0.05, v.scale * f));
       const k = scale / v.scale;
       this.view = { scale, tx: mx - (mx - v.tx) * k, ty: my - (my - v.ty) * k };
+      this.userMoved = true;
       this.draw();
     });
     c.addEventListener('pointerdown', (e) => {
@@ -125,6 +129,7 @@ export class ImageView {
       if (Math.abs(dx) + Math.abs(dy) > 2) drag.moved = true;
       if (drag.moved) {
         this.view = { ...this.view, tx: this.view.tx + dx, ty: this.view.ty + dy };
+        this.userMoved = true;
         drag.x = e.clientX;
         drag.y = e.clientY;
         this.draw();
@@ -138,7 +143,10 @@ export class ImageView {
       this.select(i);
       if (i >= 0) this.onSelect(i, this.blockRow(i));
     });
-    c.addEventListener('dblclick', () => this.fit());
+    c.addEventListener('dblclick', () => {
+      this.userMoved = false;
+      this.fit();
+    });
   }
 
   private colorOf(i: number): RGB | null {
@@ -149,8 +157,10 @@ export class ImageView {
         const [lo, hi] = this.ssimRange;
         return viridis((v - lo) / (hi - lo || 1));
       }
-      case 'layer':
-        return LAYER_COLORS[(b.layer as number[])[i]!]!;
+      case 'layer': {
+        const l = (b.layer as number[])[i]!;
+        return l === 0 ? null : LAYER_COLORS[l]!;
+      }
       case 'regime':
         return REGIME_COLORS[(b.regime as number[])[i]!]!;
       case 'hidden':
@@ -214,7 +224,7 @@ export class ImageView {
         return `block SSIM <span style="display:inline-block;width:160px;height:10px;background:linear-gradient(90deg,${stops})"></span> ${lo.toFixed(3)} … 1`;
       }
       case 'layer':
-        return LAYER_NAMES.map((n, k) => sw(LAYER_COLORS[k]!, n)).join(' ');
+        return LAYER_NAMES.slice(1).map((n, k) => sw(LAYER_COLORS[k + 1]!, n)).join(' ') + ' (Intact blocks uncoloured)';
       case 'regime':
         return REGIME_NAMES.map((n, k) => sw(REGIME_COLORS[k]!, n)).join(' ');
       case 'hidden':

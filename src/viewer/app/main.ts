@@ -202,10 +202,10 @@ class App {
   private buildLegend(): void {
     const sw = (c: string) => `<span class="swatch" style="background:${c}"></span>`;
     $('#legend').innerHTML = `
-      <div><b>Shell</b> r 0.60–1, κ ≥ 0.5: SSIM sees damage here.</div>
-      <div><b>Membrane</b> r 0.45–0.60: SSIM's constants start to dominate.</div>
-      <div><b>Yolk</b> r &lt; 0.45, Silent: SSIM cannot see; hidden damage hides here.</div>
-      <div><b>Direction</b> damage vector over the spokes A1–A6; top pole = no damage.</div>
+      <div><b>Shell</b> (wireframe, r 0.60–1, κ ≥ 0.5): what SSIM can see.</div>
+      <div><b>Membrane</b> (blue, r 0.45–0.60): SSIM's constants start to dominate.</div>
+      <div><b>Yolk</b> (yellow, r &lt; 0.45, Silent): SSIM is blind; hidden damage sits here.</div>
+      <div><b>Direction</b>: damage over the spokes A1–A6; top pole = no damage.</div>
       <div class="keys">${LAYER_NAMES.map((n, k) => `<span>${sw(css(LAYER_COLORS[k]!))}${n}</span>`).join('')}
       <span>size = severity</span><span>white ring = persistent</span></div>`;
   }

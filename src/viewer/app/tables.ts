@@ -30,6 +30,14 @@ function matrix(m: number[][], rows: readonly string[], cols: readonly string[],
   return `<table class="matrix"><caption>${caption}</caption>${head}${body}</table>`;
 }
 
+/** Any array of flat objects as a table (for analysis/summary.json sections, whose columns we do not fix). */
+function genericTable(rows: Row[]): string {
+  if (rows.length === 0) return '';
+  const keys = Object.keys(rows[0]!).filter((k) => rows.every((r) => r[k] === null || typeof r[k] !== 'object'));
+  const cell = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : v === null || v === undefined ? '–' : String(v).replace(/[&<>]/g, ''));
+  return `<table><tr>${keys.map((k) => `<th>${k}</th>`).join('')}</tr>${rows.map((r) => `<tr>${keys.map((k) => `<td>${cell(r[k])}</td>`).join('')}</tr>`).join('')}</table>`;
+}
+
 export function tablesHtml(a: Analysis): string {
   const head = ['model', 'path', 'blocks', 'T10', 'T90', 'Visible', 'Gray', 'Hidden', 'Intact', 'Silent', 'Hidden Persistent', 'Silent share of Hidden Persistent', 'Hidden: None', 'Single', 'Multi'];
   const rows = a.headline
@@ -47,7 +55,12 @@ export function tablesHtml(a: Analysis): string {
     .join('');
   const notice = a.notice ? `<p class="notice">${a.notice}</p>` : '';
   const report = a.reportHtml ? `<p><a href="${a.reportHtml}" target="_blank" style="color:#b15cff">open analysis/report.html</a></p>` : '';
-  return `${notice}${report}<h2>Headline (per configuration)</h2><table id="headline"><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>${rows}</table>${
+  const analyze = a.analyze as Record<string, unknown> | null;
+  const fromAnalyze =
+    analyze && Array.isArray(analyze.headline) && analyze.headline.length > 0
+      ? `<h2>Headline from <code>blindspot analyze</code> (analysis/summary.json)</h2>${genericTable(analyze.headline as Row[])}`
+      : '';
+  return `${notice}${report}${fromAnalyze}<h2>Headline (per configuration, computed by the viewer)</h2><table id="headline"><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>${rows}</table>${
     trans || '<p class="notice">no model has both notta and tta: no transition matrices</p>'
   }`;
 }
