@@ -75,9 +75,9 @@ export function ssimMap(
   const fits = mapWidth >= 2 && wasmBytesNeeded(width, height, n) <= WASM_MAX_BYTES;
   if (backend === 'wasm' || (backend === 'auto' && wasmSimdAvailable && fits)) {
     if (!fits) throw new RangeError(`ssimMap: a ${width}x${height} pair does not fit the wasm kernel`);
-    const map = options.out ?? new Float64Array(mapWidth * mapHeight);
     const withCs = options.withCs === true;
-    const r = ssimMapWasm(x, y, width, height, taps, k.C1, k.C2, k.covNorm, withCs, map);
+    const r = ssimMapWasm(x, y, width, height, taps, k.C1, k.C2, k.covNorm, withCs, options.out);
+    const map = r.map;
     const count = mapWidth * mapHeight;
     return { map, mapWidth, mapHeight, mssim: r.total / count, meanCs: withCs ? r.csTotal / count : NaN };
   }

@@ -327,7 +327,8 @@ export function wasmBytesNeeded(width: number, height: number, n: number): numbe
 /**
  * Run the SIMD kernel. Same contract as `ssimMap` in ../kernel.ts (the caller checks `wasmSimdAvailable`, the
  * size against `WASM_MAX_BYTES`, and `width >= 2`).
- * @returns the sums of the map and of the cs term; the map is written into `map`.
+ * @param out buffer for the map (else a new one)
+ * @returns the map and the sums of the map and of the cs term
  */
 export function ssimMapWasm(
   x: Float64Array,
@@ -339,8 +340,8 @@ export function ssimMapWasm(
   C2: number,
   covNorm: number,
   withCs: boolean,
-  map: Float64Array,
-): { total: number; csTotal: number } {
+  out?: Float64Array,
+): { map: Float64Array; total: number; csTotal: number } {
   const n = taps.length;
   const k = instance(width, taps);
   const need = wasmBytesNeeded(width, height, n);
@@ -357,6 +358,9 @@ export function ssimMapWasm(
   heap.set(x.subarray(0, plane), xPtr / 8);
   heap.set(y.subarray(0, plane), yPtr / 8);
   k.run(xPtr, yPtr, vPtr, mapPtr, outPtr, height - n + 1, withCs ? 1 : 0, C1, C2, covNorm);
-  map.set(heap.subarray(mapPtr / 8, mapPtr / 8 + mapLen));
-  return { total: heap[outPtr / 8]!, csTotal: heap[outPtr / 8 + 1]! };
+  // slice() copies without first zero-filling a new buffer.
+  const view = heap.subarray(mapPtr / 8, mapPtr / 8 + mapLen);
+  const map = out ?? view.slice();
+  if (out) out.set(view);
+  return { map, total: heap[outPtr / 8]!, csTotal: heap[outPtr / 8 + 1]! };
 }
