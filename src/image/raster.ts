@@ -3,8 +3,9 @@
  *
  * Channel policy: grey stays 1 channel, colour is 3 channels (RGB); an alpha channel is dropped and recorded
  * (`meta.alphaDropped`). A palette image (GIF, palette PNG) whose colours are all grey (R == G == B for every
- * pixel) comes out as 1 channel (`meta.greyPalette`). 16-bit input keeps its 16-bit samples exactly: libvips
- * needs `grey16`/`rgb16` and `depth: 'ushort'` for that (without it, raw output is 8-bit sRGB).
+ * pixel) comes out as 1 channel (`meta.greyPalette`). 16-bit input keeps its 16-bit samples exactly: the pipeline
+ * stays in `grey16`/`rgb16` (libvips' default raw output would be 8-bit sRGB) and is cast to float32 by libvips,
+ * which is exact for every 8- and 16-bit integer. Float TIFF stays float (64-bit samples are held as float32).
  */
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { BlindspotError } from '../errors.ts';
