@@ -13,7 +13,7 @@ import { createProgress, type ProgressBar } from '../progress.ts';
 
 export const summary = 'Run the whole pipeline on the bundled NIH chest X-rays and print what SSIM hides';
 
-/** The bundled ground truth (8 NIH ChestX-ray14 images, 512x512; attribution in its README.md). */
+/** The bundled ground truth (NIH ChestX-ray14 images, 512x512; attribution in its README.md). */
 export const DEMO_DATA_DIR = fileURLToPath(new URL('../../../data/demo/cxr_nih/', import.meta.url));
 export const DEMO_MODELS = ['esrgan-slim', 'esrgan-medium', 'bicubic'] as const;
 
@@ -27,7 +27,7 @@ A second run reuses the outputs of the first.
 
 Options:
   --out DIR       output folder (default ./demo-out)
-  --images N      use the first N bundled images (default all 8)
+  --images N      use the first N bundled images (default all)
   --workers N     worker threads, 0 = all cores (default 0)
   --json          print the pipeline result as JSON
   -h, --help      this help`;
