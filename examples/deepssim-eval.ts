@@ -3,7 +3,7 @@
  * (incl. the web-collected btd_* slices, used locally only, never committed) plus axial slices of the MNI ICBM152
  * T1, ANTsPy ch2 and nibabel example4d volumes, whose neighbouring slices are the natural "Similar" images.
  *
- *   node --import tsx examples/deepssim-eval.ts [DATA_DIR] [OUT_DIR] [trainableFrom]
+ *   node --import tsx examples/deepssim-eval.ts [DATA_DIR] [OUT_DIR] [trainableFrom] [epochs]
  *
  * Writes OUT_DIR/eval.json and eval.md (default examples/output/deepssim-eval).
  */
@@ -14,6 +14,7 @@ import { evalMarkdown, evaluateMemorization, writeEvalOutputs } from '../src/mem
 const data = process.argv[2] ?? '/work/shared/data/medical';
 const out = process.argv[3] ?? 'examples/output/deepssim-eval';
 const trainableFrom = process.argv[4] ?? 'head';
+const epochs = Number(process.argv[5] ?? 10);
 
 let bar: { phase: string; bar: ProgressBar } | undefined;
 const t0 = performance.now();
@@ -27,6 +28,7 @@ const result = await evaluateMemorization(
     ],
     seed: 42,
     trainableFrom,
+    epochs,
     // 4 augmented variants per training image keep the run within ~10 min on 2 shared cores.
     variantsPerImage: 4,
   },

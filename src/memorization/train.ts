@@ -383,6 +383,10 @@ export async function trainDeepSsim(
   const history: EpochRecord[] = [];
   let best = { mse: Infinity, epoch: 0, weights: [] as TfTypes.Tensor[], pred: initialPred };
   const trainRng = createRng(options.seed + 2);
+  // A Dropout layer with a fixed seed draws the same mask on every call; give each step its own seed (still
+  // reproducible) so that dropout varies as it should.
+  const dropout = network.head.getLayer('head_dropout') as unknown as { seed: number | undefined };
+  let globalStep = 0;
   for (let epoch = 1; epoch <= options.epochs; epoch++) {
     const pairs = stratifiedSample(trainScored, trainPlanes.length, options.pairsPerEpoch, options.bins, options.selfPairShare, trainRng);
     const steps = Math.ceil(pairs.length / options.batchSize);
@@ -392,6 +396,7 @@ export async function trainDeepSsim(
       const a = tf.gather(trainBank.features, chunk.rowsA);
       const b = tf.gather(trainBank.features, chunk.rowsB);
       const y = tf.tensor1d(chunk.targets);
+      dropout.seed = (options.seed * 7919 + ++globalStep) >>> 0;
       const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(pairCosine(tf, network, a, b, true), y))) as TfTypes.Scalar, vars);
       const ordered = vars.map((v) => grads[v.name]!);
       const clipped = clipByGlobalNorm(tf, ordered, options.clipNorm);
