@@ -216,11 +216,13 @@ export async function decodeDicom(
     );
   }
   const grey = photometric === 'MONOCHROME1' || photometric === 'MONOCHROME2';
-  const colour = photometric === 'RGB' || (ts === JPEG_BASELINE && photometric.startsWith('YBR_'));
+  // Uncompressed YBR_FULL is converted to RGB below; JPEG YBR_* frames come out of libjpeg as RGB.
+  const ybrFull = ts !== JPEG_BASELINE && photometric === 'YBR_FULL' && bitsAllocated === 8;
+  const colour = photometric === 'RGB' || ybrFull || (ts === JPEG_BASELINE && photometric.startsWith('YBR_'));
   if (!(grey && samplesPerPixel === 1) && !(colour && samplesPerPixel === 3)) {
     throw new BlindspotError(
       'E_UNSUPPORTED',
-      `DICOM photometric interpretation ${photometric} with ${samplesPerPixel} samples per pixel is not supported (MONOCHROME1, MONOCHROME2, RGB)`,
+      `DICOM photometric interpretation ${photometric} with ${samplesPerPixel} samples per pixel is not supported (MONOCHROME1, MONOCHROME2, RGB, 8-bit YBR_FULL, YBR_* in JPEG)`,
       path,
     );
   }
@@ -264,6 +266,7 @@ export async function decodeDicom(
       data,
       path,
     );
+    if (ybrFull) ybrFullToRgb(data);
   }
 
   const meta: Record<string, unknown> = {
@@ -402,6 +405,23 @@ function unpack16(src: Uint16Array, out: Float32Array, shift: number, mask: numb
 function unpack8(src: Uint8Array, out: Float32Array, shift: number, mask: number, extend: number): void {
   const n = src.length;
   for (let i = 0; i < n; i++) out[i] = (((src[i]! >>> shift) & mask) << extend) >> extend;
+}
+
+/**
+ * YBR_FULL (DICOM PS3.3 C.7.6.3.1.2, the JFIF YCbCr of 8-bit data) to RGB in place, rounded and clamped to 0..255
+ * as a JPEG decoder does: R = Y + 1.402 (Cr - 128), G = Y - 0.344136 (Cb - 128) - 0.714136 (Cr - 128),
+ * B = Y + 1.772 (Cb - 128).
+ */
+function ybrFullToRgb(data: Float32Array): void {
+  const clamp = (v: number): number => Math.min(255, Math.max(0, Math.round(v)));
+  for (let i = 0; i < data.length; i += 3) {
+    const y = data[i]!;
+    const cb = data[i + 1]! - 128;
+    const cr = data[i + 2]! - 128;
+    data[i] = clamp(y + 1.402 * cr);
+    data[i + 1] = clamp(y - 0.344136 * cb - 0.714136 * cr);
+    data[i + 2] = clamp(y + 1.772 * cb);
+  }
 }
 
 /** Planar (R plane, G plane, B plane) to interleaved RGB. */

@@ -518,7 +518,7 @@ test('truncated pixel data, missing pixel data and palette colour give exact one
   await rejectsWith(
     readImage(pal),
     'E_UNSUPPORTED',
-    `${pal}: DICOM photometric interpretation PALETTE COLOR with 1 samples per pixel is not supported (MONOCHROME1, MONOCHROME2, RGB)`,
+    `${pal}: DICOM photometric interpretation PALETTE COLOR with 1 samples per pixel is not supported (MONOCHROME1, MONOCHROME2, RGB, 8-bit YBR_FULL, YBR_* in JPEG)`,
   );
   const header = writeTmp('header_only.dcm', full.subarray(0, 200));
   await assert.rejects(
@@ -613,4 +613,33 @@ test('JPEG-baseline multi-frame (with and without offset table) and colour YBR_F
         Math.abs(c.data[i + 2]! - 60) <= 2,
     );
   }
+});
+
+test('uncompressed YBR_FULL converts to RGB within 1 level of the colours encoded with the forward PS3.3 equations', async () => {
+  const rgb = [255, 0, 0, 0, 255, 0, 0, 0, 255, 12, 200, 77, 128, 128, 128, 250, 240, 5];
+  const ybr: number[] = [];
+  for (let i = 0; i < rgb.length; i += 3) {
+    const [r, g, b] = [rgb[i]!, rgb[i + 1]!, rgb[i + 2]!];
+    const clamp = (v: number): number => Math.min(255, Math.max(0, Math.round(v)));
+    ybr.push(
+      clamp(0.299 * r + 0.587 * g + 0.114 * b),
+      clamp(-0.1687 * r - 0.3313 * g + 0.5 * b + 128),
+      clamp(0.5 * r - 0.4187 * g - 0.0813 * b + 128),
+    );
+  }
+  const base = {
+    rows: 2,
+    columns: 3,
+    bitsAllocated: 8,
+    bitsStored: 8,
+    samplesPerPixel: 3,
+    photometric: 'YBR_FULL',
+  };
+  const img = await readImage(
+    writeTmp('ybr.dcm', writeDicom(imageElements({ ...base, planar: 0, samples: ybr }))),
+  );
+  assert.equal(img.channels, 3);
+  assert.equal(img.meta.photometricInterpretation, 'YBR_FULL');
+  for (let i = 0; i < rgb.length; i++)
+    assert.ok(Math.abs(img.data[i]! - rgb[i]!) <= 1, `sample ${i}: ${img.data[i]} vs ${rgb[i]}`);
 });
