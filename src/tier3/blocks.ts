@@ -49,6 +49,10 @@ export interface DiagnoseScratch {
   bacc: Float64Array;
   /** per block of the band: 5 sums for each of the (B-6)^2 7x7 windows */
   bwin: Float64Array;
+  /** B = 8 fast path, per block: first/last row sums, first/last column sums, 4 corners (8 x 5 values) */
+  bex: Float64Array;
+  /** one row of one block: its 5 sums, first and last values */
+  rowq: Float64Array;
 }
 
 const NQ = 10; // x, y, xx, yy, xy, gradDot, gradX, gradY, lapX, lapY
@@ -66,6 +70,8 @@ export function createDiagnoseScratch(width: number, blockSize: number): Diagnos
     rowv: new Float64Array(5 * B),
     bacc: new Float64Array(maxCols * NQ),
     bwin: new Float64Array(maxCols * nw * nw * 5),
+    bex: new Float64Array(B === 8 ? maxCols * 40 : 0),
+    rowq: new Float64Array(15),
   };
 }
 
@@ -142,12 +148,18 @@ export function diagnoseBlocks(
   const L = options.dataRange;
   if (L === null) throw new BlindspotError('E_INVALID_OPTION', 'diagnoseBlocks needs a numeric dataRange (resolve it from the images first)');
   const sc = scratch && scratch.width === width && scratch.blockSize === B ? scratch : createDiagnoseScratch(width, B);
-  const { px, py, rowv } = sc;
+  const { px, py, rowv, rowq } = sc;
+  // B = 8 (the default): the four 7x7 windows are the block minus one row and one column, so they follow from the
+  // block sums, the first/last row and column sums and the corners, with no per-window accumulation.
+  const fast8 = B === 8;
+  const bex = fast8 ? (sc.bex.length >= grid.gridCols * 40 ? sc.bex : new Float64Array(grid.gridCols * 40)) : sc.bex;
   const { gridRows, gridCols } = grid;
   const bacc = sc.bacc.length >= gridCols * NQ ? sc.bacc : new Float64Array(gridCols * NQ);
   const NWs = B - 6;
   const bwin = sc.bwin.length >= gridCols * NWs * NWs * 5 ? sc.bwin : new Float64Array(gridCols * NWs * NWs * 5);
   const v = columnViews(out);
+  // column arrays as locals: the per-block writes stay cheap
+  const { a1: c_a1, a2: c_a2, a3: c_a3, a4: c_a4, a4Log2Energy: c_a4Log2Energy, a5: c_a5, a6: c_a6, c: c_c, col: c_col, csBlk: c_csBlk, dmu: c_dmu, failCount: c_failCount, failMask: c_failMask, g1: c_g1, g2: c_g2, g3: c_g3, g4: c_g4, g5: c_g5, g6: c_g6, isBorder: c_isBorder, kappa: c_kappa, l: c_l, lBlk: c_lBlk, lambda: c_lambda, mx: c_mx, my: c_my, rAc: c_rAc, rho: c_rho, ring: c_ring, row: c_row, s: c_s, se: c_se, sev1: c_sev1, sev2: c_sev2, sev3: c_sev3, sev4: c_sev4, sev5: c_sev5, sev6: c_sev6, ssim: c_ssim, ssimBlk: c_ssimBlk, sx: c_sx, sxy: c_sxy, sy: c_sy, x0: c_x0, x1: c_x1, y0: c_y0, y1: c_y1 } = v;
   const W = width;
   const wp = W + 2;
 
@@ -173,7 +185,8 @@ export function diagnoseBlocks(
     copyBand(x, W, height, by0, B, px);
     copyBand(y, W, height, by0, B, py);
     bacc.fill(0);
-    bwin.fill(0);
+    if (fast8) bex.fill(0);
+    else bwin.fill(0);
 
     // One pass over each block's pixels, row by row: whole-block sums in locals, 7-column window sums per row
     // added to the windows (wr) that contain the row.
@@ -183,18 +196,23 @@ export function diagnoseBlocks(
       const d = m + wp;
       const wrLo = i - 6 > 0 ? i - 6 : 0;
       const wrHi = i < NW - 1 ? i : NW - 1;
+      // Sliding registers over padded columns p-1 and p: the centre sample m, the vertical Sobel smoothing
+      // sv = u + 2m + d and difference dv = d - u. The Laplacian needs u + d = sv - 2m, so u and d need no registers.
+      // With stride = B consecutive blocks continue the slide; otherwise each block starts its own.
+      const contiguous = stride === B;
+      let xm0 = 0, xm1 = 0, ym0 = 0, ym1 = 0, xsv0 = 0, xsv1 = 0, xdv0 = 0, xdv1 = 0, ysv0 = 0, ysv1 = 0, ydv0 = 0, ydv1 = 0;
       for (let bc = 0; bc < gridCols; bc++) {
         const p0 = bc * stride; // padded index of column x0 - 1
-        // sliding 3-column registers (columns x0-1+j, x0+j, x0+1+j)
-        let xu0 = px[u + p0]!, xm0 = px[m + p0]!, xd0 = px[d + p0]!;
-        let xu1 = px[u + p0 + 1]!, xm1 = px[m + p0 + 1]!, xd1 = px[d + p0 + 1]!;
-        let yu0 = py[u + p0]!, ym0 = py[m + p0]!, yd0 = py[d + p0]!;
-        let yu1 = py[u + p0 + 1]!, ym1 = py[m + p0 + 1]!, yd1 = py[d + p0 + 1]!;
-        let xsv0 = xu0 + 2 * xm0 + xd0, xsv1 = xu1 + 2 * xm1 + xd1;
-        let xdv0 = xd0 - xu0, xdv1 = xd1 - xu1;
-        let ysv0 = yu0 + 2 * ym0 + yd0, ysv1 = yu1 + 2 * ym1 + yd1;
-        let ydv0 = yd0 - yu0, ydv1 = yd1 - yu1;
+        if (bc === 0 || !contiguous) {
+          xm0 = px[m + p0]!; xm1 = px[m + p0 + 1]!;
+          ym0 = py[m + p0]!; ym1 = py[m + p0 + 1]!;
+          xsv0 = px[u + p0]! + 2 * xm0 + px[d + p0]!; xsv1 = px[u + p0 + 1]! + 2 * xm1 + px[d + p0 + 1]!;
+          xdv0 = px[d + p0]! - px[u + p0]!; xdv1 = px[d + p0 + 1]! - px[u + p0 + 1]!;
+          ysv0 = py[u + p0]! + 2 * ym0 + py[d + p0]!; ysv1 = py[u + p0 + 1]! + 2 * ym1 + py[d + p0 + 1]!;
+          ydv0 = py[d + p0]! - py[u + p0]!; ydv1 = py[d + p0 + 1]! - py[u + p0 + 1]!;
+        }
         let gd = 0, gx = 0, gy = 0, lx = 0, ly = 0;
+        let rx = 0, ry = 0, rxx = 0, ryy = 0, rxy = 0;
         for (let j = 0; j < B; j++) {
           const p2 = p0 + j + 2;
           const xu2 = px[u + p2]!, xm2 = px[m + p2]!, xd2 = px[d + p2]!;
@@ -203,20 +221,27 @@ export function diagnoseBlocks(
           const ysv2 = yu2 + 2 * ym2 + yd2, ydv2 = yd2 - yu2;
           const gxX = xsv2 - xsv0, gyX = xdv0 + 2 * xdv1 + xdv2;
           const gxY = ysv2 - ysv0, gyY = ydv0 + 2 * ydv1 + ydv2;
-          const lapX = xu1 + xd1 + xm0 + xm2 - 4 * xm1;
-          const lapY = yu1 + yd1 + ym0 + ym2 - 4 * ym1;
-          rowv[j] = xm1;
-          rowv[B + j] = ym1;
-          rowv[2 * B + j] = xm1 * xm1;
-          rowv[3 * B + j] = ym1 * ym1;
-          rowv[4 * B + j] = xm1 * ym1;
+          const lapX = xsv1 + xm0 + xm2 - 6 * xm1;
+          const lapY = ysv1 + ym0 + ym2 - 6 * ym1;
+          const xx = xm1 * xm1, yy = ym1 * ym1, xy = xm1 * ym1;
+          rx += xm1;
+          ry += ym1;
+          rxx += xx;
+          ryy += yy;
+          rxy += xy;
+          if (!fast8) {
+            rowv[j] = xm1;
+            rowv[B + j] = ym1;
+            rowv[2 * B + j] = xx;
+            rowv[3 * B + j] = yy;
+            rowv[4 * B + j] = xy;
+          }
           gd += gxX * gxY + gyX * gyY;
           gx += gxX * gxX + gyX * gyX;
           gy += gxY * gxY + gyY * gyY;
           lx += lapX * lapX;
           ly += lapY * lapY;
-          xu0 = xu1; xm0 = xm1; xd0 = xd1; xu1 = xu2; xm1 = xm2; xd1 = xd2;
-          yu0 = yu1; ym0 = ym1; yd0 = yd1; yu1 = yu2; ym1 = ym2; yd1 = yd2;
+          xm0 = xm1; xm1 = xm2; ym0 = ym1; ym1 = ym2;
           xsv0 = xsv1; xsv1 = xsv2; xdv0 = xdv1; xdv1 = xdv2;
           ysv0 = ysv1; ysv1 = ysv2; ydv0 = ydv1; ydv1 = ydv2;
         }
@@ -226,18 +251,46 @@ export function diagnoseBlocks(
         bacc[a + 7] += gy;
         bacc[a + 8] += lx;
         bacc[a + 9] += ly;
-        // moment sums of this row (whole block) and its 7-column window sums
-        for (let q = 0; q < 5; q++) {
-          const base = q * B;
-          let h = 0;
-          for (let j = 0; j < 7; j++) h += rowv[base + j]!;
-          let t = h;
-          for (let j = 7; j < B; j++) t += rowv[base + j]!;
-          bacc[a + q] += t;
-          const wb = bc * NW * NW * 5 + q;
-          for (let wc = 0; wc < NW; wc++) {
-            if (wc > 0) h += rowv[base + wc + 6]! - rowv[base + wc - 1]!;
-            for (let wr = wrLo; wr <= wrHi; wr++) bwin[wb + (wr * NW + wc) * 5] += h;
+        bacc[a] += rx;
+        bacc[a + 1] += ry;
+        bacc[a + 2] += rxx;
+        bacc[a + 3] += ryy;
+        bacc[a + 4] += rxy;
+        if (fast8) {
+          // this row's sums, first and last values of the 5 quantities
+          const fx = px[m + p0 + 1]!, fy = py[m + p0 + 1]!, lx0 = px[m + p0 + 8]!, ly0 = py[m + p0 + 8]!;
+          rowq[0] = rx; rowq[1] = ry; rowq[2] = rxx; rowq[3] = ryy; rowq[4] = rxy;
+          rowq[5] = fx; rowq[6] = fy; rowq[7] = fx * fx; rowq[8] = fy * fy; rowq[9] = fx * fy;
+          rowq[10] = lx0; rowq[11] = ly0; rowq[12] = lx0 * lx0; rowq[13] = ly0 * ly0; rowq[14] = lx0 * ly0;
+          const e = bc * 40;
+          for (let q = 0; q < 5; q++) {
+            bex[e + 10 + q] += rowq[5 + q]!; // first column
+            bex[e + 15 + q] += rowq[10 + q]!; // last column
+          }
+          if (i === 0) {
+            for (let q = 0; q < 5; q++) {
+              bex[e + q] = rowq[q]!; // first row
+              bex[e + 20 + q] = rowq[5 + q]!; // corner (0, 0)
+              bex[e + 25 + q] = rowq[10 + q]!; // corner (0, 7)
+            }
+          } else if (i === 7) {
+            for (let q = 0; q < 5; q++) {
+              bex[e + 5 + q] = rowq[q]!; // last row
+              bex[e + 30 + q] = rowq[5 + q]!; // corner (7, 0)
+              bex[e + 35 + q] = rowq[10 + q]!; // corner (7, 7)
+            }
+          }
+        } else {
+          // this row's 7-column window sums, added to every window (wr) containing the row
+          for (let q = 0; q < 5; q++) {
+            const base = q * B;
+            let h = 0;
+            for (let j = 0; j < 7; j++) h += rowv[base + j]!;
+            const wb = bc * NW * NW * 5 + q;
+            for (let wc = 0; wc < NW; wc++) {
+              if (wc > 0) h += rowv[base + wc + 6]! - rowv[base + wc - 1]!;
+              for (let wr = wrLo; wr <= wrHi; wr++) bwin[wb + (wr * NW + wc) * 5] += h;
+            }
           }
         }
       }
@@ -249,15 +302,15 @@ export function diagnoseBlocks(
       const x0 = bc * stride;
 
       // identity
-      v.row[k] = br;
-      v.col[k] = bc;
-      v.y0[k] = by0;
-      v.x0[k] = x0;
-      v.y1[k] = by0 + B;
-      v.x1[k] = x0 + B;
+      c_row[k] = br;
+      c_col[k] = bc;
+      c_y0[k] = by0;
+      c_x0[k] = x0;
+      c_y1[k] = by0 + B;
+      c_x1[k] = x0 + B;
       const ring = Math.min(ring0, bc, gridCols - 1 - bc);
-      v.ring[k] = ring;
-      v.isBorder[k] = ring === 0 ? 1 : 0;
+      c_ring[k] = ring;
+      c_isBorder[k] = ring === 0 ? 1 : 0;
 
       const a = bc * NQ;
       const Sx = bacc[a]!, Sy = bacc[a + 1]!, Sxx = bacc[a + 2]!, Syy = bacc[a + 3]!, Sxy = bacc[a + 4]!;
@@ -267,6 +320,18 @@ export function diagnoseBlocks(
       // divided (not multiplied by 1/49) so that exact integer sums give exact means.
       let sumS = 0, sumL = 0, sumCS = 0;
       const wb = bc * NW * NW * 5;
+      if (fast8) {
+        // window (wr, wc) = block - excluded row - excluded column + their corner (wr 0 drops row 7, wr 1 row 0)
+        const e = bc * 40;
+        for (let q = 0; q < 5; q++) {
+          const T = bacc[a + q]!;
+          const r0 = bex[e + q]!, r7 = bex[e + 5 + q]!, c0 = bex[e + 10 + q]!, c7 = bex[e + 15 + q]!;
+          bwin[wb + q] = T - r7 - c7 + bex[e + 35 + q]!; // rows 0-6, cols 0-6
+          bwin[wb + 5 + q] = T - r7 - c0 + bex[e + 30 + q]!; // rows 0-6, cols 1-7
+          bwin[wb + 10 + q] = T - r0 - c7 + bex[e + 25 + q]!; // rows 1-7, cols 0-6
+          bwin[wb + 15 + q] = T - r0 - c0 + bex[e + 20 + q]!; // rows 1-7, cols 1-7
+        }
+      }
       for (let w = 0; w < NW * NW; w++) {
         const o = wb + w * 5;
         const ux = bwin[o]! / 49, uy = bwin[o + 1]! / 49;
@@ -279,9 +344,9 @@ export function diagnoseBlocks(
         sumL += A1 / B1;
         sumCS += A2 / B2;
       }
-      v.ssimBlk[k] = sumS * invNW2;
-      v.lBlk[k] = sumL * invNW2;
-      v.csBlk[k] = sumCS * invNW2;
+      c_ssimBlk[k] = sumS * invNW2;
+      c_lBlk[k] = sumL * invNW2;
+      c_csBlk[k] = sumCS * invNW2;
 
       // Tier 3: whole-block population moments (numerators exact for integer data)
       const mx = Sx / n, my = Sy / n;
@@ -295,17 +360,17 @@ export function diagnoseBlocks(
       const sx = Math.sqrt(vx), sy = Math.sqrt(vy), se = Math.sqrt(ve);
       const dmu = my - mx;
       const rho = sx >= rhoGate && sy >= rhoGate && sx > 0 && sy > 0 ? cxy / (sx * sy) : NaN;
-      v.mx[k] = mx; v.my[k] = my; v.sx[k] = sx; v.sy[k] = sy; v.sxy[k] = cxy;
-      v.dmu[k] = dmu; v.se[k] = se; v.rho[k] = rho;
-      v.rAc[k] = ve / (vx > rFloor ? vx : rFloor);
+      c_mx[k] = mx; c_my[k] = my; c_sx[k] = sx; c_sy[k] = sy; c_sxy[k] = cxy;
+      c_dmu[k] = dmu; c_se[k] = se; c_rho[k] = rho;
+      c_rAc[k] = ve / (vx > rFloor ? vx : rFloor);
       const energy = vx + vy;
-      v.kappa[k] = energy / (energy + C2);
+      c_kappa[k] = energy / (energy + C2);
       const lumDen = mx * mx + my * my + C1;
-      v.lambda[k] = C1 / lumDen;
+      c_lambda[k] = C1 / lumDen;
       const lTerm = (2 * mx * my + C1) / lumDen;
       const cTerm = (2 * sx * sy + C2) / (energy + C2);
       const sTerm = (cxy + C3) / (sx * sy + C3);
-      v.l[k] = lTerm; v.c[k] = cTerm; v.s[k] = sTerm; v.ssim[k] = lTerm * cTerm * sTerm;
+      c_l[k] = lTerm; c_c[k] = cTerm; c_s[k] = sTerm; c_ssim[k] = lTerm * cTerm * sTerm;
 
       // Axes, on the 8-bit grey-level scale
       const sx8 = sx * k8, sy8 = sy * k8;
@@ -313,19 +378,19 @@ export function diagnoseBlocks(
       // A1 luminance shift
       const a1 = dmu * k8;
       const sev1 = clip1(Math.abs(a1) / options.a1Fail);
-      v.a1[k] = a1; v.g1[k] = 1; v.sev1[k] = sev1;
+      c_a1[k] = a1; c_g1[k] = 1; c_sev1[k] = sev1;
       if (sev1 >= 1) mask |= 1;
       // A2 contrast change
       const a2 = Math.log2((sy8 + 1) / (sx8 + 1));
       const g2 = (sx8 > sy8 ? sx8 : sy8) >= options.a2Gate;
       const sev2 = g2 ? clip1(Math.abs(a2) / options.a2Fail) : 0;
-      v.a2[k] = a2; v.g2[k] = g2 ? 1 : 0; v.sev2[k] = sev2;
+      c_a2[k] = a2; c_g2[k] = g2 ? 1 : 0; c_sev2[k] = sev2;
       if (g2 && sev2 >= 1) mask |= 2;
       // A3 structure decorrelation
       const a3 = 1 - rho;
       const g3 = sx8 >= options.a3Gate && sy8 >= options.a3Gate && !Number.isNaN(rho);
       const sev3 = g3 ? clip1(a3 / a3FailRaw) : 0;
-      v.a3[k] = a3; v.g3[k] = g3 ? 1 : 0; v.sev3[k] = sev3;
+      c_a3[k] = a3; c_g3[k] = g3 ? 1 : 0; c_sev3[k] = sev3;
       if (g3 && sev3 >= 1) mask |= 4;
       // A4 edge/gradient fidelity: Sobel/8 fields (sums carry Sobel's factor 8^2 = 64)
       const gx8 = Gx * (k8sq / 64) * invN, gy8 = Gy * (k8sq / 64) * invN;
@@ -335,23 +400,23 @@ export function diagnoseBlocks(
       const g4 = gx8 >= a4GateEnergy;
       const s4a = a4 / options.a4FailCosine, s4b = Math.abs(a4e) / options.a4FailLog2Energy;
       const sev4 = g4 ? clip1(s4a > s4b ? s4a : s4b) : 0;
-      v.a4[k] = a4; v.a4Log2Energy[k] = a4e; v.g4[k] = g4 ? 1 : 0; v.sev4[k] = sev4;
+      c_a4[k] = a4; c_a4Log2Energy[k] = a4e; c_g4[k] = g4 ? 1 : 0; c_sev4[k] = sev4;
       if (g4 && sev4 >= 1) mask |= 8;
       // A5 high-frequency (Laplacian) energy
       const lx8 = Lx * k8sq * invN, ly8 = Ly * k8sq * invN;
       const a5 = Math.log2((ly8 + e5) / (lx8 + e5));
       const g5 = (lx8 > ly8 ? lx8 : ly8) >= a5GateEnergy;
       const sev5 = g5 ? clip1(Math.abs(a5) / options.a5Fail) : 0;
-      v.a5[k] = a5; v.g5[k] = g5 ? 1 : 0; v.sev5[k] = sev5;
+      c_a5[k] = a5; c_g5[k] = g5 ? 1 : 0; c_sev5[k] = sev5;
       if (g5 && sev5 >= 1) mask |= 16;
       // A6 residual error: RMSE = sqrt(dmu^2 + se^2)
       const a6 = Math.sqrt(dmu * dmu + ve) * k8;
       const sev6 = clip1(a6 / options.a6Fail);
-      v.a6[k] = a6; v.g6[k] = 1; v.sev6[k] = sev6;
+      c_a6[k] = a6; c_g6[k] = 1; c_sev6[k] = sev6;
       if (sev6 >= 1) mask |= 32;
 
-      v.failMask[k] = mask;
-      v.failCount[k] = (mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1) + ((mask >> 3) & 1) + ((mask >> 4) & 1) + ((mask >> 5) & 1);
+      c_failMask[k] = mask;
+      c_failCount[k] = (mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1) + ((mask >> 3) & 1) + ((mask >> 4) & 1) + ((mask >> 5) & 1);
     }
   }
   return grid;
