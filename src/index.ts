@@ -166,3 +166,6 @@ export async function startViewer(
   const { startViewer: start } = await import('./viewer/server.ts');
   return start(resultsDir, options);
 }
+
+// dataset runs, store, analysis (DuckDB is loaded lazily, on first call)
+export * from './dataset/index.ts';
