@@ -119,3 +119,24 @@ test('bad model folders: no card, a card of another format, a card that does not
   assert.equal(r3.code, 2);
   assert.match(oneLineError(r3.stderr), /model card does not match the network: card says 128x128x3 -> 256, model\.json has 64x64x3 -> 256/);
 });
+
+test('eval on the committed slices reports P/R/F1 per class and macro-F1 for DeepSSIM and the four baselines', async () => {
+  const out = join(work, 'eval');
+  const r = await runCli(
+    ['memorization', 'eval', '--images', BRAIN, '--size', '64', '--epochs', '1', '--pairs', '16', '--variants', '2', '--duplicates', '4', '--similar', '4', '--different', '4', '--out', out],
+    { timeoutMs: 240_000 },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
+  assert.deepEqual(
+    result.methods.map((m: { method: string }) => m.method),
+    ['DeepSSIM (ours, MobileNetV2)', 'pixel SSIM (skimage)', 'NCC', 'L2 (negative RMSE)', 'MobileNetV2 features, untrained'],
+  );
+  assert.deepEqual(result.data.generated, { Duplicate: 4, Similar: 4, Different: 4 });
+  for (const m of result.methods) {
+    assert.ok(m.calibrated.macroF1 >= 0 && m.calibrated.macroF1 <= 1);
+    for (const c of ['Duplicate', 'Similar', 'Different']) assert.ok('precision' in m.calibrated.perClass[c] && 'recall' in m.calibrated.perClass[c]);
+  }
+  assert.equal(result.methods[3].fixed, null, 'L2 has no similarity scale for the fixed thresholds');
+  assert.ok(readFileSync(join(out, 'eval.md'), 'utf8').includes('| method | macro-F1'));
+});

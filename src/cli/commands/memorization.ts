@@ -76,6 +76,11 @@ Options:
   --size N            input side (default 128)
   --epochs N          DeepSSIM epochs (default 10)
   --trainable-from L  head (default for eval) | Conv_1 | block_N_expand
+  --pairs N           DeepSSIM training pairs per epoch (default 512)
+  --variants N        augmented variants per training image (default 8)
+  --duplicates N      generated Duplicates (default 80)
+  --similar N         generated Similar images (default 60)
+  --different N       generated Different images (default 80)
   --seed N            benchmark seed (default 42)
   --out DIR           write eval.json and eval.md there (default ./memorization-eval)
   --json              print the result as JSON
@@ -226,6 +231,11 @@ async function evaluate(argv: string[]): Promise<number> {
     size: { type: 'string' },
     epochs: { type: 'string' },
     'trainable-from': { type: 'string' },
+    pairs: { type: 'string' },
+    variants: { type: 'string' },
+    duplicates: { type: 'string' },
+    similar: { type: 'string' },
+    different: { type: 'string' },
     seed: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean' },
@@ -241,6 +251,10 @@ async function evaluate(argv: string[]): Promise<number> {
   if (size !== undefined) options['size'] = size;
   if (epochs !== undefined) options['epochs'] = epochs;
   if (seed !== undefined) options['seed'] = seed;
+  for (const [flag, key] of [['pairs', 'pairsPerEpoch'], ['variants', 'variantsPerImage'], ['duplicates', 'duplicates'], ['similar', 'similar'], ['different', 'different']] as const) {
+    const n = numberFlag(v, flag, { min: 1, max: 1e6, integer: true });
+    if (n !== undefined) options[key] = n;
+  }
   if (typeof v['trainable-from'] === 'string') options['trainableFrom'] = v['trainable-from'];
   const bars = phaseBars(false);
   const result = await evaluateMemorization(options, (p) => {
