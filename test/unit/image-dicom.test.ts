@@ -528,7 +528,7 @@ test('truncated pixel data, missing pixel data and palette colour give exact one
 });
 
 /** Encapsulated pixel data (PS3.5 A.4): offset table item, one fragment per frame, sequence delimiter. */
-function encapsulated(frames: Buffer[], withOffsetTable: boolean): Buffer {
+function encapsulated(frames: Buffer[], withOffsetTable: boolean, splitFrames = false): Buffer {
   const item = (data: Buffer): Buffer => {
     const padded = data.length % 2 ? Buffer.concat([data, Buffer.alloc(1)]) : data;
     const h = Buffer.alloc(8);
@@ -537,7 +537,10 @@ function encapsulated(frames: Buffer[], withOffsetTable: boolean): Buffer {
     h.writeUInt32LE(padded.length, 4);
     return Buffer.concat([h, padded]);
   };
-  const fragments = frames.map(item);
+  // splitFrames: each frame in two fragments (the reader must then find frame starts itself).
+  const fragments = splitFrames
+    ? frames.flatMap((f) => [item(f.subarray(0, 20)), item(f.subarray(20))])
+    : frames.map(item);
   const table = Buffer.alloc(withOffsetTable ? 4 * frames.length : 0);
   let offset = 0;
   fragments.forEach((f, i) => {
@@ -556,7 +559,11 @@ test('JPEG-baseline multi-frame (with and without offset table) and colour YBR_F
       .jpeg({ quality: 100 })
       .toBuffer();
   const frames = [await grey(50), await grey(200)];
-  for (const bot of [false, true]) {
+  for (const [bot, split] of [
+    [false, false],
+    [true, false],
+    [false, true],
+  ] as const) {
     const header = imageElements({
       rows: 8,
       columns: 8,
@@ -567,9 +574,9 @@ test('JPEG-baseline multi-frame (with and without offset table) and colour YBR_F
     }).filter((e) => e.tag !== 0x7fe00010);
     const file = Buffer.concat([
       writeDicom(header, 'explicit-le', { tsUid: '1.2.840.10008.1.2.4.50' }),
-      encapsulated(frames, bot),
+      encapsulated(frames, bot, split),
     ]);
-    const p = writeTmp(`jpeg2-${bot}.dcm`, file);
+    const p = writeTmp(`jpeg2-${bot}-${split}.dcm`, file);
     const f0 = await readImage(p);
     const f1 = await readImage(p, { frame: 1 });
     assert.equal(f1.channels, 1);
