@@ -195,7 +195,7 @@ export async function decodeDicom(
   const photometric = (
     ds.string(TAG.photometric) ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')
   ).toUpperCase();
-  const frames = ds.intString(TAG.numberOfFrames) ?? 1;
+  const frames = Math.max(1, ds.intString(TAG.numberOfFrames) ?? 1); // some writers put 0 for single frames
   const slope = ds.floatString(TAG.rescaleSlope) ?? 1;
   const intercept = ds.floatString(TAG.rescaleIntercept) ?? 0;
 
