@@ -60,7 +60,11 @@ const kernelRuns: { wall: number; cpu: number }[] = [];
 const peerRuns: { wall: number; cpu: number }[] = [];
 let peerValue = NaN;
 for (let round = 0; round < 5; round++) {
-  kernelRuns.push(timeIt(7, round === 0 ? 5 : 1, () => diagnoseBlocks(x, y, gt.width, gt.height, options, columns, scratch)));
+  kernelRuns.push(
+    timeIt(7, round === 0 ? 5 : 1, () =>
+      diagnoseBlocks(x, y, gt.width, gt.height, options, columns, scratch),
+    ),
+  );
   const p = timeIt(7, round === 0 ? 5 : 1, () => imageSsim.compare(ig, is, 8).ssim);
   peerValue = p.last;
   peerRuns.push(p);
@@ -77,9 +81,19 @@ meanBlk /= grid.blockCount;
 const n = grid.blockCount;
 const perSec = (ms: number) => Math.round(n / (ms / 1000)).toLocaleString('en-US');
 const rows = [
-  ['blindspot diagnoseBlocks (all Tier-3 columns)', kernel, meanBlk.toFixed(6), 'mean ssim_blk (7x7 windows in each block)'],
+  [
+    'blindspot diagnoseBlocks (all Tier-3 columns)',
+    kernel,
+    meanBlk.toFixed(6),
+    'mean ssim_blk (7x7 windows in each block)',
+  ],
   ['image-ssim 0.2 compare, 8x8 windows', peer, peerValue.toFixed(6), 'mean of plain 8x8 block SSIM'],
-  ['blindspot diagnose() end to end', full, full.last.summary.tier1.ssim.toFixed(6), 'kernel + SSIM wang + MS-SSIM + PSNR + summaries; value: SSIM'],
+  [
+    'blindspot diagnose() end to end',
+    full,
+    full.last.summary.tier1.ssim.toFixed(6),
+    'kernel + SSIM wang + MS-SSIM + PSNR + summaries; value: SSIM',
+  ],
 ] as const;
 const lines = [
   `1024x1024 8-bit grey pair (bench/data), ${n} blocks of 8x8, Node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} ` +
@@ -87,8 +101,9 @@ const lines = [
   '',
   '| method | wall ms | CPU ms | blocks/s per core (CPU) | CPU time / image-ssim | value | note |',
   '|---|---:|---:|---:|---:|---:|---|',
-  ...rows.map(([name, t, value, note]) =>
-    `| ${name} | ${t.wall.toFixed(1)} | ${t.cpu.toFixed(1)} | ${perSec(t.cpu)} | ${(t.cpu / peer.cpu).toFixed(2)} | ${value} | ${note} |`,
+  ...rows.map(
+    ([name, t, value, note]) =>
+      `| ${name} | ${t.wall.toFixed(1)} | ${t.cpu.toFixed(1)} | ${perSec(t.cpu)} | ${(t.cpu / peer.cpu).toFixed(2)} | ${value} | ${note} |`,
   ),
 ];
 process.stdout.write(lines.join('\n') + '\n');

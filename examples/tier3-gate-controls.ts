@@ -18,11 +18,15 @@ import type { DiagnoseOptions } from '../src/tier3/options.ts';
 const args = process.argv.slice(2);
 const limitAt = args.indexOf('--limit');
 const limit = limitAt >= 0 ? Number(args[limitAt + 1]) : 20;
-const dir = args.find((a, i) => !a.startsWith('--') && (limitAt < 0 || i !== limitAt + 1)) ?? '../shared/data/medical/cxr_nih/1024';
+const dir =
+  args.find((a, i) => !a.startsWith('--') && (limitAt < 0 || i !== limitAt + 1)) ??
+  '../shared/data/medical/cxr_nih/1024';
 
 async function jpegRoundTrip(img: Image, quality: number): Promise<Image> {
   const u8 = Buffer.from(Uint8Array.from(img.data));
-  const jpg = await sharp(u8, { raw: { width: img.width, height: img.height, channels: 1 } }).jpeg({ quality }).toBuffer();
+  const jpg = await sharp(u8, { raw: { width: img.width, height: img.height, channels: 1 } })
+    .jpeg({ quality })
+    .toBuffer();
   const raw = await sharp(jpg).toColourspace('b-w').raw().toBuffer();
   return greyImage(img.width, img.height, raw, { source: `${img.source} (JPEG q${quality})` });
 }
@@ -30,7 +34,8 @@ async function jpegRoundTrip(img: Image, quality: number): Promise<Image> {
 function shiftRight(img: Image, dx: number): Image {
   const { width: w, height: h } = img;
   const out = new Float64Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[y * w + x] = img.data[y * w + Math.max(0, x - dx)]!;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) out[y * w + x] = img.data[y * w + Math.max(0, x - dx)]!;
   return greyImage(w, h, out, { source: `${img.source} (shifted ${dx}px)` });
 }
 
@@ -40,7 +45,15 @@ const controls: [string, (img: Image) => Promise<Image> | Image][] = [
 ];
 
 export async function gateControls(files: string[], options: Partial<DiagnoseOptions> = {}) {
-  const totals = controls.map(([name]) => ({ name, blocks: 0, failing: [0, 0, 0, 0, 0, 0], any: 0, innerBlocks: 0, innerFailing: [0, 0, 0, 0, 0, 0], innerAny: 0 }));
+  const totals = controls.map(([name]) => ({
+    name,
+    blocks: 0,
+    failing: [0, 0, 0, 0, 0, 0],
+    any: 0,
+    innerBlocks: 0,
+    innerFailing: [0, 0, 0, 0, 0, 0],
+    innerAny: 0,
+  }));
   for (const f of files) {
     const gt = await readImage(f);
     for (const [ci, [, make]] of controls.entries()) {
@@ -58,14 +71,22 @@ export async function gateControls(files: string[], options: Partial<DiagnoseOpt
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.png')).sort().slice(0, limit).map((f) => join(dir, f));
+  const files = (await readdir(dir))
+    .filter((f) => f.endsWith('.png'))
+    .sort()
+    .slice(0, limit)
+    .map((f) => join(dir, f));
   const totals = await gateControls(files);
   console.log(`${files.length} images from ${dir}, default gates`);
   console.log('control      blocks   A1     A2     A3     A4     A5     A6     any');
   for (const t of totals) {
     const p = (n: number) => `${((100 * n) / t.blocks).toFixed(2)}%`.padStart(7);
-    console.log(`${t.name.padEnd(10)} ${String(t.blocks).padStart(8)} ${t.failing.map(p).join('')}${p(t.any)}`);
+    console.log(
+      `${t.name.padEnd(10)} ${String(t.blocks).padStart(8)} ${t.failing.map(p).join('')}${p(t.any)}`,
+    );
     const q = (n: number) => `${((100 * n) / t.innerBlocks).toFixed(2)}%`.padStart(7);
-    console.log(`${(t.name + ' (no border)').padEnd(10)} ${String(t.innerBlocks).padStart(8)} ${t.innerFailing.map(q).join('')}${q(t.innerAny)}`);
+    console.log(
+      `${(t.name + ' (no border)').padEnd(10)} ${String(t.innerBlocks).padStart(8)} ${t.innerFailing.map(q).join('')}${q(t.innerAny)}`,
+    );
   }
 }

@@ -27,9 +27,19 @@ export interface BlockGrid {
  * The block grid for an image: `gridRows = floor((height - B) / stride) + 1`, likewise for columns.
  * @throws BlindspotError E_TOO_SMALL when the image is smaller than one block.
  */
-export function blockGrid(width: number, height: number, blockSize: number, stride: number, file?: string): BlockGrid {
+export function blockGrid(
+  width: number,
+  height: number,
+  blockSize: number,
+  stride: number,
+  file?: string,
+): BlockGrid {
   if (width < blockSize || height < blockSize) {
-    throw new BlindspotError('E_TOO_SMALL', `image ${width}x${height} is smaller than one ${blockSize}x${blockSize} block`, file);
+    throw new BlindspotError(
+      'E_TOO_SMALL',
+      `image ${width}x${height} is smaller than one ${blockSize}x${blockSize} block`,
+      file,
+    );
   }
   const gridRows = Math.floor((height - blockSize) / stride) + 1;
   const gridCols = Math.floor((width - blockSize) / stride) + 1;
@@ -98,15 +108,53 @@ function columnViews(out: BlockColumns) {
   const i = (n: string) => out[n] as Int32Array;
   const u = (n: string) => out[n] as Uint8Array;
   return {
-    row: i('row'), col: i('col'), y0: i('y0'), x0: i('x0'), y1: i('y1'), x1: i('x1'),
-    isBorder: u('is_border'), ring: i('ring'),
-    ssimBlk: f('ssim_blk'), lBlk: f('l_blk'), csBlk: f('cs_blk'),
-    mx: f('mx'), my: f('my'), sx: f('sx'), sy: f('sy'), sxy: f('sxy'), dmu: f('dmu'), se: f('se'), rho: f('rho'),
-    rAc: f('r_ac'), kappa: f('kappa'), lambda: f('lambda'), l: f('l'), c: f('c'), s: f('s'), ssim: f('ssim'),
-    a1: f('a1'), a2: f('a2'), a3: f('a3'), a4: f('a4'), a5: f('a5'), a6: f('a6'),
-    g1: u('g1'), g2: u('g2'), g3: u('g3'), g4: u('g4'), g5: u('g5'), g6: u('g6'),
-    sev1: f('sev1'), sev2: f('sev2'), sev3: f('sev3'), sev4: f('sev4'), sev5: f('sev5'), sev6: f('sev6'),
-    failCount: i('fail_count'), failMask: i('fail_mask'), a4Log2Energy: f('a4_log2_energy'),
+    row: i('row'),
+    col: i('col'),
+    y0: i('y0'),
+    x0: i('x0'),
+    y1: i('y1'),
+    x1: i('x1'),
+    isBorder: u('is_border'),
+    ring: i('ring'),
+    ssimBlk: f('ssim_blk'),
+    lBlk: f('l_blk'),
+    csBlk: f('cs_blk'),
+    mx: f('mx'),
+    my: f('my'),
+    sx: f('sx'),
+    sy: f('sy'),
+    sxy: f('sxy'),
+    dmu: f('dmu'),
+    se: f('se'),
+    rho: f('rho'),
+    rAc: f('r_ac'),
+    kappa: f('kappa'),
+    lambda: f('lambda'),
+    l: f('l'),
+    c: f('c'),
+    s: f('s'),
+    ssim: f('ssim'),
+    a1: f('a1'),
+    a2: f('a2'),
+    a3: f('a3'),
+    a4: f('a4'),
+    a5: f('a5'),
+    a6: f('a6'),
+    g1: u('g1'),
+    g2: u('g2'),
+    g3: u('g3'),
+    g4: u('g4'),
+    g5: u('g5'),
+    g6: u('g6'),
+    sev1: f('sev1'),
+    sev2: f('sev2'),
+    sev3: f('sev3'),
+    sev4: f('sev4'),
+    sev5: f('sev5'),
+    sev6: f('sev6'),
+    failCount: i('fail_count'),
+    failMask: i('fail_mask'),
+    a4Log2Energy: f('a4_log2_energy'),
   };
 }
 
@@ -146,20 +194,78 @@ export function diagnoseBlocks(
   const stride = options.stride;
   const grid = blockGrid(width, height, B, stride);
   const L = options.dataRange;
-  if (L === null) throw new BlindspotError('E_INVALID_OPTION', 'diagnoseBlocks needs a numeric dataRange (resolve it from the images first)');
-  const sc = scratch && scratch.width === width && scratch.blockSize === B ? scratch : createDiagnoseScratch(width, B);
+  if (L === null)
+    throw new BlindspotError(
+      'E_INVALID_OPTION',
+      'diagnoseBlocks needs a numeric dataRange (resolve it from the images first)',
+    );
+  const sc =
+    scratch && scratch.width === width && scratch.blockSize === B ? scratch : createDiagnoseScratch(width, B);
   const { px, py, rowv, rowq } = sc;
   // B = 8 (the default): the four 7x7 windows are the block minus one row and one column, so they follow from the
   // block sums, the first/last row and column sums and the corners, with no per-window accumulation.
   const fast8 = B === 8;
-  const bex = fast8 ? (sc.bex.length >= grid.gridCols * 40 ? sc.bex : new Float64Array(grid.gridCols * 40)) : sc.bex;
+  const bex = fast8
+    ? sc.bex.length >= grid.gridCols * 40
+      ? sc.bex
+      : new Float64Array(grid.gridCols * 40)
+    : sc.bex;
   const { gridRows, gridCols } = grid;
   const bacc = sc.bacc.length >= gridCols * NQ ? sc.bacc : new Float64Array(gridCols * NQ);
   const NWs = B - 6;
-  const bwin = sc.bwin.length >= gridCols * NWs * NWs * 5 ? sc.bwin : new Float64Array(gridCols * NWs * NWs * 5);
+  const bwin =
+    sc.bwin.length >= gridCols * NWs * NWs * 5 ? sc.bwin : new Float64Array(gridCols * NWs * NWs * 5);
   const v = columnViews(out);
   // column arrays as locals: the per-block writes stay cheap
-  const { a1: c_a1, a2: c_a2, a3: c_a3, a4: c_a4, a4Log2Energy: c_a4Log2Energy, a5: c_a5, a6: c_a6, c: c_c, col: c_col, csBlk: c_csBlk, dmu: c_dmu, failCount: c_failCount, failMask: c_failMask, g1: c_g1, g2: c_g2, g3: c_g3, g4: c_g4, g5: c_g5, g6: c_g6, isBorder: c_isBorder, kappa: c_kappa, l: c_l, lBlk: c_lBlk, lambda: c_lambda, mx: c_mx, my: c_my, rAc: c_rAc, rho: c_rho, ring: c_ring, row: c_row, s: c_s, se: c_se, sev1: c_sev1, sev2: c_sev2, sev3: c_sev3, sev4: c_sev4, sev5: c_sev5, sev6: c_sev6, ssim: c_ssim, ssimBlk: c_ssimBlk, sx: c_sx, sxy: c_sxy, sy: c_sy, x0: c_x0, x1: c_x1, y0: c_y0, y1: c_y1 } = v;
+  const {
+    a1: c_a1,
+    a2: c_a2,
+    a3: c_a3,
+    a4: c_a4,
+    a4Log2Energy: c_a4Log2Energy,
+    a5: c_a5,
+    a6: c_a6,
+    c: c_c,
+    col: c_col,
+    csBlk: c_csBlk,
+    dmu: c_dmu,
+    failCount: c_failCount,
+    failMask: c_failMask,
+    g1: c_g1,
+    g2: c_g2,
+    g3: c_g3,
+    g4: c_g4,
+    g5: c_g5,
+    g6: c_g6,
+    isBorder: c_isBorder,
+    kappa: c_kappa,
+    l: c_l,
+    lBlk: c_lBlk,
+    lambda: c_lambda,
+    mx: c_mx,
+    my: c_my,
+    rAc: c_rAc,
+    rho: c_rho,
+    ring: c_ring,
+    row: c_row,
+    s: c_s,
+    se: c_se,
+    sev1: c_sev1,
+    sev2: c_sev2,
+    sev3: c_sev3,
+    sev4: c_sev4,
+    sev5: c_sev5,
+    sev6: c_sev6,
+    ssim: c_ssim,
+    ssimBlk: c_ssimBlk,
+    sx: c_sx,
+    sxy: c_sxy,
+    sy: c_sy,
+    x0: c_x0,
+    x1: c_x1,
+    y0: c_y0,
+    y1: c_y1,
+  } = v;
   const W = width;
   const wp = W + 2;
 
@@ -200,30 +306,65 @@ export function diagnoseBlocks(
       // sv = u + 2m + d and difference dv = d - u. The Laplacian needs u + d = sv - 2m, so u and d need no registers.
       // With stride = B consecutive blocks continue the slide; otherwise each block starts its own.
       const contiguous = stride === B;
-      let xm0 = 0, xm1 = 0, ym0 = 0, ym1 = 0, xsv0 = 0, xsv1 = 0, xdv0 = 0, xdv1 = 0, ysv0 = 0, ysv1 = 0, ydv0 = 0, ydv1 = 0;
+      let xm0 = 0,
+        xm1 = 0,
+        ym0 = 0,
+        ym1 = 0,
+        xsv0 = 0,
+        xsv1 = 0,
+        xdv0 = 0,
+        xdv1 = 0,
+        ysv0 = 0,
+        ysv1 = 0,
+        ydv0 = 0,
+        ydv1 = 0;
       for (let bc = 0; bc < gridCols; bc++) {
         const p0 = bc * stride; // padded index of column x0 - 1
         if (bc === 0 || !contiguous) {
-          xm0 = px[m + p0]!; xm1 = px[m + p0 + 1]!;
-          ym0 = py[m + p0]!; ym1 = py[m + p0 + 1]!;
-          xsv0 = px[u + p0]! + 2 * xm0 + px[d + p0]!; xsv1 = px[u + p0 + 1]! + 2 * xm1 + px[d + p0 + 1]!;
-          xdv0 = px[d + p0]! - px[u + p0]!; xdv1 = px[d + p0 + 1]! - px[u + p0 + 1]!;
-          ysv0 = py[u + p0]! + 2 * ym0 + py[d + p0]!; ysv1 = py[u + p0 + 1]! + 2 * ym1 + py[d + p0 + 1]!;
-          ydv0 = py[d + p0]! - py[u + p0]!; ydv1 = py[d + p0 + 1]! - py[u + p0 + 1]!;
+          xm0 = px[m + p0]!;
+          xm1 = px[m + p0 + 1]!;
+          ym0 = py[m + p0]!;
+          ym1 = py[m + p0 + 1]!;
+          xsv0 = px[u + p0]! + 2 * xm0 + px[d + p0]!;
+          xsv1 = px[u + p0 + 1]! + 2 * xm1 + px[d + p0 + 1]!;
+          xdv0 = px[d + p0]! - px[u + p0]!;
+          xdv1 = px[d + p0 + 1]! - px[u + p0 + 1]!;
+          ysv0 = py[u + p0]! + 2 * ym0 + py[d + p0]!;
+          ysv1 = py[u + p0 + 1]! + 2 * ym1 + py[d + p0 + 1]!;
+          ydv0 = py[d + p0]! - py[u + p0]!;
+          ydv1 = py[d + p0 + 1]! - py[u + p0 + 1]!;
         }
-        let gd = 0, gx = 0, gy = 0, lx = 0, ly = 0;
-        let rx = 0, ry = 0, rxx = 0, ryy = 0, rxy = 0;
+        let gd = 0,
+          gx = 0,
+          gy = 0,
+          lx = 0,
+          ly = 0;
+        let rx = 0,
+          ry = 0,
+          rxx = 0,
+          ryy = 0,
+          rxy = 0;
         for (let j = 0; j < B; j++) {
           const p2 = p0 + j + 2;
-          const xu2 = px[u + p2]!, xm2 = px[m + p2]!, xd2 = px[d + p2]!;
-          const yu2 = py[u + p2]!, ym2 = py[m + p2]!, yd2 = py[d + p2]!;
-          const xsv2 = xu2 + 2 * xm2 + xd2, xdv2 = xd2 - xu2;
-          const ysv2 = yu2 + 2 * ym2 + yd2, ydv2 = yd2 - yu2;
-          const gxX = xsv2 - xsv0, gyX = xdv0 + 2 * xdv1 + xdv2;
-          const gxY = ysv2 - ysv0, gyY = ydv0 + 2 * ydv1 + ydv2;
+          const xu2 = px[u + p2]!,
+            xm2 = px[m + p2]!,
+            xd2 = px[d + p2]!;
+          const yu2 = py[u + p2]!,
+            ym2 = py[m + p2]!,
+            yd2 = py[d + p2]!;
+          const xsv2 = xu2 + 2 * xm2 + xd2,
+            xdv2 = xd2 - xu2;
+          const ysv2 = yu2 + 2 * ym2 + yd2,
+            ydv2 = yd2 - yu2;
+          const gxX = xsv2 - xsv0,
+            gyX = xdv0 + 2 * xdv1 + xdv2;
+          const gxY = ysv2 - ysv0,
+            gyY = ydv0 + 2 * ydv1 + ydv2;
           const lapX = xsv1 + xm0 + xm2 - 6 * xm1;
           const lapY = ysv1 + ym0 + ym2 - 6 * ym1;
-          const xx = xm1 * xm1, yy = ym1 * ym1, xy = xm1 * ym1;
+          const xx = xm1 * xm1,
+            yy = ym1 * ym1,
+            xy = xm1 * ym1;
           rx += xm1;
           ry += ym1;
           rxx += xx;
@@ -241,9 +382,18 @@ export function diagnoseBlocks(
           gy += gxY * gxY + gyY * gyY;
           lx += lapX * lapX;
           ly += lapY * lapY;
-          xm0 = xm1; xm1 = xm2; ym0 = ym1; ym1 = ym2;
-          xsv0 = xsv1; xsv1 = xsv2; xdv0 = xdv1; xdv1 = xdv2;
-          ysv0 = ysv1; ysv1 = ysv2; ydv0 = ydv1; ydv1 = ydv2;
+          xm0 = xm1;
+          xm1 = xm2;
+          ym0 = ym1;
+          ym1 = ym2;
+          xsv0 = xsv1;
+          xsv1 = xsv2;
+          xdv0 = xdv1;
+          xdv1 = xdv2;
+          ysv0 = ysv1;
+          ysv1 = ysv2;
+          ydv0 = ydv1;
+          ydv1 = ydv2;
         }
         const a = bc * NQ;
         bacc[a + 5] += gd;
@@ -258,10 +408,25 @@ export function diagnoseBlocks(
         bacc[a + 4] += rxy;
         if (fast8) {
           // this row's sums, first and last values of the 5 quantities
-          const fx = px[m + p0 + 1]!, fy = py[m + p0 + 1]!, lx0 = px[m + p0 + 8]!, ly0 = py[m + p0 + 8]!;
-          rowq[0] = rx; rowq[1] = ry; rowq[2] = rxx; rowq[3] = ryy; rowq[4] = rxy;
-          rowq[5] = fx; rowq[6] = fy; rowq[7] = fx * fx; rowq[8] = fy * fy; rowq[9] = fx * fy;
-          rowq[10] = lx0; rowq[11] = ly0; rowq[12] = lx0 * lx0; rowq[13] = ly0 * ly0; rowq[14] = lx0 * ly0;
+          const fx = px[m + p0 + 1]!,
+            fy = py[m + p0 + 1]!,
+            lx0 = px[m + p0 + 8]!,
+            ly0 = py[m + p0 + 8]!;
+          rowq[0] = rx;
+          rowq[1] = ry;
+          rowq[2] = rxx;
+          rowq[3] = ryy;
+          rowq[4] = rxy;
+          rowq[5] = fx;
+          rowq[6] = fy;
+          rowq[7] = fx * fx;
+          rowq[8] = fy * fy;
+          rowq[9] = fx * fy;
+          rowq[10] = lx0;
+          rowq[11] = ly0;
+          rowq[12] = lx0 * lx0;
+          rowq[13] = ly0 * ly0;
+          rowq[14] = lx0 * ly0;
           const e = bc * 40;
           for (let q = 0; q < 5; q++) {
             bex[e + 10 + q] += rowq[5 + q]!; // first column
@@ -313,19 +478,32 @@ export function diagnoseBlocks(
       c_isBorder[k] = ring === 0 ? 1 : 0;
 
       const a = bc * NQ;
-      const Sx = bacc[a]!, Sy = bacc[a + 1]!, Sxx = bacc[a + 2]!, Syy = bacc[a + 3]!, Sxy = bacc[a + 4]!;
-      const Gd = bacc[a + 5]!, Gx = bacc[a + 6]!, Gy = bacc[a + 7]!, Lx = bacc[a + 8]!, Ly = bacc[a + 9]!;
+      const Sx = bacc[a]!,
+        Sy = bacc[a + 1]!,
+        Sxx = bacc[a + 2]!,
+        Syy = bacc[a + 3]!,
+        Sxy = bacc[a + 4]!;
+      const Gd = bacc[a + 5]!,
+        Gx = bacc[a + 6]!,
+        Gy = bacc[a + 7]!,
+        Lx = bacc[a + 8]!,
+        Ly = bacc[a + 9]!;
 
       // Tier 2: skimage-default SSIM of the block alone (mean over the NW x NW interior 7x7 windows). Sums are
       // divided (not multiplied by 1/49) so that exact integer sums give exact means.
-      let sumS = 0, sumL = 0, sumCS = 0;
+      let sumS = 0,
+        sumL = 0,
+        sumCS = 0;
       const wb = bc * NW * NW * 5;
       if (fast8) {
         // window (wr, wc) = block - excluded row - excluded column + their corner (wr 0 drops row 7, wr 1 row 0)
         const e = bc * 40;
         for (let q = 0; q < 5; q++) {
           const T = bacc[a + q]!;
-          const r0 = bex[e + q]!, r7 = bex[e + 5 + q]!, c0 = bex[e + 10 + q]!, c7 = bex[e + 15 + q]!;
+          const r0 = bex[e + q]!,
+            r7 = bex[e + 5 + q]!,
+            c0 = bex[e + 10 + q]!,
+            c7 = bex[e + 15 + q]!;
           bwin[wb + q] = T - r7 - c7 + bex[e + 35 + q]!; // rows 0-6, cols 0-6
           bwin[wb + 5 + q] = T - r7 - c0 + bex[e + 30 + q]!; // rows 0-6, cols 1-7
           bwin[wb + 10 + q] = T - r0 - c7 + bex[e + 25 + q]!; // rows 1-7, cols 0-6
@@ -334,12 +512,15 @@ export function diagnoseBlocks(
       }
       for (let w = 0; w < NW * NW; w++) {
         const o = wb + w * 5;
-        const ux = bwin[o]! / 49, uy = bwin[o + 1]! / 49;
+        const ux = bwin[o]! / 49,
+          uy = bwin[o + 1]! / 49;
         const vx = covNorm * (bwin[o + 2]! / 49 - ux * ux);
         const vy = covNorm * (bwin[o + 3]! / 49 - uy * uy);
         const vxy = covNorm * (bwin[o + 4]! / 49 - ux * uy);
-        const A1 = 2 * ux * uy + C1, A2 = 2 * vxy + C2;
-        const B1 = ux * ux + uy * uy + C1, B2 = vx + vy + C2;
+        const A1 = 2 * ux * uy + C1,
+          A2 = 2 * vxy + C2;
+        const B1 = ux * ux + uy * uy + C1,
+          B2 = vx + vy + C2;
         sumS += (A1 * A2) / (B1 * B2);
         sumL += A1 / B1;
         sumCS += A2 / B2;
@@ -349,7 +530,8 @@ export function diagnoseBlocks(
       c_csBlk[k] = sumCS * invNW2;
 
       // Tier 3: whole-block population moments (numerators exact for integer data)
-      const mx = Sx / n, my = Sy / n;
+      const mx = Sx / n,
+        my = Sy / n;
       let vx = (n * Sxx - Sx * Sx) / n2;
       let vy = (n * Syy - Sy * Sy) / n2;
       const cxy = (n * Sxy - Sx * Sy) / n2;
@@ -357,11 +539,19 @@ export function diagnoseBlocks(
       if (vy < 0) vy = 0;
       let ve = vx + vy - 2 * cxy;
       if (ve < 0) ve = 0;
-      const sx = Math.sqrt(vx), sy = Math.sqrt(vy), se = Math.sqrt(ve);
+      const sx = Math.sqrt(vx),
+        sy = Math.sqrt(vy),
+        se = Math.sqrt(ve);
       const dmu = my - mx;
       const rho = sx >= rhoGate && sy >= rhoGate && sx > 0 && sy > 0 ? cxy / (sx * sy) : NaN;
-      c_mx[k] = mx; c_my[k] = my; c_sx[k] = sx; c_sy[k] = sy; c_sxy[k] = cxy;
-      c_dmu[k] = dmu; c_se[k] = se; c_rho[k] = rho;
+      c_mx[k] = mx;
+      c_my[k] = my;
+      c_sx[k] = sx;
+      c_sy[k] = sy;
+      c_sxy[k] = cxy;
+      c_dmu[k] = dmu;
+      c_se[k] = se;
+      c_rho[k] = rho;
       c_rAc[k] = ve / (vx > rFloor ? vx : rFloor);
       const energy = vx + vy;
       c_kappa[k] = energy / (energy + C2);
@@ -370,53 +560,79 @@ export function diagnoseBlocks(
       const lTerm = (2 * mx * my + C1) / lumDen;
       const cTerm = (2 * sx * sy + C2) / (energy + C2);
       const sTerm = (cxy + C3) / (sx * sy + C3);
-      c_l[k] = lTerm; c_c[k] = cTerm; c_s[k] = sTerm; c_ssim[k] = lTerm * cTerm * sTerm;
+      c_l[k] = lTerm;
+      c_c[k] = cTerm;
+      c_s[k] = sTerm;
+      c_ssim[k] = lTerm * cTerm * sTerm;
 
       // Axes, on the 8-bit grey-level scale
-      const sx8 = sx * k8, sy8 = sy * k8;
+      const sx8 = sx * k8,
+        sy8 = sy * k8;
       let mask = 0;
       // A1 luminance shift
       const a1 = dmu * k8;
       const sev1 = clip1(Math.abs(a1) / options.a1Fail);
-      c_a1[k] = a1; c_g1[k] = 1; c_sev1[k] = sev1;
+      c_a1[k] = a1;
+      c_g1[k] = 1;
+      c_sev1[k] = sev1;
       if (sev1 >= 1) mask |= 1;
       // A2 contrast change
       const a2 = Math.log2((sy8 + 1) / (sx8 + 1));
       const g2 = (sx8 > sy8 ? sx8 : sy8) >= options.a2Gate;
       const sev2 = g2 ? clip1(Math.abs(a2) / options.a2Fail) : 0;
-      c_a2[k] = a2; c_g2[k] = g2 ? 1 : 0; c_sev2[k] = sev2;
+      c_a2[k] = a2;
+      c_g2[k] = g2 ? 1 : 0;
+      c_sev2[k] = sev2;
       if (g2 && sev2 >= 1) mask |= 2;
       // A3 structure decorrelation
       const a3 = 1 - rho;
       const g3 = sx8 >= options.a3Gate && sy8 >= options.a3Gate && !Number.isNaN(rho);
       const sev3 = g3 ? clip1(a3 / a3FailRaw) : 0;
-      c_a3[k] = a3; c_g3[k] = g3 ? 1 : 0; c_sev3[k] = sev3;
+      c_a3[k] = a3;
+      c_g3[k] = g3 ? 1 : 0;
+      c_sev3[k] = sev3;
       if (g3 && sev3 >= 1) mask |= 4;
       // A4 edge/gradient fidelity: Sobel/8 fields (sums carry Sobel's factor 8^2 = 64)
-      const gx8 = Gx * (k8sq / 64) * invN, gy8 = Gy * (k8sq / 64) * invN;
+      const gx8 = Gx * (k8sq / 64) * invN,
+        gy8 = Gy * (k8sq / 64) * invN;
       const cosine = Gx > 0 && Gy > 0 ? Gd / Math.sqrt(Gx * Gy) : Gx === 0 && Gy === 0 ? 1 : 0;
       const a4 = 1 - cosine;
       const a4e = Math.log2((gy8 + e4) / (gx8 + e4));
       const g4 = gx8 >= a4GateEnergy;
-      const s4a = a4 / options.a4FailCosine, s4b = Math.abs(a4e) / options.a4FailLog2Energy;
+      const s4a = a4 / options.a4FailCosine,
+        s4b = Math.abs(a4e) / options.a4FailLog2Energy;
       const sev4 = g4 ? clip1(s4a > s4b ? s4a : s4b) : 0;
-      c_a4[k] = a4; c_a4Log2Energy[k] = a4e; c_g4[k] = g4 ? 1 : 0; c_sev4[k] = sev4;
+      c_a4[k] = a4;
+      c_a4Log2Energy[k] = a4e;
+      c_g4[k] = g4 ? 1 : 0;
+      c_sev4[k] = sev4;
       if (g4 && sev4 >= 1) mask |= 8;
       // A5 high-frequency (Laplacian) energy
-      const lx8 = Lx * k8sq * invN, ly8 = Ly * k8sq * invN;
+      const lx8 = Lx * k8sq * invN,
+        ly8 = Ly * k8sq * invN;
       const a5 = Math.log2((ly8 + e5) / (lx8 + e5));
       const g5 = (lx8 > ly8 ? lx8 : ly8) >= a5GateEnergy;
       const sev5 = g5 ? clip1(Math.abs(a5) / options.a5Fail) : 0;
-      c_a5[k] = a5; c_g5[k] = g5 ? 1 : 0; c_sev5[k] = sev5;
+      c_a5[k] = a5;
+      c_g5[k] = g5 ? 1 : 0;
+      c_sev5[k] = sev5;
       if (g5 && sev5 >= 1) mask |= 16;
       // A6 residual error: RMSE = sqrt(dmu^2 + se^2)
       const a6 = Math.sqrt(dmu * dmu + ve) * k8;
       const sev6 = clip1(a6 / options.a6Fail);
-      c_a6[k] = a6; c_g6[k] = 1; c_sev6[k] = sev6;
+      c_a6[k] = a6;
+      c_g6[k] = 1;
+      c_sev6[k] = sev6;
       if (sev6 >= 1) mask |= 32;
 
       c_failMask[k] = mask;
-      c_failCount[k] = (mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1) + ((mask >> 3) & 1) + ((mask >> 4) & 1) + ((mask >> 5) & 1);
+      c_failCount[k] =
+        (mask & 1) +
+        ((mask >> 1) & 1) +
+        ((mask >> 2) & 1) +
+        ((mask >> 3) & 1) +
+        ((mask >> 4) & 1) +
+        ((mask >> 5) & 1);
     }
   }
   return grid;

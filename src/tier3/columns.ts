@@ -18,7 +18,13 @@ export interface BlockColumnSpec {
   description: string;
 }
 
-const c = (name: string, array: ColumnArray, storage: ColumnStorage, set: ColumnSet, description: string): BlockColumnSpec => ({
+const c = (
+  name: string,
+  array: ColumnArray,
+  storage: ColumnStorage,
+  set: ColumnSet,
+  description: string,
+): BlockColumnSpec => ({
   name,
   array,
   storage,
@@ -64,11 +70,19 @@ export const BLOCK_COLUMNS: readonly BlockColumnSpec[] = Object.freeze([
   c('ssim', 'f64', 'FLOAT', 'full', 'whole-block SSIM = l*c*s'),
   ...[1, 2, 3, 4, 5, 6].map((k) => c(`a${k}`, 'f64', 'FLOAT', 'core', `raw value of ${axisMeaning[k - 1]}`)),
   ...[1, 2, 3, 4, 5, 6].map((k) => c(`g${k}`, 'u8', 'BOOLEAN', 'full', `A${k} evidence gate passed`)),
-  ...[1, 2, 3, 4, 5, 6].map((k) => c(`sev${k}`, 'f64', 'FLOAT', 'full', `A${k} severity in [0,1] (1 = at or past the fail threshold)`)),
+  ...[1, 2, 3, 4, 5, 6].map((k) =>
+    c(`sev${k}`, 'f64', 'FLOAT', 'full', `A${k} severity in [0,1] (1 = at or past the fail threshold)`),
+  ),
   c('fail_count', 'i32', 'UTINYINT', 'core', 'number of axes A1..A6 failing'),
   // Added by the block engine (appended so that earlier positions stay stable):
   c('fail_mask', 'i32', 'UTINYINT', 'full', 'bit k-1 set when axis Ak fails (A1 = 1 ... A6 = 32)'),
-  c('a4_log2_energy', 'f64', 'FLOAT', 'full', 'A4 second criterion: log2 ratio of test to GT Sobel gradient energy'),
+  c(
+    'a4_log2_energy',
+    'f64',
+    'FLOAT',
+    'full',
+    'A4 second criterion: log2 ratio of test to GT Sobel gradient energy',
+  ),
 ]);
 
 /** Bit mask of failing axes (bit k-1 for Ak) is stored as fail_mask; fail_count is its popcount. */
@@ -80,7 +94,12 @@ export type BlockColumns = Record<string, Float64Array | Int32Array | Uint8Array
 export function allocateBlockColumns(n: number): BlockColumns {
   const out: BlockColumns = {};
   for (const spec of BLOCK_COLUMNS) {
-    out[spec.name] = spec.array === 'f64' ? new Float64Array(n) : spec.array === 'i32' ? new Int32Array(n) : new Uint8Array(n);
+    out[spec.name] =
+      spec.array === 'f64'
+        ? new Float64Array(n)
+        : spec.array === 'i32'
+          ? new Int32Array(n)
+          : new Uint8Array(n);
   }
   return out;
 }

@@ -10,7 +10,12 @@ import { ssim } from '../ssim/index.ts';
 import { checkFinite, checkSameSize } from '../ssim/validate.ts';
 import { blockGrid, createDiagnoseScratch, diagnoseBlocks } from './blocks.ts';
 import { allocateBlockColumns, type BlockColumns } from './columns.ts';
-import { resolveDiagnoseOptions, ssimConstants, type DiagnoseOptions, type ResolvedDiagnoseOptions } from './options.ts';
+import {
+  resolveDiagnoseOptions,
+  ssimConstants,
+  type DiagnoseOptions,
+  type ResolvedDiagnoseOptions,
+} from './options.ts';
 import { summarizeBlocks, type BlockFieldSummary } from './summary.ts';
 
 /** Tier-1 image scalars. */

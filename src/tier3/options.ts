@@ -105,8 +105,28 @@ export const DEFAULT_DIAGNOSE_OPTIONS: Readonly<DiagnoseOptions> = Object.freeze
 /** Options after resolution: stride is a number. (dataRange may still be null until images are seen.) */
 export type ResolvedDiagnoseOptions = DiagnoseOptions & { stride: number };
 
-const positive = ['K1', 'K2', 'a1Fail', 'a2Fail', 'a3Gate', 'a4FailCosine', 'a4FailLog2Energy', 'a5Fail', 'a6Fail', 'hiddenR', 'hiddenDmu'] as const;
-const nonNegative = ['rhoGate', 'rFloorVariance', 'a2Gate', 'a4Gate', 'a5Gate', 'a4EnergyFloor', 'a5EnergyFloor'] as const;
+const positive = [
+  'K1',
+  'K2',
+  'a1Fail',
+  'a2Fail',
+  'a3Gate',
+  'a4FailCosine',
+  'a4FailLog2Energy',
+  'a5Fail',
+  'a6Fail',
+  'hiddenR',
+  'hiddenDmu',
+] as const;
+const nonNegative = [
+  'rhoGate',
+  'rFloorVariance',
+  'a2Gate',
+  'a4Gate',
+  'a5Gate',
+  'a4EnergyFloor',
+  'a5EnergyFloor',
+] as const;
 
 /**
  * Merge `partial` over `DEFAULT_DIAGNOSE_OPTIONS` and check every value.
@@ -121,11 +141,17 @@ export function resolveDiagnoseOptions(partial?: Partial<DiagnoseOptions>): Reso
     throw invalidOption('blockSize', 'an integer from 7 to 4096 (default 8)', o.blockSize);
   }
   const stride = o.stride ?? o.blockSize;
-  if (!Number.isInteger(stride) || stride < 1) throw invalidOption('stride', 'an integer >= 1 or null (default: blockSize)', o.stride);
+  if (!Number.isInteger(stride) || stride < 1)
+    throw invalidOption('stride', 'an integer >= 1 or null (default: blockSize)', o.stride);
   if (o.dataRange !== null && !(Number.isFinite(o.dataRange) && o.dataRange > 0)) {
-    throw invalidOption('dataRange', 'a positive number or null (default: the images\' natural range)', o.dataRange);
+    throw invalidOption(
+      'dataRange',
+      "a positive number or null (default: the images' natural range)",
+      o.dataRange,
+    );
   }
-  if (o.color !== 'luma' && o.color !== 'ycbcr-y') throw invalidOption('color', 'luma|ycbcr-y (default luma)', o.color);
+  if (o.color !== 'luma' && o.color !== 'ycbcr-y')
+    throw invalidOption('color', 'luma|ycbcr-y (default luma)', o.color);
   for (const k of positive) {
     if (!(typeof o[k] === 'number' && Number.isFinite(o[k]) && o[k] > 0)) {
       throw invalidOption(k, `a positive number (default ${DEFAULT_DIAGNOSE_OPTIONS[k]})`, o[k]);
@@ -136,16 +162,21 @@ export function resolveDiagnoseOptions(partial?: Partial<DiagnoseOptions>): Reso
       throw invalidOption(k, `a number >= 0 (default ${DEFAULT_DIAGNOSE_OPTIONS[k]})`, o[k]);
     }
   }
-  if (!(o.a3FailRho > -1 && o.a3FailRho < 1)) throw invalidOption('a3FailRho', 'a number in (-1, 1) (default 0.5)', o.a3FailRho);
+  if (!(o.a3FailRho > -1 && o.a3FailRho < 1))
+    throw invalidOption('a3FailRho', 'a number in (-1, 1) (default 0.5)', o.a3FailRho);
   for (const k of ['hiddenThreshold', 'visibleThreshold'] as const) {
     const v = o[k];
-    if (v !== null && !(Number.isFinite(v) && v > -1 && v <= 1)) throw invalidOption(k, 'a number in (-1, 1] or null (default: the pair\'s own quantile)', v);
+    if (v !== null && !(Number.isFinite(v) && v > -1 && v <= 1))
+      throw invalidOption(k, "a number in (-1, 1] or null (default: the pair's own quantile)", v);
   }
   return { ...o, stride };
 }
 
 /** SSIM constants for data range L. */
-export function ssimConstants(o: Pick<DiagnoseOptions, 'K1' | 'K2'>, L: number): { C1: number; C2: number; C3: number } {
+export function ssimConstants(
+  o: Pick<DiagnoseOptions, 'K1' | 'K2'>,
+  L: number,
+): { C1: number; C2: number; C3: number } {
   const C1 = (o.K1 * L) ** 2;
   const C2 = (o.K2 * L) ** 2;
   return { C1, C2, C3: C2 / 2 };

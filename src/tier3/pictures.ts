@@ -15,7 +15,10 @@ import { AXIS_NAMES } from './summary.ts';
  * @param names - the GT and test file names for the titles.
  * @returns [file name, PNG] pairs in a fixed order.
  */
-export async function renderDiagnosePngs(r: DiagnoseResult, names: { gt: string; test: string }): Promise<[string, Buffer][]> {
+export async function renderDiagnosePngs(
+  r: DiagnoseResult,
+  names: { gt: string; test: string },
+): Promise<[string, Buffer][]> {
   const s = r.summary;
   const B = r.options.blockSize;
   const common = {

@@ -84,7 +84,11 @@ export function regimeOf(sx: number, kappa: number, T: number, C2: number): numb
 }
 
 /** Hidden-type damage of one block: AC (R >= hiddenR) or DC (|dmu| >= hiddenDmu grey levels, 8-bit scale). */
-export function damageOf(rAc: number, dmu8: number, o: Pick<DiagnoseOptions, 'hiddenR' | 'hiddenDmu'>): { ac: boolean; dc: boolean } {
+export function damageOf(
+  rAc: number,
+  dmu8: number,
+  o: Pick<DiagnoseOptions, 'hiddenR' | 'hiddenDmu'>,
+): { ac: boolean; dc: boolean } {
   return { ac: rAc >= o.hiddenR, dc: Math.abs(dmu8) >= o.hiddenDmu };
 }
 
@@ -102,7 +106,12 @@ export function layerOf(ssimBlk: number, damaged: boolean, T10: number, T90: num
  * Exceedance of each axis, |raw| / threshold before clipping (A4: the larger of its two criteria), for ranking
  * the failing axes of one block. Written into `out` (length 6).
  */
-export function axisExceedance(columns: BlockColumns, k: number, o: DiagnoseOptions, out: Float64Array): Float64Array {
+export function axisExceedance(
+  columns: BlockColumns,
+  k: number,
+  o: DiagnoseOptions,
+  out: Float64Array,
+): Float64Array {
   const f = (name: string) => (columns[name] as Float64Array)[k]!;
   out[0] = Math.abs(f('a1')) / o.a1Fail;
   out[1] = Math.abs(f('a2')) / o.a2Fail;
@@ -117,7 +126,11 @@ export function axisExceedance(columns: BlockColumns, k: number, o: DiagnoseOpti
  * Dominant failing axis of each block: 0 when no axis fails, else 1..6 for the failing axis with the largest
  * exceedance (ties: the lower axis).
  */
-export function dominantFailingAxis(columns: BlockColumns, blockCount: number, o: DiagnoseOptions): Uint8Array {
+export function dominantFailingAxis(
+  columns: BlockColumns,
+  blockCount: number,
+  o: DiagnoseOptions,
+): Uint8Array {
   const mask = columns.fail_mask as Int32Array;
   const out = new Uint8Array(blockCount);
   const ex = new Float64Array(6);

@@ -18,13 +18,26 @@ import {
   type PairThresholds,
 } from './regimes.ts';
 
-export const AXIS_NAMES = ['A1 luminance', 'A2 contrast', 'A3 structure', 'A4 edges', 'A5 high-frequency', 'A6 residual'] as const;
+export const AXIS_NAMES = [
+  'A1 luminance',
+  'A2 contrast',
+  'A3 structure',
+  'A4 edges',
+  'A5 high-frequency',
+  'A6 residual',
+] as const;
 
 /** Statistics of one group of blocks (all, or non-border). */
 export interface BlockGroupSummary {
   blocks: number;
   /** ssim_blk: mean, population std (ddof 0), min, max, and the first block (row-major) holding the min. */
-  ssimBlk: { mean: number; std: number; min: number; max: number; argmin: { row: number; col: number; ring: number } | null };
+  ssimBlk: {
+    mean: number;
+    std: number;
+    min: number;
+    max: number;
+    argmin: { row: number; col: number; ring: number } | null;
+  };
   /** Blocks failing each axis A1..A6 (index 0 = A1). */
   failing: number[];
   /** Blocks failing at least one axis. */
@@ -32,7 +45,14 @@ export interface BlockGroupSummary {
   regimes: { silent: number; membrane: number; responsive: number };
   /** silent / blocks. */
   silentShare: number;
-  layers: { visible: number; hidden: number; gray: number; intact: number; hiddenAc: number; hiddenDc: number };
+  layers: {
+    visible: number;
+    hidden: number;
+    gray: number;
+    intact: number;
+    hiddenAc: number;
+    hiddenDc: number;
+  };
   /** Share of Hidden blocks that are Silent (the published headline figure, here per pair). NaN when no Hidden block. */
   hiddenSilentShare: number;
 }
@@ -63,7 +83,12 @@ function emptyGroup(): BlockGroupSummary {
  * @param options - resolved options (thresholds, hidden damage criteria).
  * @param C2 - (K2 L)^2 of the pair's data range.
  */
-export function summarizeBlocks(columns: BlockColumns, blockCount: number, options: DiagnoseOptions, C2: number): BlockFieldSummary {
+export function summarizeBlocks(
+  columns: BlockColumns,
+  blockCount: number,
+  options: DiagnoseOptions,
+  C2: number,
+): BlockFieldSummary {
   const thresholds = pairThresholds(columns, blockCount, options);
   const all = emptyGroup();
   const inner = emptyGroup();

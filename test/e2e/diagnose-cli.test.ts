@@ -24,7 +24,10 @@ test('diagnose writes blocks.parquet, summary.json and four image-size heatmaps;
     const m = await sharp(join(out, f)).metadata();
     assert.equal(m.format, 'png');
     // the 512x512 map plus a title bar and a legend
-    assert.ok(m.width! >= 512 && m.width! <= 512 + 400 && m.height! >= 512 && m.height! <= 512 + 200, `${f}: ${m.width}x${m.height}`);
+    assert.ok(
+      m.width! >= 512 && m.width! <= 512 + 400 && m.height! >= 512 && m.height! <= 512 + 200,
+      `${f}: ${m.width}x${m.height}`,
+    );
   }
   const printed = JSON.parse(r.stdout);
   const written = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
@@ -42,16 +45,39 @@ test('diagnose --csv --columns core --block 16: one row per block, core header, 
   const a = await mkdtemp(join(tmpdir(), 'bs-diag-'));
   const b = await mkdtemp(join(tmpdir(), 'bs-diag-'));
   for (const out of [a, b]) {
-    const r = await runCli(['diagnose', GT, SR, '--out', out, '--csv', '--columns', 'core', '--block', '16', '--no-png']);
+    const r = await runCli([
+      'diagnose',
+      GT,
+      SR,
+      '--out',
+      out,
+      '--csv',
+      '--columns',
+      'core',
+      '--block',
+      '16',
+      '--no-png',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /1024 blocks \(32x32 of 16px, stride 16\)/);
   }
   const csv = await readFile(join(a, 'blocks.csv'), 'utf8');
   const lines = csv.trimEnd().split('\n');
   assert.equal(lines.length, 1 + 32 * 32);
-  assert.equal(lines[0], columnsOfSet('core').map((c) => c.name).join(','));
-  assert.ok((await readFile(join(a, 'blocks.csv'))).equals(await readFile(join(b, 'blocks.csv'))), 'blocks.csv differs between runs');
-  assert.ok((await readFile(join(a, 'summary.json'))).equals(await readFile(join(b, 'summary.json'))), 'summary.json differs between runs');
+  assert.equal(
+    lines[0],
+    columnsOfSet('core')
+      .map((c) => c.name)
+      .join(','),
+  );
+  assert.ok(
+    (await readFile(join(a, 'blocks.csv'))).equals(await readFile(join(b, 'blocks.csv'))),
+    'blocks.csv differs between runs',
+  );
+  assert.ok(
+    (await readFile(join(a, 'summary.json'))).equals(await readFile(join(b, 'summary.json'))),
+    'summary.json differs between runs',
+  );
 });
 
 test('diagnose: a missing file is one line naming it (exit 2); --help exits 0', async () => {

@@ -22,20 +22,44 @@ async function nihPair() {
 }
 
 /** scikit-image default SSIM (7x7 uniform, sample covariance) of the B x B patch at (x0, y0), written plainly. */
-function skimagePatchSsim(x: ArrayLike<number>, y: ArrayLike<number>, w: number, x0: number, y0: number, B: number, L: number): number {
-  const C1 = (0.01 * L) ** 2, C2 = (0.03 * L) ** 2;
-  let S = 0, count = 0;
+function skimagePatchSsim(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  w: number,
+  x0: number,
+  y0: number,
+  B: number,
+  L: number,
+): number {
+  const C1 = (0.01 * L) ** 2,
+    C2 = (0.03 * L) ** 2;
+  let S = 0,
+    count = 0;
   for (let wy = 0; wy + 7 <= B; wy++) {
     for (let wx = 0; wx + 7 <= B; wx++) {
-      let ux = 0, uy = 0;
-      for (let j = 0; j < 7; j++) for (let i = 0; i < 7; i++) { ux += x[(y0 + wy + j) * w + x0 + wx + i]!; uy += y[(y0 + wy + j) * w + x0 + wx + i]!; }
-      ux /= 49; uy /= 49;
-      let vx = 0, vy = 0, vxy = 0;
-      for (let j = 0; j < 7; j++) for (let i = 0; i < 7; i++) {
-        const a = x[(y0 + wy + j) * w + x0 + wx + i]! - ux, b = y[(y0 + wy + j) * w + x0 + wx + i]! - uy;
-        vx += a * a; vy += b * b; vxy += a * b;
-      }
-      vx /= 48; vy /= 48; vxy /= 48;
+      let ux = 0,
+        uy = 0;
+      for (let j = 0; j < 7; j++)
+        for (let i = 0; i < 7; i++) {
+          ux += x[(y0 + wy + j) * w + x0 + wx + i]!;
+          uy += y[(y0 + wy + j) * w + x0 + wx + i]!;
+        }
+      ux /= 49;
+      uy /= 49;
+      let vx = 0,
+        vy = 0,
+        vxy = 0;
+      for (let j = 0; j < 7; j++)
+        for (let i = 0; i < 7; i++) {
+          const a = x[(y0 + wy + j) * w + x0 + wx + i]! - ux,
+            b = y[(y0 + wy + j) * w + x0 + wx + i]! - uy;
+          vx += a * a;
+          vy += b * b;
+          vxy += a * b;
+        }
+      vx /= 48;
+      vy /= 48;
+      vxy /= 48;
       S += ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
       count++;
     }
@@ -45,7 +69,8 @@ function skimagePatchSsim(x: ArrayLike<number>, y: ArrayLike<number>, w: number,
 
 function walkNumbers(o: unknown, path: string, visit: (v: number, path: string) => void): void {
   if (typeof o === 'number') visit(o, path);
-  else if (o && typeof o === 'object') for (const [k, v] of Object.entries(o)) walkNumbers(v, `${path}.${k}`, visit);
+  else if (o && typeof o === 'object')
+    for (const [k, v] of Object.entries(o)) walkNumbers(v, `${path}.${k}`, visit);
 }
 
 test('NIH chest X-ray pair: 64x64 blocks of 8 for 512x512, Tier-1 SSIM and PSNR equal ssim() exactly, summaries finite', async () => {
@@ -56,7 +81,10 @@ test('NIH chest X-ray pair: 64x64 blocks of 8 for 512x512, Tier-1 SSIM and PSNR 
   const s = ssim(gt, t);
   assert.equal(r.summary.tier1.ssim, s.mssim);
   assert.equal(r.summary.tier1.psnr, s.psnr);
-  assert.ok(r.summary.tier1.msssim !== null && r.summary.tier1.msssim > 0.9 && r.summary.tier1.msssim <= 1, `msssim ${r.summary.tier1.msssim}`);
+  assert.ok(
+    r.summary.tier1.msssim !== null && r.summary.tier1.msssim > 0.9 && r.summary.tier1.msssim <= 1,
+    `msssim ${r.summary.tier1.msssim}`,
+  );
   walkNumbers(r.summary, 'summary', (v, p) => assert.ok(Number.isFinite(v), `${p} = ${v}`));
   assert.equal(r.options.dataRange, 255);
   assert.equal(r.options.blockSize, 8);
@@ -66,7 +94,8 @@ test('NIH pair: ssim_blk of real blocks equals scikit-image default SSIM of the 
   const { gt, test: t, r } = await nihPair();
   const ssimBlk = r.columns.ssim_blk as Float64Array;
   for (const k of [0, 63, 64 * 20 + 17, 64 * 52 + 59, 64 * 33 + 30, 4095]) {
-    const row = Math.floor(k / 64), col = k % 64;
+    const row = Math.floor(k / 64),
+      col = k % 64;
     const ref = skimagePatchSsim(gt.data, t.data, 512, col * 8, row * 8, 8, 255);
     assert.ok(Math.abs(ssimBlk[k]! - ref) <= 1e-12, `block (${row},${col}): ${ssimBlk[k]} vs ${ref}`);
   }
@@ -77,7 +106,10 @@ test('NIH pair: block-SSIM mean/std/min/argmin, T90 (type-7 p90) and failing cou
   const v = Array.from(r.columns.ssim_blk as Float64Array);
   const border = r.columns.is_border as Uint8Array;
   const mask = r.columns.fail_mask as Int32Array;
-  for (const [name, keep] of [['all', () => true], ['nonBorder', (k: number) => !border[k]]] as const) {
+  for (const [name, keep] of [
+    ['all', () => true],
+    ['nonBorder', (k: number) => !border[k]],
+  ] as const) {
     const idx = v.map((_, k) => k).filter((k) => keep(k));
     const vals = idx.map((k) => v[k]!);
     const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
@@ -89,8 +121,13 @@ test('NIH pair: block-SSIM mean/std/min/argmin, T90 (type-7 p90) and failing cou
     const min = Math.min(...vals);
     assert.equal(g.ssimBlk.min, min);
     const kMin = idx.find((k) => v[k] === min)!;
-    assert.deepEqual(g.ssimBlk.argmin, { row: Math.floor(kMin / 64), col: kMin % 64, ring: Math.min(Math.floor(kMin / 64), kMin % 64, 63 - Math.floor(kMin / 64), 63 - (kMin % 64)) });
-    for (let a = 0; a < 6; a++) assert.equal(g.failing[a], idx.filter((k) => mask[k]! & (1 << a)).length, `${name} A${a + 1}`);
+    assert.deepEqual(g.ssimBlk.argmin, {
+      row: Math.floor(kMin / 64),
+      col: kMin % 64,
+      ring: Math.min(Math.floor(kMin / 64), kMin % 64, 63 - Math.floor(kMin / 64), 63 - (kMin % 64)),
+    });
+    for (let a = 0; a < 6; a++)
+      assert.equal(g.failing[a], idx.filter((k) => mask[k]! & (1 << a)).length, `${name} A${a + 1}`);
     assert.equal(g.anyFailing, idx.filter((k) => mask[k]! !== 0).length);
     assert.equal(g.regimes.silent + g.regimes.membrane + g.regimes.responsive, g.blocks);
     assert.equal(g.layers.visible + g.layers.hidden + g.layers.gray + g.layers.intact, g.blocks);
@@ -98,7 +135,8 @@ test('NIH pair: block-SSIM mean/std/min/argmin, T90 (type-7 p90) and failing cou
   // T90 = numpy.percentile(non-border ssim_blk, 90) (linear interpolation between order statistics)
   const inner = v.filter((_, k) => !border[k]).sort((a, b) => a - b);
   const h = (inner.length - 1) * 0.9;
-  const p90 = inner[Math.floor(h)]! + (h - Math.floor(h)) * (inner[Math.floor(h) + 1]! - inner[Math.floor(h)]!);
+  const p90 =
+    inner[Math.floor(h)]! + (h - Math.floor(h)) * (inner[Math.floor(h) + 1]! - inner[Math.floor(h)]!);
   assert.equal(r.summary.thresholds.hidden, p90);
   assert.equal(r.summary.thresholds.hiddenSource, 'pair');
   // Silent share with T = p90: sx^2 < C2 (1 - T)/T, counted plainly
@@ -109,17 +147,34 @@ test('NIH pair: block-SSIM mean/std/min/argmin, T90 (type-7 p90) and failing cou
 });
 
 test('RGB input is diagnosed on its luma plane (MATLAB rgb2gray weights, rounded)', () => {
-  const w = 24, h = 16;
+  const w = 24,
+    h = 16;
   const rgb = (seed: number) => {
     const d = new Float64Array(w * h * 3);
     for (let i = 0; i < d.length; i++) d[i] = (i * seed * 7919 + (i % 13) * 31) % 256;
-    return { width: w, height: h, channels: 3, data: d, bitDepth: 8, isFloat: false, dataRange: 255, source: '', format: 'raw' as const, meta: {}, warnings: [] };
+    return {
+      width: w,
+      height: h,
+      channels: 3,
+      data: d,
+      bitDepth: 8,
+      isFloat: false,
+      dataRange: 255,
+      source: '',
+      format: 'raw' as const,
+      meta: {},
+      warnings: [],
+    };
   };
-  const a = rgb(3), b = rgb(5);
+  const a = rgb(3),
+    b = rgb(5);
   const luma = (img: ReturnType<typeof rgb>) => {
     const out = new Float64Array(w * h);
     for (let p = 0; p < w * h; p++) {
-      const v = 0.298936021293775 * img.data[3 * p]! + 0.587043074451121 * img.data[3 * p + 1]! + 0.114020904255103 * img.data[3 * p + 2]!;
+      const v =
+        0.298936021293775 * img.data[3 * p]! +
+        0.587043074451121 * img.data[3 * p + 1]! +
+        0.114020904255103 * img.data[3 * p + 2]!;
       out[p] = Math.round(v);
     }
     return greyImage(w, h, out);
@@ -133,9 +188,23 @@ test('RGB input is diagnosed on its luma plane (MATLAB rgb2gray weights, rounded
 test('bad input: size mismatch names the file; float data without a data range is refused', () => {
   const a = greyImage(16, 16, new Float64Array(256), { source: 'gt.png' });
   const b = greyImage(16, 8, new Float64Array(128), { source: 'sr.png' });
-  assert.throws(() => diagnose(a, b), { code: 'E_SIZE_MISMATCH', message: 'sr.png: size 16x8 does not match the ground truth gt.png (16x16)' });
-  const f = { ...greyImage(16, 16, new Float64Array(256), { source: 'f.tif' }), isFloat: true, dataRange: null };
+  assert.throws(() => diagnose(a, b), {
+    code: 'E_SIZE_MISMATCH',
+    message: 'sr.png: size 16x8 does not match the ground truth gt.png (16x16)',
+  });
+  const f = {
+    ...greyImage(16, 16, new Float64Array(256), { source: 'f.tif' }),
+    isFloat: true,
+    dataRange: null,
+  };
   assert.throws(() => diagnose(f, f), { code: 'E_NO_DATA_RANGE' });
   assert.equal(diagnose(f, f, { dataRange: 1 }).options.dataRange, 1);
-  assert.throws(() => diagnose(greyImage(6, 6, new Float64Array(36), { source: 's.png' }), greyImage(6, 6, new Float64Array(36))), { code: 'E_TOO_SMALL' });
+  assert.throws(
+    () =>
+      diagnose(
+        greyImage(6, 6, new Float64Array(36), { source: 's.png' }),
+        greyImage(6, 6, new Float64Array(36)),
+      ),
+    { code: 'E_TOO_SMALL' },
+  );
 });

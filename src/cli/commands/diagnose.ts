@@ -11,7 +11,8 @@ import type { DiagnoseOptions } from '../../tier3/options.ts';
 import { AXIS_NAMES } from '../../tier3/summary.ts';
 import { choiceFlag, numberFlag, parseFlags, positionals, wantsHelp } from '../args.ts';
 
-export const summary = 'Block diagnostics of one pair: block SSIM, decomposition, damage axes, regimes, heatmaps';
+export const summary =
+  'Block diagnostics of one pair: block SSIM, decomposition, damage axes, regimes, heatmaps';
 
 const HELP = `Usage: blindspot diagnose GT TEST [options]
 
@@ -42,7 +43,12 @@ Exit codes: 0 ok, 2 bad input (one line on stderr naming the file).`;
 const stem = (p: string): string => basename(p, extname(p));
 
 /** The object written to summary.json and printed by --json (NaN and Infinity become null). */
-export function diagnoseJson(r: DiagnoseResult, gtPath: string, testPath: string, files: string[]): Record<string, unknown> {
+export function diagnoseJson(
+  r: DiagnoseResult,
+  gtPath: string,
+  testPath: string,
+  files: string[],
+): Record<string, unknown> {
   return {
     gt: gtPath,
     test: testPath,
@@ -68,7 +74,9 @@ function humanSummary(r: DiagnoseResult, gtPath: string, testPath: string, outDi
     `  Tier 1   SSIM ${fmt(s.tier1.ssim, 6)}  MS-SSIM ${fmt(s.tier1.msssim, 6)}  PSNR ${fmt(s.tier1.psnr, 3)} dB  (L = ${s.dataRange})`,
     `  Tier 2   ${s.blockCount} blocks (${s.gridRows}x${s.gridCols} of ${r.options.blockSize}px, stride ${r.options.stride})`,
     `           block SSIM mean ${fmt(a.ssimBlk.mean)} std ${fmt(a.ssimBlk.std)} min ${fmt(a.ssimBlk.min)}` +
-      (a.ssimBlk.argmin ? ` at row ${a.ssimBlk.argmin.row} col ${a.ssimBlk.argmin.col} (ring ${a.ssimBlk.argmin.ring})` : ''),
+      (a.ssimBlk.argmin
+        ? ` at row ${a.ssimBlk.argmin.row} col ${a.ssimBlk.argmin.col} (ring ${a.ssimBlk.argmin.ring})`
+        : ''),
     `           without border: mean ${fmt(nb.ssimBlk.mean)} std ${fmt(nb.ssimBlk.std)} min ${fmt(nb.ssimBlk.min)}` +
       (nb.ssimBlk.argmin ? ` at row ${nb.ssimBlk.argmin.row} col ${nb.ssimBlk.argmin.col}` : ''),
     `  Tier 3   failing: ${AXIS_NAMES.map((n, i) => `${n.split(' ')[0]} ${a.failing[i]}`).join(', ')}; any ${a.anyFailing} (${pct(a.anyFailing, a.blocks)})`,
@@ -103,7 +111,8 @@ export async function run(argv: string[]): Promise<number> {
   };
   const columnSet = choiceFlag(parsed.values, 'columns', ['core', 'full'] as const) ?? 'full';
   const outOpt = parsed.values['out'];
-  if (outOpt !== undefined && (typeof outOpt !== 'string' || outOpt === '')) throw new BlindspotError('E_USAGE', '--out needs a folder name');
+  if (outOpt !== undefined && (typeof outOpt !== 'string' || outOpt === ''))
+    throw new BlindspotError('E_USAGE', '--out needs a folder name');
   const outDir = typeof outOpt === 'string' ? outOpt : `diagnose_${stem(testPath)}`;
 
   const [gt, test] = await Promise.all([readImage(gtPath), readImage(testPath)]);
@@ -113,7 +122,11 @@ export async function run(argv: string[]): Promise<number> {
   try {
     await mkdir(outDir, { recursive: true });
   } catch (e) {
-    throw new BlindspotError('E_UNREADABLE', `cannot create the output folder (${(e as NodeJS.ErrnoException).code})`, outDir);
+    throw new BlindspotError(
+      'E_UNREADABLE',
+      `cannot create the output folder (${(e as NodeJS.ErrnoException).code})`,
+      outDir,
+    );
   }
   const files: string[] = [];
   const format = parsed.values['csv'] ? 'csv' : 'parquet';
@@ -133,6 +146,8 @@ export async function run(argv: string[]): Promise<number> {
 
   const json = diagnoseJson(r, gtPath, testPath, [...files, 'summary.json']);
   await writeFile(join(outDir, 'summary.json'), JSON.stringify(json, null, 2) + '\n');
-  process.stdout.write(parsed.values['json'] ? JSON.stringify(json) + '\n' : humanSummary(r, gtPath, testPath, outDir) + '\n');
+  process.stdout.write(
+    parsed.values['json'] ? JSON.stringify(json) + '\n' : humanSummary(r, gtPath, testPath, outDir) + '\n',
+  );
   return 0;
 }
