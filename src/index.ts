@@ -56,6 +56,11 @@ export {
   upscaleOutputName,
   imresize,
   imresizeBicubic,
+  runPipeline,
+  resolvePipelineOptions,
+  DEFAULT_PIPELINE_OPTIONS,
+  DEMO_PIPELINE_OPTIONS,
+  demoGtDir,
 } from './upscale/index.ts';
 export type {
   UpscaleModelName,
@@ -68,6 +73,10 @@ export type {
   UpscaleFailure,
   ImresizeOptions,
   ResizeTarget,
+  PipelineOptions,
+  PipelinePath,
+  PipelineProgress,
+  PipelineResult,
 } from './upscale/index.ts';
 
 // Anomaly Score (ks2d and stats are pure; the TF.js parts load on first call)

@@ -34,6 +34,8 @@ export { runTiled } from './tile.ts';
 export { encodePng } from './png.ts';
 export {
   DEFAULT_PIPELINE_OPTIONS,
+  DEMO_PIPELINE_OPTIONS,
+  demoGtDir,
   resolvePipelineOptions,
   runPipeline,
   pipelineOutputDir,

@@ -9,6 +9,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { listGtImages } from '../dataset/discover.ts';
 import type { RunProgress, RunSummary } from '../dataset/run.ts';
 import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
@@ -135,6 +136,23 @@ export interface PipelineResult {
   analysis: unknown;
   seconds: { upscale: number; run: number; analyze: number };
 }
+
+/** The bundled demo ground truth: six NIH chest X-rays, 512x512 (data/demo/cxr_nih, with its README). */
+export function demoGtDir(): string {
+  return fileURLToPath(new URL('../../data/demo/cxr_nih/', import.meta.url));
+}
+
+/**
+ * The demo configuration (issue 4): two ESRGAN sizes and MATLAB bicubic, each plain and with x8 TTA, x2 from a
+ * bicubic x0.5 downscale. On the six bundled 512x512 X-rays this is ~370 CPU-seconds of upscaling, about 3-4
+ * minutes on 2 cores with the default one worker thread per core (docs/upscale.md).
+ */
+export const DEMO_PIPELINE_OPTIONS: Readonly<Pick<PipelineOptions, 'models' | 'paths' | 'scale'>> =
+  Object.freeze({
+    models: ['esrgan-slim', 'esrgan-medium', 'bicubic'] as UpscaleModelName[],
+    paths: ['notta', 'tta'] as PipelinePath[],
+    scale: 2,
+  });
 
 /** Folder holding the outputs of one model x path. */
 export function pipelineOutputDir(out: string, model: string, path: PipelinePath): string {
