@@ -4,7 +4,7 @@
  * (`?bench=N`: deterministic random cells in the egg) and every frame is drawn (no render-on-demand). Peer: the
  * same page with 0 instances (egg wireframe, membrane, yolk, spokes only), measured in the same run.
  *
- *   node --import tsx bench/viewer-fps.ts [RESULTS] [--sizes 0,1000,10000,100000] [--seconds 5] [--width 1280 --height 800]
+ *   node --import tsx bench/viewer-fps.ts [RESULTS] [--render points|quads] [--sizes 0,1000,10000,100000] [--seconds 5] [--width 1280 --height 800]
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { startViewer } from '../src/viewer/server.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { sizes: { type: 'string' }, seconds: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' } },
+  options: { render: { type: 'string' }, sizes: { type: 'string' }, seconds: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' } },
 });
 const sizes = (values.sizes ?? '0,1000,10000,100000').split(',').map(Number);
 const seconds = Number(values.seconds ?? 5);
@@ -46,7 +46,7 @@ const context = await chromium.launchPersistentContext(profile, {
 const page = context.pages()[0] ?? (await context.newPage());
 const rows: { n: number; fps: number; msPerFrame: number }[] = [];
 for (const n of sizes) {
-  await page.goto(`${viewer.url}?bench=${n}`);
+  await page.goto(`${viewer.url}?bench=${n}&aa=0${values.render ? `&render=${values.render}` : ''}`);
   await page.waitForFunction(() => window.__viewer?.ready === true, null, { timeout: 120_000 });
   await page.waitForTimeout(1500); // warm-up: shader compile, first uploads
   const f0 = await page.evaluate(() => window.__viewer!.egg.frames);
@@ -65,7 +65,7 @@ cleanup();
 
 const peer = rows.find((r) => r.n === 0)?.fps;
 const ua = (await import('node:os')).cpus()[0]?.model ?? 'cpu';
-process.stdout.write(`viewer 3D frame rate, headless Chromium + SwiftShader (CPU WebGL), ${width}x${height}, ${ua}\n\n`);
+process.stdout.write(`viewer 3D frame rate (${values.render ?? 'points'}), headless Chromium + SwiftShader (CPU WebGL), ${width}x${height}, ${ua}\n\n`);
 process.stdout.write('| instances | fps | ms/frame | fps / fps(egg only) |\n|---:|---:|---:|---:|\n');
 for (const r of rows) {
   process.stdout.write(`| ${r.n} | ${r.fps.toFixed(1)} | ${r.msPerFrame.toFixed(1)} | ${peer ? (r.fps / peer).toFixed(2) : '–'} |\n`);

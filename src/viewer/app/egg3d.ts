@@ -32,6 +32,38 @@ void main() {
   vOutline = aOutline;
 }`;
 
+/** Point-sprite variant: one vertex per cell (software GL processes it far faster than 4-vertex instances). */
+const POINT_VERTEX = /* glsl */ `
+uniform float uT;
+uniform float uScale;
+uniform float uPixelsPerUnit;
+attribute vec3 aTo;
+attribute vec3 aColor;
+attribute float aSize;
+attribute float aOutline;
+varying vec3 vColor;
+varying float vOutline;
+void main() {
+  vec3 p = mix(position, aTo, uT);
+  vec4 mv = modelViewMatrix * vec4(p, 1.0);
+  gl_Position = projectionMatrix * mv;
+  gl_PointSize = max(1.5, aSize * uScale * uPixelsPerUnit / -mv.z);
+  vColor = aColor;
+  vOutline = aOutline;
+}`;
+
+const POINT_FRAGMENT = /* glsl */ `
+varying vec3 vColor;
+varying float vOutline;
+void main() {
+  vec2 uv = gl_PointCoord * 2.0 - 1.0;
+  float r = length(uv);
+  if (r > 1.0) discard;
+  vec3 c = vColor * (1.05 - 0.35 * r * r);
+  if (vOutline > 0.5 && r > 0.68) c = vec3(1.0);
+  gl_FragColor = vec4(c, 1.0);
+}`;
+
 const FRAGMENT = /* glsl */ `
 varying vec2 vUv;
 varying vec3 vColor;
@@ -106,12 +138,14 @@ export class EggView {
   readonly camera: THREE.PerspectiveCamera;
   readonly controls: OrbitControls;
   private readonly egg = new THREE.Group();
-  private readonly geometry: THREE.InstancedBufferGeometry;
+  private readonly geometry: THREE.InstancedBufferGeometry | THREE.BufferGeometry;
   private readonly material: THREE.ShaderMaterial;
-  private readonly mesh: THREE.Mesh;
+  private readonly mesh: THREE.Mesh | THREE.Points;
+  /** 'quads': instanced billboards (4 vertices per cell); 'points': point sprites (1 vertex per cell). */
+  readonly mode: 'quads' | 'points';
   private readonly highlight: THREE.Mesh;
   private capacity = 0;
-  private attrs!: { from: THREE.InstancedBufferAttribute; to: THREE.InstancedBufferAttribute; color: THREE.InstancedBufferAttribute; size: THREE.InstancedBufferAttribute; outline: THREE.InstancedBufferAttribute };
+  private attrs!: { from: THREE.BufferAttribute; to: THREE.BufferAttribute; color: THREE.BufferAttribute; size: THREE.BufferAttribute; outline: THREE.BufferAttribute };
   /** CPU copy of the drawn instances, for picking. */
   private drawn: Instances | null = null;
   /** Frames rendered since start (for fps measurement). */
@@ -126,7 +160,9 @@ export class EggView {
   constructor(
     private readonly canvas: HTMLCanvasElement,
     antialias = true,
+    mode: 'quads' | 'points' = 'points',
   ) {
+    this.mode = mode;
     this.renderer = new THREE.WebGLRenderer({ canvas, antialias, preserveDrawingBuffer: true });
     this.renderer.setPixelRatio(Math.min(2, window.devicePixelRatio || 1));
     this.renderer.setClearColor(0x0e1117, 1);
@@ -140,17 +176,20 @@ export class EggView {
     this.egg.scale.set(1, EGG_STRETCH, 1);
     this.buildEgg();
 
-    this.geometry = new THREE.InstancedBufferGeometry();
-    const quad = new THREE.PlaneGeometry(1, 1);
-    this.geometry.index = quad.index;
-    this.geometry.setAttribute('position', quad.getAttribute('position'));
-    this.material = new THREE.ShaderMaterial({
-      vertexShader: VERTEX,
-      fragmentShader: FRAGMENT,
-      uniforms: { uT: { value: 0 }, uScale: { value: 1 } },
-    });
+    const uniforms = { uT: { value: 0 }, uScale: { value: 1 }, uPixelsPerUnit: { value: 500 } };
+    if (mode === 'quads') {
+      const g = new THREE.InstancedBufferGeometry();
+      const quad = new THREE.PlaneGeometry(1, 1);
+      g.index = quad.index;
+      g.setAttribute('position', quad.getAttribute('position'));
+      this.geometry = g;
+      this.material = new THREE.ShaderMaterial({ vertexShader: VERTEX, fragmentShader: FRAGMENT, uniforms });
+    } else {
+      this.geometry = new THREE.BufferGeometry();
+      this.material = new THREE.ShaderMaterial({ vertexShader: POINT_VERTEX, fragmentShader: POINT_FRAGMENT, uniforms });
+    }
     this.ensureCapacity(1024);
-    this.mesh = new THREE.Mesh(this.geometry, this.material);
+    this.mesh = mode === 'quads' ? new THREE.Mesh(this.geometry, this.material) : new THREE.Points(this.geometry, this.material);
     this.mesh.frustumCulled = false;
     this.egg.add(this.mesh);
 
@@ -195,12 +234,12 @@ export class EggView {
     if (n <= this.capacity) return;
     const cap = Math.max(n, this.capacity * 2, 1024);
     const mk = (k: number) => {
-      const a = new THREE.InstancedBufferAttribute(new Float32Array(cap * k), k);
-      a.setUsage(THREE.DynamicDrawUsage);
+      const a = this.mode === 'quads' ? new THREE.InstancedBufferAttribute(new Float32Array(cap * k), k) : new THREE.BufferAttribute(new Float32Array(cap * k), k);
+      a.setUsage(THREE.StaticDrawUsage);
       return a;
     };
     this.attrs = { from: mk(3), to: mk(3), color: mk(3), size: mk(1), outline: mk(1) };
-    this.geometry.setAttribute('aFrom', this.attrs.from);
+    this.geometry.setAttribute(this.mode === 'quads' ? 'aFrom' : 'position', this.attrs.from);
     this.geometry.setAttribute('aTo', this.attrs.to);
     this.geometry.setAttribute('aColor', this.attrs.color);
     this.geometry.setAttribute('aSize', this.attrs.size);
@@ -221,7 +260,8 @@ export class EggView {
       a.addUpdateRange(0, inst.count * a.itemSize);
       a.needsUpdate = true;
     }
-    this.geometry.instanceCount = inst.count;
+    if (this.geometry instanceof THREE.InstancedBufferGeometry) this.geometry.instanceCount = inst.count;
+    else this.geometry.setDrawRange(0, inst.count);
     this.dirty = true;
     this.drawn = inst;
     this.canvas.dataset.instanceCount = String(inst.count);
@@ -256,6 +296,8 @@ export class EggView {
     this.renderer.setSize(w, h, false);
     this.camera.aspect = w / h;
     this.camera.updateProjectionMatrix();
+    // Point sprites are sized in framebuffer pixels: pixels per world unit at distance 1.
+    this.material.uniforms.uPixelsPerUnit!.value = (h * this.renderer.getPixelRatio()) / (2 * Math.tan((this.camera.fov * Math.PI) / 360));
     this.dirty = true;
   }
 
@@ -313,6 +355,7 @@ export class EggView {
     const w = rect.width;
     const h = rect.height;
     const pxPerUnit = h / (2 * Math.tan((this.camera.fov * Math.PI) / 360));
+    const scale = this.material.uniforms.uScale!.value as number;
     let best = -1;
     let bestD = Infinity;
     for (let i = 0; i < inst.count; i++) {
@@ -324,7 +367,7 @@ export class EggView {
       const sx = ((m[0]! * x + m[4]! * y + m[8]! * z + m[12]!) / cw + 1) * 0.5 * w;
       const sy = (1 - (m[1]! * x + m[5]! * y + m[9]! * z + m[13]!) / cw) * 0.5 * h;
       const d = Math.hypot(sx - mx, sy - my);
-      const radius = (0.5 * inst.size[i]! * pxPerUnit) / cw + 4;
+      const radius = (0.5 * inst.size[i]! * scale * pxPerUnit) / cw + 4;
       // Prefer the nearest to the camera among hits: smaller cw wins ties within the radius.
       if (d <= radius && d + cw * 1e-3 < bestD) {
         bestD = d + cw * 1e-3;

@@ -91,7 +91,11 @@ class App {
     const bench = params.has('bench') ? Math.max(0, Math.floor(Number(params.get('bench')) || 0)) : -1;
     this.meta = await getJson<Meta>('/api/meta');
     this.cells = bench >= 0 ? syntheticCells(bench) : await getJson<Cells>('/api/cells');
-    this.egg = new EggView($<HTMLCanvasElement>('#egg-canvas'), this.cells.count <= 20_000 && params.get('aa') !== '0');
+    this.egg = new EggView(
+      $<HTMLCanvasElement>('#egg-canvas'),
+      this.cells.count <= 20_000 && params.get('aa') !== '0',
+      params.get('render') === 'quads' ? 'quads' : 'points',
+    );
     this.filters = {
       model: new Set(this.cells.models.map((_, i) => i)),
       path: new Set(this.cells.paths.map((_, i) => i)),
