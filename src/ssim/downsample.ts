@@ -24,7 +24,12 @@ function mirror(i: number, n: number): number {
  * f x f box filter with symmetric borders and MATLAB's kernel centre, then keep every f-th sample.
  * @param f integer factor >= 1 (1 returns a copy)
  */
-export function boxDownsample(data: Float64Array, width: number, height: number, f: number): Plane {
+export function boxDownsample(
+  data: Float64Array | Float32Array,
+  width: number,
+  height: number,
+  f: number,
+): Plane {
   const ow = Math.ceil(width / f);
   const oh = Math.ceil(height / f);
   const o = Math.floor((f - 1) / 2);

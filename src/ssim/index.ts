@@ -6,7 +6,7 @@ export type { SsimOptions, SsimMode } from './options.ts';
 export { resolveDataRange } from './dataRange.ts';
 export type { DataRangeResult } from './dataRange.ts';
 export { ssimMap } from './kernel.ts';
-export type { SsimConstants, SsimMapResult, SsimMapOptions } from './kernel.ts';
+export type { SsimConstants, SsimMapResult, SsimMapOptions, SamplePlane } from './kernel.ts';
 export { windowMoments, lcsMaps } from './moments.ts';
 export type { WindowMoments, LcsMaps } from './moments.ts';
 export { msssimPlanes, MSSSIM_WEIGHTS, MSSSIM_MIN_SIDE } from './msssim.ts';

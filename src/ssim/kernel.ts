@@ -15,6 +15,12 @@
  */
 import { WASM_MAX_BYTES, ssimMapWasm, wasmBytesNeeded, wasmSimdAvailable } from './wasm/ssimKernel.ts';
 
+/**
+ * A plane of samples, row-major. Float64Array is the working type; a grey image's own Float32Array samples are
+ * accepted as they are (the wasm path converts while copying them in), which spares an 8 MB copy per image.
+ */
+export type SamplePlane = Float64Array | Float32Array;
+
 /** Constants of the SSIM formula for one data range L. */
 export interface SsimConstants {
   /** (K1 L)². */
@@ -60,8 +66,8 @@ export interface SsimMapOptions {
  * Inputs must be at least `n x n` (callers validate; see `validatePair`).
  */
 export function ssimMap(
-  x: Float64Array,
-  y: Float64Array,
+  x: SamplePlane,
+  y: SamplePlane,
   width: number,
   height: number,
   taps: Float64Array,
@@ -86,8 +92,8 @@ export function ssimMap(
 
 /** The JavaScript version of `ssimMap` (the reference for the SIMD kernel; used where wasm SIMD is missing). */
 export function ssimMapJs(
-  x: Float64Array,
-  y: Float64Array,
+  x: SamplePlane,
+  y: SamplePlane,
   width: number,
   height: number,
   taps: Float64Array,

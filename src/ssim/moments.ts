@@ -26,8 +26,8 @@ export interface WindowMoments {
  * @param covNorm factor on the (co)variances: 1 (population, Wang) or N/(N-1) (skimage sample covariance)
  */
 export function windowMoments(
-  x: Float64Array,
-  y: Float64Array,
+  x: Float64Array | Float32Array,
+  y: Float64Array | Float32Array,
   width: number,
   height: number,
   taps: Float64Array,

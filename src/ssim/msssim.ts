@@ -32,8 +32,8 @@ export interface MsssimPlaneResult {
  * @param firstScale the full-size Wang SSIM mean and cs mean when the caller already has them (saves a pass)
  */
 export function msssimPlanes(
-  x: Float64Array,
-  y: Float64Array,
+  x: Float64Array | Float32Array,
+  y: Float64Array | Float32Array,
   width: number,
   height: number,
   k: Pick<SsimConstants, 'C1' | 'C2'>,
@@ -43,8 +43,8 @@ export function msssimPlanes(
   const consts: SsimConstants = { C1: k.C1, C2: k.C2, covNorm: 1 };
   const mssim: number[] = [];
   const mcs: number[] = [];
-  let a = x;
-  let b = y;
+  let a: Float64Array | Float32Array = x;
+  let b: Float64Array | Float32Array = y;
   let w = width;
   let h = height;
   const levels = MSSSIM_WEIGHTS.length;

@@ -7,7 +7,7 @@ import { shave, toGreyPlanes } from '../image/color.ts';
 import type { Image } from '../image/types.ts';
 import { resolveDataRange } from './dataRange.ts';
 import { boxDownsample, matlab2009Factor } from './downsample.ts';
-import { ssimMap, type SsimConstants } from './kernel.ts';
+import { ssimMap, type SamplePlane, type SsimConstants } from './kernel.ts';
 import { lcsMaps, windowMoments } from './moments.ts';
 import { MSSSIM_MIN_SIDE, msssimPlanes } from './msssim.ts';
 import { resolveSsimOptions, type SsimMode, type SsimOptions } from './options.ts';
@@ -73,20 +73,48 @@ interface Prepared {
   warnings: string[];
   width: number;
   height: number;
-  gtPlanes: Float64Array[];
-  testPlanes: Float64Array[];
+  gtPlanes: SamplePlane[];
+  testPlanes: SamplePlane[];
+}
+
+/**
+ * The plane(s) to compare. A single-channel image without shave is used as it is (no copy: its samples are
+ * already the grey plane); everything else goes through the colour policy.
+ */
+function planesOf(
+  img: Image,
+  shaveBy: number,
+  color: SsimOptions['color'],
+): { width: number; height: number; planes: SamplePlane[] } {
+  if (img.channels === 1 && shaveBy === 0)
+    return { width: img.width, height: img.height, planes: [img.data] };
+  return toGreyPlanes(shave(img, shaveBy), color);
+}
+
+function mayHoldNonFinite(img: Image): boolean {
+  return img.isFloat || img.format === 'raw' || !(img.bitDepth === 8 || img.bitDepth === 16);
+}
+
+/** A non-finite score from finite-looking input: find the bad sample and report it (E_NONFINITE). */
+function assertFiniteResult(value: number, gt: Image, test: Image): void {
+  if (Number.isNaN(value) || value === Infinity || value === -Infinity) {
+    checkFinite(gt, 'ground truth');
+    checkFinite(test, 'test image');
+  }
 }
 
 /** Shared front half of `ssim` and `msssim`: checks, data range, shave, colour. */
 function prepare(gt: Image, test: Image, partial: Partial<SsimOptions> | undefined): Prepared {
   const options = resolveSsimOptions(partial);
   checkSameSize(gt, test);
-  checkFinite(gt, 'ground truth');
-  checkFinite(test, 'test image');
+  // Integer decoders cannot produce NaN/Inf: scan float and in-memory images up front; anything else is caught
+  // by the non-finite-result check in `ssim`/`msssim`, which then scans to name the sample.
+  if (mayHoldNonFinite(gt)) checkFinite(gt, 'ground truth');
+  if (mayHoldNonFinite(test)) checkFinite(test, 'test image');
   const { dataRange, warnings } = resolveDataRange(gt, test, options.dataRange);
   const allWarnings = [...gt.warnings, ...test.warnings, ...warnings];
-  const g = toGreyPlanes(shave(gt, options.shave), options.color);
-  const t = toGreyPlanes(shave(test, options.shave), options.color);
+  const g = planesOf(gt, options.shave, options.color);
+  const t = planesOf(test, options.shave, options.color);
   if (g.planes.length !== t.planes.length) {
     throw new BlindspotError(
       'E_SIZE_MISMATCH',
@@ -203,6 +231,9 @@ export function ssim(gt: Image, test: Image, options?: Partial<SsimOptions>): Ss
   const first = channels[0]!;
   const mapWidth = width - n + 1;
   const mapHeight = height - n + 1;
+  // mssim is NaN when any compared sample is NaN or ±Inf; the MSE is non-finite then too.
+  assertFiniteResult(sumSq, gt, test);
+  for (const c of channels) assertFiniteResult(c.mssim, gt, test);
   const result: SsimResult = {
     mssim: channels.length === 1 ? first.mssim : mean(channels.map((c) => c.mssim)),
     psnr: psnrFromMse(sumSq / count, L),
@@ -256,5 +287,7 @@ export function msssim(gt: Image, test: Image, options?: Partial<SsimOptions>): 
   const L = p.dataRange;
   const k = { C1: (p.options.K1 * L) ** 2, C2: (p.options.K2 * L) ** 2 };
   const values = p.gtPlanes.map((g, i) => msssimPlanes(g, p.testPlanes[i]!, p.width, p.height, k).msssim);
-  return mean(values);
+  const value = mean(values);
+  for (const [i, g] of p.gtPlanes.entries()) assertFiniteResult(mse(g, p.testPlanes[i]!), gt, test);
+  return value;
 }

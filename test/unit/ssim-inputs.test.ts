@@ -207,6 +207,27 @@ test('NaN and Inf samples are E_NONFINITE naming the file and the sample', () =>
   throwsCoded(() => ssim(inf, good), 'E_NONFINITE', 'gt.png: sample at x=0, y=0 is Infinity');
 });
 
+test('NaN in an image claiming integer samples (not scanned up front) is still E_NONFINITE naming the sample', () => {
+  const good: Image = { ...greyImage(12, 12, new Array(144).fill(1)), source: 'gt.png', format: 'png' };
+  const data = new Array(144).fill(1);
+  data[12 * 7 + 2] = NaN;
+  const bad: Image = { ...greyImage(12, 12, data), source: 'sr.png', format: 'png' };
+  throwsCoded(() => ssim(good, bad), 'E_NONFINITE', 'sr.png: sample at x=2, y=7 is NaN');
+  const big = (src: string, v: number[]): Image => ({
+    ...greyImage(180, 180, v),
+    source: src,
+    format: 'png',
+  });
+  const ones = new Array(180 * 180).fill(1);
+  const withInf = [...ones];
+  withInf[5] = Infinity;
+  throwsCoded(
+    () => msssim(big('gt.png', ones), big('sr.png', withInf)),
+    'E_NONFINITE',
+    'sr.png: sample at x=5, y=0 is Infinity',
+  );
+});
+
 test('options: unknown keys and bad values are E_INVALID_OPTION naming the allowed values', () => {
   throwsCoded(
     () => resolveSsimOptions({ mode: 'fast' as never }),

@@ -331,8 +331,8 @@ export function wasmBytesNeeded(width: number, height: number, n: number): numbe
  * @returns the map and the sums of the map and of the cs term
  */
 export function ssimMapWasm(
-  x: Float64Array,
-  y: Float64Array,
+  x: Float64Array | Float32Array,
+  y: Float64Array | Float32Array,
   width: number,
   height: number,
   taps: Float64Array,
