@@ -15,6 +15,12 @@ export interface ViewerOptions {
   sampleSize: number;
   /** Decoded display PNGs kept in memory. Default 32. */
   imageCacheSize: number;
+  /**
+   * Fraction of block positions (image, row, col) that feed the 3D cells, chosen by a hash so the same blocks are
+   * kept on both paths and on every start; thresholds, tables and image overlays always use every block. Use
+   * < 1 for very large results (hundreds of millions of blocks). Default 1.
+   */
+  blockSample: number;
 }
 
 export const DEFAULT_VIEWER_OPTIONS: Readonly<ViewerOptions> = Object.freeze({
@@ -23,6 +29,7 @@ export const DEFAULT_VIEWER_OPTIONS: Readonly<ViewerOptions> = Object.freeze({
   maxCells: 100_000,
   sampleSize: 24,
   imageCacheSize: 32,
+  blockSample: 1,
 });
 
 /**
@@ -36,5 +43,6 @@ export function resolveViewerOptions(partial?: Partial<ViewerOptions>): ViewerOp
   if (!Number.isInteger(o.maxCells) || o.maxCells < 100) throw invalidOption('maxCells', 'an integer >= 100 (default 100000)', o.maxCells);
   if (!Number.isInteger(o.sampleSize) || o.sampleSize < 1 || o.sampleSize > 1000) throw invalidOption('sampleSize', 'an integer in 1..1000 (default 24)', o.sampleSize);
   if (!Number.isInteger(o.imageCacheSize) || o.imageCacheSize < 0) throw invalidOption('imageCacheSize', 'an integer >= 0 (default 32)', o.imageCacheSize);
+  if (typeof o.blockSample !== 'number' || !(o.blockSample > 0 && o.blockSample <= 1)) throw invalidOption('blockSample', 'a number in (0, 1] (default 1)', o.blockSample);
   return o;
 }

@@ -58,6 +58,8 @@ export interface ResultsMeta {
   cellCount: number;
   radiusBins: number;
   hasAnalysis: boolean;
+  /** Fraction of block positions in the cells. */
+  blockSample: number;
   notices: string[];
 }
 
@@ -167,8 +169,13 @@ FROM block_states a LEFT JOIN block_states o
 `;
 }
 
-/** SQL of the `cells` table for `radiusBins` radius bins (severity in 4 bins). */
-export function cellsSql(radiusBins: number): string {
+/** Deterministic block-position filter keeping about `fraction` of (image, row, col). */
+export function sampleFilter(fraction: number): string {
+  return fraction >= 1 ? 'TRUE' : `(hash(image, "row", col) % 1000000) < ${Math.round(fraction * 1e6)}`;
+}
+
+/** SQL of the `cells` table for `radiusBins` radius bins (severity in 4 bins), over a `fraction` of block positions. */
+export function cellsSql(radiusBins: number, fraction = 1): string {
   return `
 CREATE OR REPLACE TABLE cells AS
 SELECT (row_number() OVER (ORDER BY model, path, layer, regime, attractor, is_border, persistent, dom, rbin, sbin) - 1)::INTEGER AS id, *
@@ -184,7 +191,7 @@ FROM (
     avg(severity) AS severity, avg(ssim_blk::DOUBLE) AS ssim_blk, avg(kappa::DOUBLE) AS kappa,
     count(DISTINCT image)::INTEGER AS images,
     count(*) FILTER (WHERE dmg_ac)::INTEGER AS n_ac, count(*) FILTER (WHERE dmg_dc)::INTEGER AS n_dc
-  FROM block_pairs GROUP BY ALL
+  FROM block_pairs WHERE ${sampleFilter(fraction)} GROUP BY ALL
 );`;
 }
 
@@ -208,9 +215,10 @@ export class ResultsStore {
    * Open RESULTS: read run.json, create the views and the cells table.
    * @param dir a folder written by `blindspot run`
    * @param maxCells most cells (radius bins are coarsened until the table fits)
+   * @param blockSample fraction (0, 1] of block positions that feed the cells (default 1)
    * @throws BlindspotError E_NOT_FOUND when `dir` has no blocks/ partitions
    */
-  static async open(dir: string, maxCells: number): Promise<ResultsStore> {
+  static async open(dir: string, maxCells: number, blockSample = 1): Promise<ResultsStore> {
     if (!existsSync(dir)) throw new BlindspotError('E_NOT_FOUND', 'no such results folder', dir);
     const blocksDir = join(dir, 'blocks');
     if (!existsSync(blocksDir) || !readdirSync(blocksDir).some((n) => n.startsWith('model='))) {
@@ -244,10 +252,11 @@ export class ResultsStore {
     let cellCount = 0;
     for (const bins of [20, 10, 5, 2]) {
       radiusBins = bins;
-      await q(cellsSql(bins));
+      await q(cellsSql(bins, blockSample));
       cellCount = Number((await con.runAndReadAll('SELECT count(*) FROM cells')).getRows()[0]![0]);
       if (cellCount <= maxCells) break;
     }
+    if (blockSample < 1) notices.push(`3D cells are built from a ${(100 * blockSample).toPrecision(3)}% hash sample of block positions (counts are sample counts)`);
     if (cellCount > maxCells) notices.push(`${cellCount} cells even at 2 radius bins; only the ${maxCells} largest are drawn`);
     const configs = (
       await con.runAndReadAll(`SELECT model, path, blocks::DOUBLE, t10, t90 FROM config_thresholds ORDER BY model, path`)
@@ -265,6 +274,7 @@ export class ResultsStore {
       cellCount: Math.min(cellCount, maxCells),
       radiusBins,
       hasAnalysis: existsSync(join(dir, 'analysis')),
+      blockSample,
       notices,
     };
     return new ResultsStore(meta, con);
@@ -363,7 +373,7 @@ export class ResultsStore {
        WHERE model = $1 AND path = $2 AND layer = $3 AND regime = $4 AND attractor = $5 AND is_border = $6
          AND coalesce(persistent, false) = $7 AND dom = $8
          AND least(${this.meta.radiusBins - 1}, floor(radius * ${this.meta.radiusBins}))::INTEGER = $9
-         AND least(3, floor(severity * 4))::INTEGER = $10
+         AND least(3, floor(severity * 4))::INTEGER = $10 AND ${sampleFilter(this.meta.blockSample)}
        ORDER BY hash(image, "row", col), image, "row", col LIMIT ${Math.max(1, Math.floor(size))}`,
       [
         String(cell.model),

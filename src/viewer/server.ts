@@ -77,7 +77,8 @@ function stringParam(q: unknown, name: string): string {
 /**
  * Start the viewer over `resultsDir`.
  * @param resultsDir a folder written by `blindspot run` (optionally with analysis/ from `blindspot analyze`)
- * @param options port (default 0 = free port), host (default 127.0.0.1), maxCells (100000), sampleSize (24)
+ * @param options port (default 0 = free port), host (default 127.0.0.1), maxCells (100000), sampleSize (24),
+ *   blockSample (1)
  * @returns the URL and a close function
  * @throws BlindspotError E_NOT_FOUND when the folder has no block table or the app bundle cannot be built;
  *   E_INVALID_OPTION for bad options
@@ -90,7 +91,7 @@ export async function startViewer(resultsDir: string, options?: Partial<ViewerOp
   const o = resolveViewerOptions(options);
   const dir = resolve(resultsDir);
   const bundleDir = await ensureViewerBundle();
-  const store = await ResultsStore.open(dir, o.maxCells);
+  const store = await ResultsStore.open(dir, o.maxCells, o.blockSample);
   const run = store.meta.run ?? {};
   const gtDir = typeof run.gt === 'string' ? run.gt : null;
   const modelDirs = new Map<string, string>();
@@ -140,6 +141,7 @@ export async function startViewer(resultsDir: string, options?: Partial<ViewerOp
     radiusBins: store.meta.radiusBins,
     params: store.meta.params,
     hasAnalysis: store.meta.hasAnalysis,
+    blockSample: store.meta.blockSample,
     notices: store.meta.notices,
     version: run.version ?? null,
     sampleSize: o.sampleSize,

@@ -254,3 +254,24 @@ test('blindspot view --help exits 0; a folder without results exits 2 with a one
   assert.match(bad.stderr, /^blindspot view: .*data: no blocks\/model=NAME\/path=\.\.\.\/\*\.parquet here/);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
 });
+
+test('blockSample 0.5 keeps about half of the block positions, the same positions on notta and tta', async () => {
+  const { ResultsStore } = await import('../../src/viewer/results.ts');
+  const store = await ResultsStore.open(fx.results, 100000, 0.5);
+  try {
+    const c = (await store.cells()) as unknown as { count: number; models: string[]; paths: string[]; model: number[]; path: number[]; n: number[] };
+    const per = new Map<string, number>();
+    for (let i = 0; i < c.count; i++) {
+      const k = `${c.models[c.model[i]!]}/${c.paths[c.path[i]!]}`;
+      per.set(k, (per.get(k) ?? 0) + c.n[i]!);
+    }
+    for (const m of ['blur', 'jpeg']) {
+      assert.equal(per.get(`${m}/notta`), per.get(`${m}/tta`), m);
+      const n = per.get(`${m}/notta`)!;
+      assert.ok(n > 0.35 * 432 && n < 0.65 * 432, `${m}: ${n} of 432`);
+    }
+    assert.ok(store.meta.notices.some((s) => s.includes('50.0% hash sample')));
+  } finally {
+    store.close();
+  }
+});
