@@ -6,7 +6,8 @@ import type { Image } from '../image/types.ts';
 /**
  * PNG bytes of `image`: 16-bit when `image.bitDepth > 8`, else 8-bit; samples are rounded and clamped.
  * Same samples -> same bytes (fixed zlib settings, no timestamps or metadata).
- * @throws BlindspotError E_UNSUPPORTED for channel counts other than 1 or 3.
+ * @throws BlindspotError E_UNSUPPORTED for channel counts other than 1 or 3, and for float images (PNG holds
+ *   integers; writing float samples would silently quantise them).
  */
 export async function encodePng(image: Image): Promise<Buffer> {
   const { width, height, channels } = image;
@@ -14,6 +15,13 @@ export async function encodePng(image: Image): Promise<Buffer> {
     throw new BlindspotError(
       'E_UNSUPPORTED',
       `cannot write ${channels}-channel PNG`,
+      image.source || undefined,
+    );
+  }
+  if (image.isFloat) {
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      'float samples cannot be written as PNG without loss (convert the GT to 8/16-bit)',
       image.source || undefined,
     );
   }
