@@ -15,7 +15,13 @@ import { startViewer } from '../src/viewer/server.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { render: { type: 'string' }, sizes: { type: 'string' }, seconds: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' } },
+  options: {
+    render: { type: 'string' },
+    sizes: { type: 'string' },
+    seconds: { type: 'string' },
+    width: { type: 'string' },
+    height: { type: 'string' },
+  },
 });
 const sizes = (values.sizes ?? '0,1000,10000,100000').split(',').map(Number);
 const seconds = Number(values.seconds ?? 5);
@@ -41,7 +47,18 @@ const context = await chromium.launchPersistentContext(profile, {
   executablePath: CHROMIUM,
   headless: true,
   viewport: { width, height },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu-vsync', '--disable-frame-rate-limit'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--use-angle=swiftshader',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-gpu-vsync',
+    '--disable-frame-rate-limit',
+  ],
 });
 const page = context.pages()[0] ?? (await context.newPage());
 const rows: { n: number; fps: number; msPerFrame: number }[] = [];
@@ -65,8 +82,12 @@ cleanup();
 
 const peer = rows.find((r) => r.n === 0)?.fps;
 const ua = (await import('node:os')).cpus()[0]?.model ?? 'cpu';
-process.stdout.write(`viewer 3D frame rate (${values.render ?? 'points'}), headless Chromium + SwiftShader (CPU WebGL), ${width}x${height}, ${ua}\n\n`);
+process.stdout.write(
+  `viewer 3D frame rate (${values.render ?? 'points'}), headless Chromium + SwiftShader (CPU WebGL), ${width}x${height}, ${ua}\n\n`,
+);
 process.stdout.write('| instances | fps | ms/frame | fps / fps(egg only) |\n|---:|---:|---:|---:|\n');
 for (const r of rows) {
-  process.stdout.write(`| ${r.n} | ${r.fps.toFixed(1)} | ${r.msPerFrame.toFixed(1)} | ${peer ? (r.fps / peer).toFixed(2) : '–'} |\n`);
+  process.stdout.write(
+    `| ${r.n} | ${r.fps.toFixed(1)} | ${r.msPerFrame.toFixed(1)} | ${peer ? (r.fps / peer).toFixed(2) : '–'} |\n`,
+  );
 }

@@ -31,7 +31,11 @@ export function bundleIsFresh(): boolean {
   const js = join(APP_BUNDLE_DIR, 'app.js');
   if (!existsSync(js)) return false;
   if (!existsSync(APP_SOURCE_DIR)) return true;
-  const built = Math.min(...['app.js', ...STATIC_FILES].map((f) => (existsSync(join(APP_BUNDLE_DIR, f)) ? statSync(join(APP_BUNDLE_DIR, f)).mtimeMs : 0)));
+  const built = Math.min(
+    ...['app.js', ...STATIC_FILES].map((f) =>
+      existsSync(join(APP_BUNDLE_DIR, f)) ? statSync(join(APP_BUNDLE_DIR, f)).mtimeMs : 0,
+    ),
+  );
   const shared = SHARED_SOURCES.filter((f) => existsSync(f)).map((f) => statSync(f).mtimeMs);
   return built >= Math.max(newestMtime(APP_SOURCE_DIR), ...shared);
 }
@@ -54,7 +58,11 @@ export async function ensureViewerBundle(force = false): Promise<string> {
   try {
     esbuild = await import('esbuild');
   } catch {
-    throw new BlindspotError('E_NOT_FOUND', 'the viewer app is not built and esbuild is not installed (run `npm run build:viewer` in a checkout)', APP_BUNDLE_DIR);
+    throw new BlindspotError(
+      'E_NOT_FOUND',
+      'the viewer app is not built and esbuild is not installed (run `npm run build:viewer` in a checkout)',
+      APP_BUNDLE_DIR,
+    );
   }
   mkdirSync(APP_BUNDLE_DIR, { recursive: true });
   await esbuild.build({

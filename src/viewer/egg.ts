@@ -17,7 +17,11 @@ export const YOLK_RADIUS = 0.45;
 export const MEMBRANE_RADIUS = 0.6;
 
 /** Unit vector of "no damage": the top of the egg. */
-export const NONE_POLE: readonly [number, number, number] = Object.freeze([0, 1, 0]) as readonly [number, number, number];
+export const NONE_POLE: readonly [number, number, number] = Object.freeze([0, 1, 0]) as readonly [
+  number,
+  number,
+  number,
+];
 
 /** Polar angle of the axis spokes measured from the bottom pole (degrees). */
 export const AXIS_CONE_DEG = 60;
@@ -27,11 +31,22 @@ export const AXIS_VECTORS: readonly (readonly [number, number, number])[] = Obje
   [0, 1, 2, 3, 4, 5].map((k) => {
     const polar = (AXIS_CONE_DEG * Math.PI) / 180;
     const az = (k * Math.PI) / 3;
-    return Object.freeze([Math.sin(polar) * Math.cos(az), -Math.cos(polar), Math.sin(polar) * Math.sin(az)]) as readonly [number, number, number];
+    return Object.freeze([
+      Math.sin(polar) * Math.cos(az),
+      -Math.cos(polar),
+      Math.sin(polar) * Math.sin(az),
+    ]) as readonly [number, number, number];
   }),
 );
 
-export const AXIS_LABELS = ['A1 luminance', 'A2 contrast', 'A3 structure', 'A4 edges', 'A5 high-freq', 'A6 residual'] as const;
+export const AXIS_LABELS = [
+  'A1 luminance',
+  'A2 contrast',
+  'A3 structure',
+  'A4 edges',
+  'A5 high-freq',
+  'A6 residual',
+] as const;
 
 /** Regime codes as in src/tier3/regimes.ts. */
 export const REGIME_NAMES = ['Silent', 'Membrane', 'Responsive'] as const;
@@ -56,7 +71,10 @@ export function eggRadius(kappa: number, regime: number): number {
  * Unit direction of a damage vector (severities in [0, 1], NaN counts as 0), written into `out`.
  * @returns out
  */
-export function eggDirection(sev: ArrayLike<number>, out: Float64Array | number[] = new Float64Array(3)): Float64Array | number[] {
+export function eggDirection(
+  sev: ArrayLike<number>,
+  out: Float64Array | number[] = new Float64Array(3),
+): Float64Array | number[] {
   let maxSev = 0;
   let x = 0;
   let y = 0;

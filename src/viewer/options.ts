@@ -38,11 +38,17 @@ export const DEFAULT_VIEWER_OPTIONS: Readonly<ViewerOptions> = Object.freeze({
  */
 export function resolveViewerOptions(partial?: Partial<ViewerOptions>): ViewerOptions {
   const o = mergeOptions(DEFAULT_VIEWER_OPTIONS, partial, 'viewer');
-  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw invalidOption('port', 'an integer in 0..65535 (default 0 = any free port)', o.port);
-  if (typeof o.host !== 'string' || o.host.length === 0) throw invalidOption('host', "a host name or address (default '127.0.0.1')", o.host);
-  if (!Number.isInteger(o.maxCells) || o.maxCells < 100) throw invalidOption('maxCells', 'an integer >= 100 (default 100000)', o.maxCells);
-  if (!Number.isInteger(o.sampleSize) || o.sampleSize < 1 || o.sampleSize > 1000) throw invalidOption('sampleSize', 'an integer in 1..1000 (default 24)', o.sampleSize);
-  if (!Number.isInteger(o.imageCacheSize) || o.imageCacheSize < 0) throw invalidOption('imageCacheSize', 'an integer >= 0 (default 32)', o.imageCacheSize);
-  if (typeof o.blockSample !== 'number' || !(o.blockSample > 0 && o.blockSample <= 1)) throw invalidOption('blockSample', 'a number in (0, 1] (default 1)', o.blockSample);
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)
+    throw invalidOption('port', 'an integer in 0..65535 (default 0 = any free port)', o.port);
+  if (typeof o.host !== 'string' || o.host.length === 0)
+    throw invalidOption('host', "a host name or address (default '127.0.0.1')", o.host);
+  if (!Number.isInteger(o.maxCells) || o.maxCells < 100)
+    throw invalidOption('maxCells', 'an integer >= 100 (default 100000)', o.maxCells);
+  if (!Number.isInteger(o.sampleSize) || o.sampleSize < 1 || o.sampleSize > 1000)
+    throw invalidOption('sampleSize', 'an integer in 1..1000 (default 24)', o.sampleSize);
+  if (!Number.isInteger(o.imageCacheSize) || o.imageCacheSize < 0)
+    throw invalidOption('imageCacheSize', 'an integer >= 0 (default 32)', o.imageCacheSize);
+  if (typeof o.blockSample !== 'number' || !(o.blockSample > 0 && o.blockSample <= 1))
+    throw invalidOption('blockSample', 'a number in (0, 1] (default 1)', o.blockSample);
   return o;
 }

@@ -67,19 +67,26 @@ export type Row = Record<string, unknown>;
 
 /** A SQL number literal (finite numbers only; run.json is data, not code). */
 function num(v: unknown, name: string): string {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new BlindspotError('E_CORRUPT', `run.json: diagnose.${name} is not a finite number`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new BlindspotError('E_CORRUPT', `run.json: diagnose.${name} is not a finite number`);
   return String(v);
 }
 
 const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 function readRunJson(dir: string): Record<string, unknown> | null {
-  const names = readdirSync(dir).filter((n) => /^run(\.shard-\d+-of-\d+)?\.json$/.test(n)).sort();
+  const names = readdirSync(dir)
+    .filter((n) => /^run(\.shard-\d+-of-\d+)?\.json$/.test(n))
+    .sort();
   if (names.length === 0) return null;
   try {
     return JSON.parse(readFileSync(join(dir, names[0]!), 'utf8')) as Record<string, unknown>;
   } catch (e) {
-    throw new BlindspotError('E_CORRUPT', `not valid JSON (${(e as Error).message.split('\n')[0]})`, join(dir, names[0]!));
+    throw new BlindspotError(
+      'E_CORRUPT',
+      `not valid JSON (${(e as Error).message.split('\n')[0]})`,
+      join(dir, names[0]!),
+    );
   }
 }
 
@@ -108,12 +115,19 @@ export function blockStatesSql(p: LabelParams, columnSet: 'full' | 'core'): stri
     `abs(${nz('a1')}) / ${p.a1Fail}`,
     `abs(${nz('a2')}) / ${p.a2Fail}`,
     `${nz('a3')} / ${1 - p.a3FailRho}`,
-    columnSet === 'full' ? `greatest(${nz('a4')} / ${p.a4FailCosine}, abs(${nz('a4_log2_energy')}) / ${p.a4FailLog2Energy})` : `${nz('a4')} / ${p.a4FailCosine}`,
+    columnSet === 'full'
+      ? `greatest(${nz('a4')} / ${p.a4FailCosine}, abs(${nz('a4_log2_energy')}) / ${p.a4FailLog2Energy})`
+      : `${nz('a4')} / ${p.a4FailCosine}`,
     `abs(${nz('a5')}) / ${p.a5Fail}`,
     `${nz('a6')} / ${p.a6Fail}`,
   ];
-  const mask = columnSet === 'full' ? 'fail_mask::INTEGER' : e.map((x, k) => `(CASE WHEN ${x} >= 1 THEN ${1 << k} ELSE 0 END)`).join(' + ');
-  const sev = [1, 2, 3, 4, 5, 6].map((k) => (columnSet === 'full' ? `least(1, greatest(0, ${nz(`sev${k}`)}))` : `least(1, greatest(0, e${k}))`));
+  const mask =
+    columnSet === 'full'
+      ? 'fail_mask::INTEGER'
+      : e.map((x, k) => `(CASE WHEN ${x} >= 1 THEN ${1 << k} ELSE 0 END)`).join(' + ');
+  const sev = [1, 2, 3, 4, 5, 6].map((k) =>
+    columnSet === 'full' ? `least(1, greatest(0, ${nz(`sev${k}`)}))` : `least(1, greatest(0, e${k}))`,
+  );
   const dir = (c: 0 | 1 | 2): string =>
     `(w * ${NONE_POLE[c]} + ${AXIS_VECTORS.map((v, k) => `s${k + 1} * ${v[c]}`).join(' + ')})`;
   const hidden = p.hiddenThreshold === null ? 'NULL' : String(p.hiddenThreshold);
@@ -222,7 +236,11 @@ export class ResultsStore {
     if (!existsSync(dir)) throw new BlindspotError('E_NOT_FOUND', 'no such results folder', dir);
     const blocksDir = join(dir, 'blocks');
     if (!existsSync(blocksDir) || !readdirSync(blocksDir).some((n) => n.startsWith('model='))) {
-      throw new BlindspotError('E_NOT_FOUND', 'no blocks/model=NAME/path=.../*.parquet here (run `blindspot run` first)', dir);
+      throw new BlindspotError(
+        'E_NOT_FOUND',
+        'no blocks/model=NAME/path=.../*.parquet here (run `blindspot run` first)',
+        dir,
+      );
     }
     const run = readRunJson(dir);
     const params = labelParams(run);
@@ -234,19 +252,34 @@ export class ResultsStore {
     const glob = sqlString(join(dir, 'blocks', '*', '*', '*.parquet'));
     await q(`CREATE VIEW raw_blocks AS SELECT * FROM read_parquet(${glob}, hive_partitioning = true)`);
     const cols = new Set((await con.runAndReadAll('DESCRIBE raw_blocks')).getRows().map((r) => String(r[0])));
-    const columnSet: 'full' | 'core' = ['fail_mask', 'sev1', 'a4_log2_energy', 'l', 'c', 's'].every((c) => cols.has(c)) ? 'full' : 'core';
-    if (columnSet === 'core') notices.push('core column set: severities and failing axes are derived from the raw axis values without their gates');
+    const columnSet: 'full' | 'core' = ['fail_mask', 'sev1', 'a4_log2_energy', 'l', 'c', 's'].every((c) =>
+      cols.has(c),
+    )
+      ? 'full'
+      : 'core';
+    if (columnSet === 'core')
+      notices.push(
+        'core column set: severities and failing axes are derived from the raw axis values without their gates',
+      );
     const imagesFile = join(dir, 'images.parquet');
-    const imagesGlob = existsSync(imagesFile) ? sqlString(imagesFile) : existsSync(join(dir, 'images')) ? sqlString(join(dir, 'images', '*', '*', '*.parquet')) : null;
+    const imagesGlob = existsSync(imagesFile)
+      ? sqlString(imagesFile)
+      : existsSync(join(dir, 'images'))
+        ? sqlString(join(dir, 'images', '*', '*', '*.parquet'))
+        : null;
     if (imagesGlob) {
-      await q(`CREATE VIEW images_table AS SELECT * FROM read_parquet(${imagesGlob}, hive_partitioning = false)`);
+      await q(
+        `CREATE VIEW images_table AS SELECT * FROM read_parquet(${imagesGlob}, hive_partitioning = false)`,
+      );
     } else {
       notices.push('no images.parquet: image list derived from the block table');
       await q(`CREATE VIEW images_table AS SELECT image, model, path, NULL::VARCHAR AS gt_file, NULL::VARCHAR AS test_file,
         NULL::INTEGER AS width, NULL::INTEGER AS height, 255.0 AS data_range, NULL::DOUBLE AS ssim, NULL::DOUBLE AS msssim, NULL::DOUBLE AS psnr
         FROM raw_blocks GROUP BY ALL`);
     }
-    await q(`CREATE TABLE image_ranges AS SELECT image, model, path, any_value(data_range)::DOUBLE AS drange FROM images_table GROUP BY ALL`);
+    await q(
+      `CREATE TABLE image_ranges AS SELECT image, model, path, any_value(data_range)::DOUBLE AS drange FROM images_table GROUP BY ALL`,
+    );
     await q(blockStatesSql(params, columnSet));
     let radiusBins = 20;
     let cellCount = 0;
@@ -256,13 +289,25 @@ export class ResultsStore {
       cellCount = Number((await con.runAndReadAll('SELECT count(*) FROM cells')).getRows()[0]![0]);
       if (cellCount <= maxCells) break;
     }
-    if (blockSample < 1) notices.push(`3D cells are built from a ${(100 * blockSample).toPrecision(3)}% hash sample of block positions (counts are sample counts)`);
-    if (cellCount > maxCells) notices.push(`${cellCount} cells even at 2 radius bins; only the ${maxCells} largest are drawn`);
+    if (blockSample < 1)
+      notices.push(
+        `3D cells are built from a ${(100 * blockSample).toPrecision(3)}% hash sample of block positions (counts are sample counts)`,
+      );
+    if (cellCount > maxCells)
+      notices.push(`${cellCount} cells even at 2 radius bins; only the ${maxCells} largest are drawn`);
     const configs = (
-      await con.runAndReadAll(`SELECT model, path, blocks::DOUBLE, t10, t90 FROM config_thresholds ORDER BY model, path`)
+      await con.runAndReadAll(
+        `SELECT model, path, blocks::DOUBLE, t10, t90 FROM config_thresholds ORDER BY model, path`,
+      )
     )
       .getRows()
-      .map((r) => ({ model: String(r[0]), path: String(r[1]), blocks: Number(r[2]), t10: Number(r[3]), t90: Number(r[4]) }));
+      .map((r) => ({
+        model: String(r[0]),
+        path: String(r[1]),
+        blocks: Number(r[2]),
+        t10: Number(r[3]),
+        t90: Number(r[4]),
+      }));
     const meta: ResultsMeta = {
       dir,
       run,
@@ -364,7 +409,9 @@ export class ResultsStore {
    * @throws BlindspotError E_NOT_FOUND for an unknown cell id
    */
   async cellSample(id: number, size: number): Promise<{ cell: Row; blocks: Row[] }> {
-    const cell = (await this.rows(`SELECT * EXCLUDE (mx_, my_, mz_, ox_, oy_, oz_, orad) FROM cells WHERE id = $1`, [id]))[0];
+    const cell = (
+      await this.rows(`SELECT * EXCLUDE (mx_, my_, mz_, ox_, oy_, oz_, orad) FROM cells WHERE id = $1`, [id])
+    )[0];
     if (!cell) throw new BlindspotError('E_NOT_FOUND', `no cell ${id}`);
     const blocks = await this.rows(
       `SELECT image, model, path, "row", col, ssim_blk::DOUBLE AS ssim_blk, kappa::DOUBLE AS kappa, layer, regime, dom,
@@ -404,7 +451,10 @@ export class ResultsStore {
 
   /** One images row, or undefined. */
   async imageRow(image: string, model: string, path: string): Promise<Row | undefined> {
-    const rows = await this.rows(`SELECT image, model, path, gt_file, test_file FROM images_table WHERE image = $1 AND model = $2 AND path = $3`, [image, model, path]);
+    const rows = await this.rows(
+      `SELECT image, model, path, gt_file, test_file FROM images_table WHERE image = $1 AND model = $2 AND path = $3`,
+      [image, model, path],
+    );
     return rows[0];
   }
 
@@ -414,7 +464,9 @@ export class ResultsStore {
    */
   async imageBlocks(image: string, model: string, path: string): Promise<Record<string, unknown[]>> {
     const full = this.meta.columnSet === 'full';
-    const extra = full ? ', l_blk::DOUBLE AS l_blk, cs_blk::DOUBLE AS cs_blk, l::DOUBLE AS l, c::DOUBLE AS c, s::DOUBLE AS s, rho::DOUBLE AS rho, sxy::DOUBLE AS sxy' : '';
+    const extra = full
+      ? ', l_blk::DOUBLE AS l_blk, cs_blk::DOUBLE AS cs_blk, l::DOUBLE AS l, c::DOUBLE AS c, s::DOUBLE AS s, rho::DOUBLE AS rho, sxy::DOUBLE AS sxy'
+      : '';
     const sevs = [1, 2, 3, 4, 5, 6].map((k) => `s${k}::DOUBLE AS sev${k}, a${k}::DOUBLE AS a${k}`).join(', ');
     const rows = await this.rows(
       `SELECT "row"::INTEGER AS "row", col::INTEGER AS col, is_border, ring::INTEGER AS ring, ssim_blk::DOUBLE AS ssim_blk,
@@ -424,7 +476,11 @@ export class ResultsStore {
        FROM block_pairs WHERE image = $1 AND model = $2 AND path = $3 ORDER BY "row", col`,
       [image, model, path],
     );
-    if (rows.length === 0) throw new BlindspotError('E_NOT_FOUND', `no blocks for image "${image}", model "${model}", path "${path}"`);
+    if (rows.length === 0)
+      throw new BlindspotError(
+        'E_NOT_FOUND',
+        `no blocks for image "${image}", model "${model}", path "${path}"`,
+      );
     const out: Record<string, unknown[]> = {};
     for (const key of Object.keys(rows[0]!)) out[key] = rows.map((r) => jsonValue(r[key]));
     const p = this.meta.params;
@@ -459,8 +515,12 @@ export class ResultsStore {
     );
     const axisRows = await this.rows(
       `SELECT model, ${[0, 1, 2, 3, 4, 5]
-        .map((k) => `[count(*) FILTER (WHERE (mask & ${1 << k}) = 0 AND (other_mask & ${1 << k}) = 0), count(*) FILTER (WHERE (mask & ${1 << k}) = 0 AND (other_mask & ${1 << k}) <> 0),
-           count(*) FILTER (WHERE (mask & ${1 << k}) <> 0 AND (other_mask & ${1 << k}) = 0), count(*) FILTER (WHERE (mask & ${1 << k}) <> 0 AND (other_mask & ${1 << k}) <> 0)]::DOUBLE[] AS a${k + 1}`)
+        .map(
+          (
+            k,
+          ) => `[count(*) FILTER (WHERE (mask & ${1 << k}) = 0 AND (other_mask & ${1 << k}) = 0), count(*) FILTER (WHERE (mask & ${1 << k}) = 0 AND (other_mask & ${1 << k}) <> 0),
+           count(*) FILTER (WHERE (mask & ${1 << k}) <> 0 AND (other_mask & ${1 << k}) = 0), count(*) FILTER (WHERE (mask & ${1 << k}) <> 0 AND (other_mask & ${1 << k}) <> 0)]::DOUBLE[] AS a${k + 1}`,
+        )
         .join(', ')}
        FROM block_pairs WHERE path = 'notta' AND other_layer IS NOT NULL GROUP BY model ORDER BY model`,
     );
@@ -497,8 +557,13 @@ export class ResultsStore {
       headline,
       transitions,
       analyze: summary,
-      notice: summary === null ? 'no RESULTS/analysis/summary.json (run `blindspot analyze`): tables computed by the viewer' : null,
-      reportHtml: existsSync(join(this.meta.dir, 'analysis', 'report.html')) ? '/results/analysis/report.html' : null,
+      notice:
+        summary === null
+          ? 'no RESULTS/analysis/summary.json (run `blindspot analyze`): tables computed by the viewer'
+          : null,
+      reportHtml: existsSync(join(this.meta.dir, 'analysis', 'report.html'))
+        ? '/results/analysis/report.html'
+        : null,
     };
   }
 

@@ -32,9 +32,11 @@ export async function resolveInside(root: string, rawRel: string): Promise<strin
   } catch {
     return { status: 400, reason: 'malformed path encoding' };
   }
-  if (rel === '' || isAbsolute(rel) || rel.startsWith('/') || /^[a-zA-Z]:/.test(rel)) return { status: 403, reason: 'absolute path refused' };
+  if (rel === '' || isAbsolute(rel) || rel.startsWith('/') || /^[a-zA-Z]:/.test(rel))
+    return { status: 403, reason: 'absolute path refused' };
   const parts = rel.split('/');
-  if (parts.some((p) => p === '' || p === '.' || p === '..')) return { status: 403, reason: 'path refused (empty, . or .. segment)' };
+  if (parts.some((p) => p === '' || p === '.' || p === '..'))
+    return { status: 403, reason: 'path refused (empty, . or .. segment)' };
   let realRoot: string;
   let real: string;
   try {
@@ -43,7 +45,8 @@ export async function resolveInside(root: string, rawRel: string): Promise<strin
   } catch {
     return { status: 404, reason: 'not found' };
   }
-  if (real !== realRoot && !real.startsWith(realRoot + sep)) return { status: 403, reason: 'path leaves the served folder' };
+  if (real !== realRoot && !real.startsWith(realRoot + sep))
+    return { status: 403, reason: 'path leaves the served folder' };
   try {
     if (!(await stat(real)).isFile()) return { status: 404, reason: 'not a file' };
   } catch {

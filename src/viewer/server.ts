@@ -70,7 +70,8 @@ class PngCache {
 
 function stringParam(q: unknown, name: string): string {
   const v = (q as Record<string, unknown>)[name];
-  if (typeof v !== 'string' || v.length === 0) throw new BlindspotError('E_USAGE', `missing query parameter "${name}"`);
+  if (typeof v !== 'string' || v.length === 0)
+    throw new BlindspotError('E_USAGE', `missing query parameter "${name}"`);
   return v;
 }
 
@@ -87,7 +88,10 @@ function stringParam(q: unknown, name: string): string {
  * console.log(v.url); // http://127.0.0.1:43817/
  * await v.close();
  */
-export async function startViewer(resultsDir: string, options?: Partial<ViewerOptions>): Promise<ViewerHandle> {
+export async function startViewer(
+  resultsDir: string,
+  options?: Partial<ViewerOptions>,
+): Promise<ViewerHandle> {
   const o = resolveViewerOptions(options);
   const dir = resolve(resultsDir);
   const bundleDir = await ensureViewerBundle();
@@ -95,7 +99,8 @@ export async function startViewer(resultsDir: string, options?: Partial<ViewerOp
   const run = store.meta.run ?? {};
   const gtDir = typeof run.gt === 'string' ? run.gt : null;
   const modelDirs = new Map<string, string>();
-  for (const m of (run.models as { name: string; path: string; dir: string }[] | undefined) ?? []) modelDirs.set(`${m.name}\u0000${m.path}`, m.dir);
+  for (const m of (run.models as { name: string; path: string; dir: string }[] | undefined) ?? [])
+    modelDirs.set(`${m.name}\u0000${m.path}`, m.dir);
   const cache = new PngCache(o.imageCacheSize);
 
   const app = Fastify({ logger: false });
@@ -113,7 +118,12 @@ export async function startViewer(resultsDir: string, options?: Partial<ViewerOp
 
   app.setErrorHandler((err, _req, reply) => {
     if (isBlindspotError(err)) {
-      const status = err.code === 'E_NOT_FOUND' ? 404 : err.code === 'E_USAGE' || err.code === 'E_INVALID_OPTION' ? 400 : 422;
+      const status =
+        err.code === 'E_NOT_FOUND'
+          ? 404
+          : err.code === 'E_USAGE' || err.code === 'E_INVALID_OPTION'
+            ? 400
+            : 422;
       return reply.code(status).send({ error: err.message, code: err.code });
     }
     return reply.code(500).send({ error: (err as Error).message });
@@ -123,9 +133,13 @@ export async function startViewer(resultsDir: string, options?: Partial<ViewerOp
     const real = await resolveInside(root, rel);
     if (isRefusal(real)) return reply.code(real.status).send({ error: real.reason });
     const type = MIME[extname(real).toLowerCase()] ?? 'application/octet-stream';
-    return reply.header('content-type', type).header('cache-control', 'no-cache').send(await readFile(real));
+    return reply
+      .header('content-type', type)
+      .header('cache-control', 'no-cache')
+      .send(await readFile(real));
   };
-  const rawRest = (req: FastifyRequest, prefix: string): string => (req.raw.url ?? '').split('?')[0]!.slice(prefix.length);
+  const rawRest = (req: FastifyRequest, prefix: string): string =>
+    (req.raw.url ?? '').split('?')[0]!.slice(prefix.length);
 
   app.get('/', async (_req, reply) => sendFile(bundleDir, 'index.html', reply));
   app.get('/app/*', async (req, reply) => sendFile(bundleDir, rawRest(req, '/app/'), reply));
@@ -149,14 +163,22 @@ export async function startViewer(resultsDir: string, options?: Partial<ViewerOp
   app.get('/api/cells', async () => store.cells());
   app.get('/api/cells/:id/samples', async (req) => {
     const id = Number((req.params as { id: string }).id);
-    if (!Number.isInteger(id) || id < 0) throw new BlindspotError('E_USAGE', 'cell id must be a non-negative integer');
+    if (!Number.isInteger(id) || id < 0)
+      throw new BlindspotError('E_USAGE', 'cell id must be a non-negative integer');
     const nRaw = (req.query as Record<string, string>).n;
     const n = nRaw === undefined ? o.sampleSize : Number(nRaw);
-    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new BlindspotError('E_USAGE', 'n must be an integer in 1..1000');
+    if (!Number.isInteger(n) || n < 1 || n > 1000)
+      throw new BlindspotError('E_USAGE', 'n must be an integer in 1..1000');
     return store.cellSample(id, n);
   });
   app.get('/api/images', async () => store.images());
-  app.get('/api/blocks', async (req) => store.imageBlocks(stringParam(req.query, 'image'), stringParam(req.query, 'model'), stringParam(req.query, 'path')));
+  app.get('/api/blocks', async (req) =>
+    store.imageBlocks(
+      stringParam(req.query, 'image'),
+      stringParam(req.query, 'model'),
+      stringParam(req.query, 'path'),
+    ),
+  );
   app.get('/api/analysis', async () => store.analysis());
   app.get('/api/image.png', async (req, reply) => {
     const image = stringParam(req.query, 'image');
@@ -172,7 +194,8 @@ export async function startViewer(resultsDir: string, options?: Partial<ViewerOp
         throw new BlindspotError('E_NOT_FOUND', `no image row for "${image}" / ${model} / ${path}`);
       }
       const modelDir = modelDirs.get(`${model}\u0000${path}`);
-      if (!gtDir || !modelDir) throw new BlindspotError('E_NOT_FOUND', 'run.json does not name the GT or model folder');
+      if (!gtDir || !modelDir)
+        throw new BlindspotError('E_NOT_FOUND', 'run.json does not name the GT or model folder');
       const gt = await readImage(join(gtDir, row.gt_file));
       const win = displayWindow(gt);
       png = await toDisplayPng(which === 'gt' ? gt : await readImage(join(modelDir, row.test_file)), win);
@@ -185,7 +208,10 @@ export async function startViewer(resultsDir: string, options?: Partial<ViewerOp
     await app.listen({ port: o.port, host: o.host });
   } catch (e) {
     store.close();
-    throw new BlindspotError('E_INVALID_OPTION', `cannot listen on ${o.host}:${o.port} (${(e as Error).message})`);
+    throw new BlindspotError(
+      'E_INVALID_OPTION',
+      `cannot listen on ${o.host}:${o.port} (${(e as Error).message})`,
+    );
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;

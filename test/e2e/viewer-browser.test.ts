@@ -17,7 +17,9 @@ import { buildViewerResults, type ViewerFixture } from './viewer-fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
-const skip = existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium): browser tests skipped`;
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium): browser tests skipped`;
 if (skip) process.stderr.write(`viewer-browser: ${skip}\n`);
 
 let fx: ViewerFixture;
@@ -45,7 +47,16 @@ test.before(async () => {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1200, height: 760 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--use-angle=swiftshader',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   page = context.pages()[0] ?? (await context.newPage());
   page.on('console', (m) => {
@@ -62,7 +73,8 @@ test.after(async () => {
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
-const instanceCount = async () => Number(await page.locator('#egg-canvas').getAttribute('data-instance-count'));
+const instanceCount = async () =>
+  Number(await page.locator('#egg-canvas').getAttribute('data-instance-count'));
 const cells = async (): Promise<Cells> => page.evaluate(async () => (await fetch('/api/cells')).json());
 
 /** Raw RGB pixels of a PNG screenshot. */
@@ -77,111 +89,153 @@ test('the app loads with no console errors and draws one instance per cell', { s
   assert.deepEqual(consoleErrors, []);
 });
 
-test('the WebGL canvas renders non-blank pixels: coloured cells over the dark background', { skip }, async () => {
-  await page.waitForTimeout(500);
-  const shot = await page.locator('#egg-canvas').screenshot();
-  await page.screenshot({ path: join(ARTIFACTS, 'viewer-egg.png') });
-  const { data, n } = await pixels(shot);
-  let nonBackground = 0;
-  let saturated = 0;
-  for (let i = 0; i < n; i++) {
-    const r = data[3 * i]!;
-    const g = data[3 * i + 1]!;
-    const b = data[3 * i + 2]!;
-    if (Math.abs(r - 14) + Math.abs(g - 17) + Math.abs(b - 23) > 30) nonBackground++;
-    if (Math.max(r, g, b) - Math.min(r, g, b) > 90) saturated++;
-  }
-  assert.ok(nonBackground > 0.02 * n, `${nonBackground} of ${n} pixels differ from the background`);
-  assert.ok(saturated > 300, `${saturated} strongly coloured pixels (the cells)`);
-});
+test(
+  'the WebGL canvas renders non-blank pixels: coloured cells over the dark background',
+  { skip },
+  async () => {
+    await page.waitForTimeout(500);
+    const shot = await page.locator('#egg-canvas').screenshot();
+    await page.screenshot({ path: join(ARTIFACTS, 'viewer-egg.png') });
+    const { data, n } = await pixels(shot);
+    let nonBackground = 0;
+    let saturated = 0;
+    for (let i = 0; i < n; i++) {
+      const r = data[3 * i]!;
+      const g = data[3 * i + 1]!;
+      const b = data[3 * i + 2]!;
+      if (Math.abs(r - 14) + Math.abs(g - 17) + Math.abs(b - 23) > 30) nonBackground++;
+      if (Math.max(r, g, b) - Math.min(r, g, b) > 90) saturated++;
+    }
+    assert.ok(nonBackground > 0.02 * n, `${nonBackground} of ${n} pixels differ from the background`);
+    assert.ok(saturated > 300, `${saturated} strongly coloured pixels (the cells)`);
+  },
+);
 
 test('filters change the drawn instance count to the number of cells they keep', { skip }, async () => {
   const c = await cells();
   const keep = (f: (i: number) => boolean) => Array.from({ length: c.count }, (_, i) => i).filter(f).length;
   await page.locator('input[data-filter="layer"][data-value="0"]').uncheck();
-  assert.equal(await instanceCount(), keep((i) => c.layer[i] !== 0));
+  assert.equal(
+    await instanceCount(),
+    keep((i) => c.layer[i] !== 0),
+  );
   await page.locator('#f-border').uncheck();
-  assert.equal(await instanceCount(), keep((i) => c.layer[i] !== 0 && c.border[i] === 0));
+  assert.equal(
+    await instanceCount(),
+    keep((i) => c.layer[i] !== 0 && c.border[i] === 0),
+  );
   assert.ok((await instanceCount()) < c.count);
   await page.locator('#f-border').check();
   await page.locator('input[data-filter="layer"][data-value="0"]').check();
   assert.equal(await instanceCount(), c.count);
 });
 
-test('play animates every cell from its notta to its tta position (two screenshots differ)', { skip }, async () => {
-  const before = await page.locator('#egg-canvas').screenshot();
-  await page.click('#play');
-  await page.waitForFunction(() => {
-    const t = Number(document.querySelector('#egg-canvas')!.getAttribute('data-t'));
-    return t > 0.05 && t < 0.95;
-  });
-  await page.waitForFunction(() => document.querySelector('#egg-canvas')!.getAttribute('data-t') === '1.000', null, { timeout: 30_000 });
-  await page.waitForTimeout(200);
-  const after = await page.locator('#egg-canvas').screenshot();
-  await page.screenshot({ path: join(ARTIFACTS, 'viewer-egg-tta.png') });
-  const a = await pixels(before);
-  const b = await pixels(after);
-  assert.equal(a.n, b.n);
-  let changed = 0;
-  for (let i = 0; i < a.n; i++) {
-    if (Math.abs(a.data[3 * i]! - b.data[3 * i]!) + Math.abs(a.data[3 * i + 1]! - b.data[3 * i + 1]!) + Math.abs(a.data[3 * i + 2]! - b.data[3 * i + 2]!) > 40) changed++;
-  }
-  assert.ok(changed > 0.002 * a.n, `${changed} pixels changed between notta and tta`);
-  await page.locator('#t-slider').fill('0');
-});
+test(
+  'play animates every cell from its notta to its tta position (two screenshots differ)',
+  { skip },
+  async () => {
+    const before = await page.locator('#egg-canvas').screenshot();
+    await page.click('#play');
+    await page.waitForFunction(() => {
+      const t = Number(document.querySelector('#egg-canvas')!.getAttribute('data-t'));
+      return t > 0.05 && t < 0.95;
+    });
+    await page.waitForFunction(
+      () => document.querySelector('#egg-canvas')!.getAttribute('data-t') === '1.000',
+      null,
+      { timeout: 30_000 },
+    );
+    await page.waitForTimeout(200);
+    const after = await page.locator('#egg-canvas').screenshot();
+    await page.screenshot({ path: join(ARTIFACTS, 'viewer-egg-tta.png') });
+    const a = await pixels(before);
+    const b = await pixels(after);
+    assert.equal(a.n, b.n);
+    let changed = 0;
+    for (let i = 0; i < a.n; i++) {
+      if (
+        Math.abs(a.data[3 * i]! - b.data[3 * i]!) +
+          Math.abs(a.data[3 * i + 1]! - b.data[3 * i + 1]!) +
+          Math.abs(a.data[3 * i + 2]! - b.data[3 * i + 2]!) >
+        40
+      )
+        changed++;
+    }
+    assert.ok(changed > 0.002 * a.n, `${changed} pixels changed between notta and tta`);
+    await page.locator('#t-slider').fill('0');
+  },
+);
 
-test('clicking a cell opens its panel with min(n, 24) sampled blocks; a sample opens its block on the image', { skip }, async () => {
-  const c = await cells();
-  // The biggest cell is drawn largest; click its centre.
-  const big = c.n.indexOf(Math.max(...c.n));
-  const at = await page.evaluate((i) => window.__viewer!.egg.screenOf(i), big);
-  assert.ok(at);
-  await page.mouse.move(at.x, at.y);
-  await page.waitForSelector('#egg-tooltip:not([hidden])');
-  assert.match(await page.locator('#egg-tooltip').innerText(), /blocks in \d+ image/);
-  await page.mouse.click(at.x, at.y);
-  await page.waitForSelector('#cell-panel table#samples');
-  const id = Number(await page.locator('#cell-panel').getAttribute('data-cell'));
-  const n = c.n[c.id.indexOf(id)]!;
-  assert.equal(await page.locator('#cell-panel tr.sample').count(), Math.min(24, n));
-  await page.screenshot({ path: join(ARTIFACTS, 'viewer-egg-cell.png') });
-  const first = page.locator('#cell-panel tr.sample').first();
-  const [, row, col] = (await first.locator('td').allInnerTexts()).map((s) => s.trim());
-  await first.click();
-  await page.waitForSelector('#block-panel:not([hidden])');
-  assert.equal(await page.locator('#block-panel').getAttribute('data-row'), row);
-  assert.equal(await page.locator('#block-panel').getAttribute('data-col'), col);
-  assert.equal(await page.evaluate(() => window.__viewer!.egg.highlightVisible), true);
-});
+test(
+  'clicking a cell opens its panel with min(n, 24) sampled blocks; a sample opens its block on the image',
+  { skip },
+  async () => {
+    const c = await cells();
+    // The biggest cell is drawn largest; click its centre.
+    const big = c.n.indexOf(Math.max(...c.n));
+    const at = await page.evaluate((i) => window.__viewer!.egg.screenOf(i), big);
+    assert.ok(at);
+    await page.mouse.move(at.x, at.y);
+    await page.waitForSelector('#egg-tooltip:not([hidden])');
+    assert.match(await page.locator('#egg-tooltip').innerText(), /blocks in \d+ image/);
+    await page.mouse.click(at.x, at.y);
+    await page.waitForSelector('#cell-panel table#samples');
+    const id = Number(await page.locator('#cell-panel').getAttribute('data-cell'));
+    const n = c.n[c.id.indexOf(id)]!;
+    assert.equal(await page.locator('#cell-panel tr.sample').count(), Math.min(24, n));
+    await page.screenshot({ path: join(ARTIFACTS, 'viewer-egg-cell.png') });
+    const first = page.locator('#cell-panel tr.sample').first();
+    const [, row, col] = (await first.locator('td').allInnerTexts()).map((s) => s.trim());
+    await first.click();
+    await page.waitForSelector('#block-panel:not([hidden])');
+    assert.equal(await page.locator('#block-panel').getAttribute('data-row'), row);
+    assert.equal(await page.locator('#block-panel').getAttribute('data-col'), col);
+    assert.equal(await page.evaluate(() => window.__viewer!.egg.highlightVisible), true);
+  },
+);
 
-test('image view: GT and output share zoom/pan, clicking the centre opens block (6, 6) with all axes and l/c/s', { skip }, async () => {
-  await page.click('nav button[data-tab=image]');
-  await page.selectOption('#sel-config', 'blur/notta');
-  await page.waitForFunction(() => window.__viewer?.imageReady === true);
-  const gt = page.locator('#img-gt');
-  const box = (await gt.boundingBox())!;
-  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.4);
-  await page.mouse.wheel(0, -400);
-  await page.waitForTimeout(100);
-  const vGt = await gt.getAttribute('data-view');
-  assert.notEqual(vGt, null);
-  assert.equal(await page.locator('#img-test').getAttribute('data-view'), vGt, 'zoom is synchronised');
-  await page.dblclick('#img-gt'); // fit again (its clicks may open the block panel, which narrows the canvases)
-  await page.waitForSelector('#block-panel:not([hidden])');
-  await page.waitForTimeout(200);
-  const fitted = (await gt.boundingBox())!;
-  await page.mouse.click(fitted.x + fitted.width / 2, fitted.y + fitted.height / 2);
-  await page.waitForSelector('#block-panel:not([hidden])');
-  assert.equal(await page.locator('#block-panel').getAttribute('data-row'), '6');
-  assert.equal(await page.locator('#block-panel').getAttribute('data-col'), '6');
-  const text = await page.locator('#block-panel').innerText();
-  for (const label of ['A1 luminance', 'A2 contrast', 'A3 structure', 'A4 edges', 'A5 high-freq', 'A6 residual', 'ssim_blk', 'l (whole block)', 'cs_blk']) {
-    assert.ok(text.includes(label), `panel lacks ${label}`);
-  }
-  await page.selectOption('#sel-overlay', 'layer');
-  await page.screenshot({ path: join(ARTIFACTS, 'viewer-image.png') });
-  await page.click('nav button[data-tab=tables]');
-  await page.waitForSelector('#headline tr:nth-child(5)');
-  await page.screenshot({ path: join(ARTIFACTS, 'viewer-tables.png') });
-  assert.deepEqual(consoleErrors, []);
-});
+test(
+  'image view: GT and output share zoom/pan, clicking the centre opens block (6, 6) with all axes and l/c/s',
+  { skip },
+  async () => {
+    await page.click('nav button[data-tab=image]');
+    await page.selectOption('#sel-config', 'blur/notta');
+    await page.waitForFunction(() => window.__viewer?.imageReady === true);
+    const gt = page.locator('#img-gt');
+    const box = (await gt.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.4);
+    await page.mouse.wheel(0, -400);
+    await page.waitForTimeout(100);
+    const vGt = await gt.getAttribute('data-view');
+    assert.notEqual(vGt, null);
+    assert.equal(await page.locator('#img-test').getAttribute('data-view'), vGt, 'zoom is synchronised');
+    await page.dblclick('#img-gt'); // fit again (its clicks may open the block panel, which narrows the canvases)
+    await page.waitForSelector('#block-panel:not([hidden])');
+    await page.waitForTimeout(200);
+    const fitted = (await gt.boundingBox())!;
+    await page.mouse.click(fitted.x + fitted.width / 2, fitted.y + fitted.height / 2);
+    await page.waitForSelector('#block-panel:not([hidden])');
+    assert.equal(await page.locator('#block-panel').getAttribute('data-row'), '6');
+    assert.equal(await page.locator('#block-panel').getAttribute('data-col'), '6');
+    const text = await page.locator('#block-panel').innerText();
+    for (const label of [
+      'A1 luminance',
+      'A2 contrast',
+      'A3 structure',
+      'A4 edges',
+      'A5 high-freq',
+      'A6 residual',
+      'ssim_blk',
+      'l (whole block)',
+      'cs_blk',
+    ]) {
+      assert.ok(text.includes(label), `panel lacks ${label}`);
+    }
+    await page.selectOption('#sel-overlay', 'layer');
+    await page.screenshot({ path: join(ARTIFACTS, 'viewer-image.png') });
+    await page.click('nav button[data-tab=tables]');
+    await page.waitForSelector('#headline tr:nth-child(5)');
+    await page.screenshot({ path: join(ARTIFACTS, 'viewer-tables.png') });
+    assert.deepEqual(consoleErrors, []);
+  },
+);

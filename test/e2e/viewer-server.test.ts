@@ -48,7 +48,13 @@ function get(path: string): Promise<{ status: number; body: Buffer; type: string
     const req = request({ host: '127.0.0.1', port: viewer.port, path, method: 'GET' }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), type: String(res.headers['content-type'] ?? '') }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks),
+          type: String(res.headers['content-type'] ?? ''),
+        }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -66,20 +72,32 @@ function reference() {
   const C2 = (0.03 * 255) ** 2;
   const configs = new Map<string, { t10: number; t90: number }>();
   for (const key of new Set(raw.map((r) => `${r.model}/${r.path}`))) {
-    const nb = raw.filter((r) => `${r.model}/${r.path}` === key && !r.is_border).map((r) => Number(r.ssim_blk));
+    const nb = raw
+      .filter((r) => `${r.model}/${r.path}` === key && !r.is_border)
+      .map((r) => Number(r.ssim_blk));
     configs.set(key, { t10: quantile(nb, 0.1), t90: quantile(nb, 0.9) });
   }
   const n = raw.length;
   const cols = {
-    a1: new Float64Array(n), a2: new Float64Array(n), a3: new Float64Array(n), a4: new Float64Array(n), a5: new Float64Array(n),
-    a6: new Float64Array(n), a4_log2_energy: new Float64Array(n), fail_mask: new Int32Array(n),
+    a1: new Float64Array(n),
+    a2: new Float64Array(n),
+    a3: new Float64Array(n),
+    a4: new Float64Array(n),
+    a5: new Float64Array(n),
+    a6: new Float64Array(n),
+    a4_log2_energy: new Float64Array(n),
+    fail_mask: new Int32Array(n),
   };
   raw.forEach((r, i) => {
     for (const k of Object.keys(cols) as (keyof typeof cols)[]) cols[k][i] = Number(r[k]);
   });
   const dom = dominantFailingAxis(cols, n, o);
   const cone = Math.PI / 3;
-  const axes = [0, 1, 2, 3, 4, 5].map((k) => [Math.sin(cone) * Math.cos((k * Math.PI) / 3), -Math.cos(cone), Math.sin(cone) * Math.sin((k * Math.PI) / 3)]);
+  const axes = [0, 1, 2, 3, 4, 5].map((k) => [
+    Math.sin(cone) * Math.cos((k * Math.PI) / 3),
+    -Math.cos(cone),
+    Math.sin(cone) * Math.sin((k * Math.PI) / 3),
+  ]);
   return raw.map((r, i) => {
     const t = configs.get(`${r.model}/${r.path}`)!;
     const kappa = Number(r.kappa);
@@ -92,15 +110,33 @@ function reference() {
     sev.forEach((s, k) => axes[k]!.forEach((a, c) => (v[c] += s * a)));
     const norm = Math.hypot(v[0]!, v[1]!, v[2]!);
     const radius =
-      regime === 0 ? 0.45 * Math.min(1, kappa / 0.5) : regime === 1 ? 0.45 + 0.15 * Math.min(1, kappa / 0.5) : 0.6 + 0.4 * Math.min(1, Math.max(0, (kappa - 0.5) / 0.5));
-    return { key: `${r.model}/${r.path}/${r.image}/${r.row}/${r.col}`, model: String(r.model), path: String(r.path), image: String(r.image), row: Number(r.row), col: Number(r.col), regime, layer, dom: dom[i]!, pos: v.map((x) => (radius * x) / norm), fail_mask: Number(r.fail_mask) };
+      regime === 0
+        ? 0.45 * Math.min(1, kappa / 0.5)
+        : regime === 1
+          ? 0.45 + 0.15 * Math.min(1, kappa / 0.5)
+          : 0.6 + 0.4 * Math.min(1, Math.max(0, (kappa - 0.5) / 0.5));
+    return {
+      key: `${r.model}/${r.path}/${r.image}/${r.row}/${r.col}`,
+      model: String(r.model),
+      path: String(r.path),
+      image: String(r.image),
+      row: Number(r.row),
+      col: Number(r.col),
+      regime,
+      layer,
+      dom: dom[i]!,
+      pos: v.map((x) => (radius * x) / norm),
+      fail_mask: Number(r.fail_mask),
+    };
   });
 }
 
 test('binds 127.0.0.1 by default: the URL is loopback and a non-loopback address of this machine is refused', async () => {
   assert.match(viewer.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   assert.equal(viewer.host, '127.0.0.1');
-  const external = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal);
   if (external) {
     const refused = await new Promise<boolean>((resolve) => {
       const s = connect({ host: external.address, port: viewer.port });
@@ -112,12 +148,23 @@ test('binds 127.0.0.1 by default: the URL is loopback and a non-loopback address
 });
 
 test('meta: four configurations whose T10/T90 equal type-7 quantiles of non-border ssim_blk (1e-9)', async () => {
-  const meta = await getJson<{ configs: { model: string; path: string; blocks: number; t10: number; t90: number }[]; columnSet: string }>('/api/meta');
+  const meta = await getJson<{
+    configs: { model: string; path: string; blocks: number; t10: number; t90: number }[];
+    columnSet: string;
+  }>('/api/meta');
   assert.equal(meta.columnSet, 'full');
-  assert.deepEqual(meta.configs.map((c) => `${c.model}/${c.path}:${c.blocks}`), ['blur/notta:432', 'blur/tta:432', 'jpeg/notta:432', 'jpeg/tta:432']);
+  assert.deepEqual(
+    meta.configs.map((c) => `${c.model}/${c.path}:${c.blocks}`),
+    ['blur/notta:432', 'blur/tta:432', 'jpeg/notta:432', 'jpeg/tta:432'],
+  );
   for (const c of meta.configs) {
-    const nb = raw.filter((r) => r.model === c.model && r.path === c.path && !r.is_border).map((r) => Number(r.ssim_blk));
-    assert.ok(Math.abs(c.t10 - quantile(nb, 0.1)) < 1e-9 && Math.abs(c.t90 - quantile(nb, 0.9)) < 1e-9, JSON.stringify(c));
+    const nb = raw
+      .filter((r) => r.model === c.model && r.path === c.path && !r.is_border)
+      .map((r) => Number(r.ssim_blk));
+    assert.ok(
+      Math.abs(c.t10 - quantile(nb, 0.1)) < 1e-9 && Math.abs(c.t90 - quantile(nb, 0.9)) < 1e-9,
+      JSON.stringify(c),
+    );
   }
 });
 
@@ -125,8 +172,13 @@ test('blocks of one pair: regime, layer, dominant axis and egg position match th
   const ref = reference();
   const layers = new Set<number>();
   let failing = 0;
-  for (const [model, path, image] of [['blur', 'notta', 'nih_00000001_000'], ['jpeg', 'tta', 'nih_00000013_004']] as const) {
-    const b = await getJson<Record<string, unknown[]>>(`/api/blocks?image=${image}&model=${model}&path=${path}`);
+  for (const [model, path, image] of [
+    ['blur', 'notta', 'nih_00000001_000'],
+    ['jpeg', 'tta', 'nih_00000013_004'],
+  ] as const) {
+    const b = await getJson<Record<string, unknown[]>>(
+      `/api/blocks?image=${image}&model=${model}&path=${path}`,
+    );
     const mine = ref.filter((r) => r.model === model && r.path === path && r.image === image);
     assert.equal(b.row!.length, 144);
     assert.equal(mine.length, 144);
@@ -137,34 +189,52 @@ test('blocks of one pair: regime, layer, dominant axis and egg position match th
       assert.equal(b.layer![i], r.layer, `layer ${r.key}`);
       assert.equal(b.dom![i], r.dom, `dom ${r.key}`);
       assert.equal(b.mask![i], r.fail_mask);
-      for (const [c, k] of ['px', 'py', 'pz'].entries()) assert.ok(Math.abs(Number(b[k]![i]) - r.pos[c]!) < 1e-6, `${k} ${r.key}`);
+      for (const [c, k] of ['px', 'py', 'pz'].entries())
+        assert.ok(Math.abs(Number(b[k]![i]) - r.pos[c]!) < 1e-6, `${k} ${r.key}`);
       layers.add(r.layer);
       if (r.dom > 0) failing++;
       assert.equal(b.y0![i], r.row * 8);
     });
   }
-  assert.ok(layers.size >= 2 && failing > 0, `a non-trivial fixture: layers ${[...layers]}, ${failing} blocks with a failing axis`);
+  assert.ok(
+    layers.size >= 2 && failing > 0,
+    `a non-trivial fixture: layers ${[...layers]}, ${failing} blocks with a failing axis`,
+  );
 });
 
 test('cells: block counts add up per configuration and per layer to the recomputed labels; no cell is empty', async () => {
-  const cells = await getJson<{ count: number; models: string[]; paths: string[]; model: number[]; path: number[]; layer: number[]; n: number[]; from: number[]; to: number[] }>('/api/cells');
+  const cells = await getJson<{
+    count: number;
+    models: string[];
+    paths: string[];
+    model: number[];
+    path: number[];
+    layer: number[];
+    n: number[];
+    from: number[];
+    to: number[];
+  }>('/api/cells');
   assert.ok(cells.count > 10 && cells.count < 1728, `${cells.count} cells`);
   const got = new Map<string, number>();
   for (let i = 0; i < cells.count; i++) {
     assert.ok(cells.n[i]! >= 1);
     const k = `${cells.models[cells.model[i]!]}/${cells.paths[cells.path[i]!]}/${cells.layer[i]}`;
     got.set(k, (got.get(k) ?? 0) + cells.n[i]!);
-    for (let c = 0; c < 3; c++) assert.ok(Math.abs(cells.from[3 * i + c]!) <= 1.0001 && Math.abs(cells.to[3 * i + c]!) <= 1.0001);
+    for (let c = 0; c < 3; c++)
+      assert.ok(Math.abs(cells.from[3 * i + c]!) <= 1.0001 && Math.abs(cells.to[3 * i + c]!) <= 1.0001);
   }
   const want = new Map<string, number>();
-  for (const r of reference()) want.set(`${r.model}/${r.path}/${r.layer}`, (want.get(`${r.model}/${r.path}/${r.layer}`) ?? 0) + 1);
+  for (const r of reference())
+    want.set(`${r.model}/${r.path}/${r.layer}`, (want.get(`${r.model}/${r.path}/${r.layer}`) ?? 0) + 1);
   assert.deepEqual([...got.entries()].sort(), [...want.entries()].sort());
 });
 
 test('cell samples: blocks belong to the cell, min(n, N) of them, the same on every call', async () => {
   const cells = await getJson<{ id: number[]; n: number[] }>('/api/cells');
   const big = cells.id[cells.n.indexOf(Math.max(...cells.n))]!;
-  const a = await getJson<{ cell: Record<string, unknown>; blocks: Record<string, unknown>[] }>(`/api/cells/${big}/samples?n=5`);
+  const a = await getJson<{ cell: Record<string, unknown>; blocks: Record<string, unknown>[] }>(
+    `/api/cells/${big}/samples?n=5`,
+  );
   const b = await getJson<{ blocks: Record<string, unknown>[] }>(`/api/cells/${big}/samples?n=5`);
   assert.equal(a.blocks.length, Math.min(5, Number(a.cell.n)));
   assert.deepEqual(a.blocks, b.blocks);
@@ -192,17 +262,26 @@ test('image PNGs decode to the pixels of the GT file and of the model output fil
     assert.ok(served.equals(source), `${which} pixels differ`);
   }
   assert.equal((await get('/api/image.png?image=nope&model=jpeg&path=notta&which=gt')).status, 404);
-  assert.equal((await get('/api/image.png?image=nih_00000003_000&model=jpeg&path=notta&which=x')).status, 400);
+  assert.equal(
+    (await get('/api/image.png?image=nih_00000003_000&model=jpeg&path=notta&which=x')).status,
+    400,
+  );
 });
 
 test('analysis: layer transition matrices equal the notta/tta join of the recomputed labels', async () => {
-  const a = await getJson<{ headline: Record<string, unknown>[]; transitions: { model: string; layers: number[][]; axes: number[][][] }[] }>('/api/analysis');
+  const a = await getJson<{
+    headline: Record<string, unknown>[];
+    transitions: { model: string; layers: number[][]; axes: number[][][] }[];
+  }>('/api/analysis');
   assert.equal(a.headline.length, 4);
   const ref = reference();
   const byKey = new Map(ref.map((r) => [r.key, r]));
   for (const t of a.transitions) {
     const m = [0, 1, 2, 3].map(() => [0, 0, 0, 0]);
-    const ax = [0, 1, 2, 3, 4, 5].map(() => [[0, 0], [0, 0]]);
+    const ax = [0, 1, 2, 3, 4, 5].map(() => [
+      [0, 0],
+      [0, 0],
+    ]);
     for (const r of ref.filter((x) => x.model === t.model && x.path === 'notta')) {
       const o = byKey.get(`${r.model}/tta/${r.image}/${r.row}/${r.col}`)!;
       m[r.layer]![o.layer]!++;
@@ -211,7 +290,10 @@ test('analysis: layer transition matrices equal the notta/tta join of the recomp
     assert.deepEqual(t.layers, m, t.model);
     assert.deepEqual(t.axes, ax, t.model);
   }
-  assert.deepEqual(a.transitions.map((t) => t.model), ['blur', 'jpeg']);
+  assert.deepEqual(
+    a.transitions.map((t) => t.model),
+    ['blur', 'jpeg'],
+  );
 });
 
 test('files inside RESULTS are served byte-identical; the app and its bundle load', async () => {
@@ -259,7 +341,14 @@ test('blockSample 0.5 keeps about half of the block positions, the same position
   const { ResultsStore } = await import('../../src/viewer/results.ts');
   const store = await ResultsStore.open(fx.results, 100000, 0.5);
   try {
-    const c = (await store.cells()) as unknown as { count: number; models: string[]; paths: string[]; model: number[]; path: number[]; n: number[] };
+    const c = (await store.cells()) as unknown as {
+      count: number;
+      models: string[];
+      paths: string[];
+      model: number[];
+      path: number[];
+      n: number[];
+    };
     const per = new Map<string, number>();
     for (let i = 0; i < c.count; i++) {
       const k = `${c.models[c.model[i]!]}/${c.paths[c.path[i]!]}`;

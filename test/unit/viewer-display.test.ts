@@ -24,7 +24,10 @@ test('12-bit data in a 16-bit image is windowed from its own min..max: round(255
   const win = displayWindow(img);
   assert.deepEqual(win, { lo: 100, hi: 4095 });
   const { bytes } = toDisplayBytes(img, win);
-  assert.deepEqual([...bytes], data.map((v) => Math.round((255 * (v - 100)) / (4095 - 100))));
+  assert.deepEqual(
+    [...bytes],
+    data.map((v) => Math.round((255 * (v - 100)) / (4095 - 100))),
+  );
 });
 
 test('an output windowed with the GT window clamps to 0..255 (a brighter output saturates, it is not rescaled)', () => {

@@ -47,7 +47,11 @@ test('partial damage s on one axis lies on the great circle from the pole to tha
       const sev = [0, 0, 0, 0, 0, 0];
       sev[k] = s;
       const u = AXIS_VECTORS[k]!;
-      const raw = [(1 - s) * NONE_POLE[0] + s * u[0], (1 - s) * NONE_POLE[1] + s * u[1], (1 - s) * NONE_POLE[2] + s * u[2]];
+      const raw = [
+        (1 - s) * NONE_POLE[0] + s * u[0],
+        (1 - s) * NONE_POLE[1] + s * u[1],
+        (1 - s) * NONE_POLE[2] + s * u[2],
+      ];
       const n = Math.hypot(...raw);
       const d = eggDirection(sev);
       for (let c = 0; c < 3; c++) close(d[c]!, raw[c]! / n, 1e-12);
@@ -57,9 +61,12 @@ test('partial damage s on one axis lies on the great circle from the pole to tha
 
 test('every damage vector gives a unit direction (non-negative mixtures never cancel to zero)', () => {
   fc.assert(
-    fc.property(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 6, maxLength: 6 }), (sev) => {
-      const d = eggDirection(sev);
-      close(Math.hypot(d[0]!, d[1]!, d[2]!), 1, 1e-9);
-    }),
+    fc.property(
+      fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 6, maxLength: 6 }),
+      (sev) => {
+        const d = eggDirection(sev);
+        close(Math.hypot(d[0]!, d[1]!, d[2]!), 1, 1e-9);
+      },
+    ),
   );
 });

@@ -17,8 +17,14 @@ symlinkSync(join(served, 'analysis', 'report.md'), join(served, 'inner-link.md')
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
 test('a plain relative path inside the root resolves to its real path', async () => {
-  assert.equal(await resolveInside(served, 'analysis/report.md'), realpathSync(join(served, 'analysis', 'report.md')));
-  assert.equal(await resolveInside(served, 'inner-link.md'), realpathSync(join(served, 'analysis', 'report.md')));
+  assert.equal(
+    await resolveInside(served, 'analysis/report.md'),
+    realpathSync(join(served, 'analysis', 'report.md')),
+  );
+  assert.equal(
+    await resolveInside(served, 'inner-link.md'),
+    realpathSync(join(served, 'analysis', 'report.md')),
+  );
 });
 
 test('refuses .., %2e%2e, %252e (double encoding), encoded slashes and backslashes, absolute paths', async () => {

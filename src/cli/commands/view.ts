@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { BlindspotError } from '../../errors.ts';
 import { numberFlag, parseFlags, positionals, wantsHelp } from '../args.ts';
 
-export const summary = 'Open a results folder in the browser: 3D Shell-Membrane-Yolk egg, image overlays, tables';
+export const summary =
+  'Open a results folder in the browser: 3D Shell-Membrane-Yolk egg, image overlays, tables';
 
 const HELP = `Usage: blindspot view RESULTS [--port N] [--host ADDR] [--open] [--sample F] [--json]
 
@@ -27,7 +28,9 @@ function openBrowser(url: string): void {
   const args = process.platform === 'win32' ? ['/c', 'start', '', url] : [url];
   try {
     const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
-    child.on('error', () => process.stderr.write(`blindspot view: could not open a browser; open ${url} yourself\n`));
+    child.on('error', () =>
+      process.stderr.write(`blindspot view: could not open a browser; open ${url} yourself\n`),
+    );
     child.unref();
   } catch {
     process.stderr.write(`blindspot view: could not open a browser; open ${url} yourself\n`);
@@ -47,7 +50,8 @@ export async function run(argv: string[]): Promise<number> {
   const port = numberFlag(parsed.values, 'port', { min: 0, max: 65535, integer: true });
   const sample = numberFlag(parsed.values, 'sample', { min: 1e-6, max: 1 });
   const host = parsed.values.host;
-  if (host !== undefined && (typeof host !== 'string' || host === '')) throw new BlindspotError('E_USAGE', '--host needs an address');
+  if (host !== undefined && (typeof host !== 'string' || host === ''))
+    throw new BlindspotError('E_USAGE', '--host needs an address');
   const { startViewer } = await import('../../viewer/server.ts');
   const viewer = await startViewer(dir!, {
     ...(port !== undefined ? { port } : {}),

@@ -100,7 +100,9 @@ function textSprite(text: string, color: RGB, scale = 0.22): THREE.Sprite {
   ctx.fillText(text, 8, 31);
   const tex = new THREE.CanvasTexture(canvas);
   tex.colorSpace = THREE.SRGBColorSpace;
-  const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: tex, depthWrite: false, transparent: true }));
+  const sprite = new THREE.Sprite(
+    new THREE.SpriteMaterial({ map: tex, depthWrite: false, transparent: true }),
+  );
   sprite.scale.set((scale * w) / 60, scale, 1);
   return sprite;
 }
@@ -114,7 +116,11 @@ function sphereLines(radius: number, meridians: number, parallels: number): THRE
     for (let i = 0; i < seg; i++) {
       for (const j of [i, i + 1]) {
         const pol = (j / seg) * Math.PI;
-        pts.push(radius * Math.sin(pol) * Math.cos(az), radius * Math.cos(pol), radius * Math.sin(pol) * Math.sin(az));
+        pts.push(
+          radius * Math.sin(pol) * Math.cos(az),
+          radius * Math.cos(pol),
+          radius * Math.sin(pol) * Math.sin(az),
+        );
       }
     }
   }
@@ -123,7 +129,11 @@ function sphereLines(radius: number, meridians: number, parallels: number): THRE
     for (let i = 0; i < seg; i++) {
       for (const j of [i, i + 1]) {
         const az = (j / seg) * Math.PI * 2;
-        pts.push(radius * Math.sin(pol) * Math.cos(az), radius * Math.cos(pol), radius * Math.sin(pol) * Math.sin(az));
+        pts.push(
+          radius * Math.sin(pol) * Math.cos(az),
+          radius * Math.cos(pol),
+          radius * Math.sin(pol) * Math.sin(az),
+        );
       }
     }
   }
@@ -145,7 +155,13 @@ export class EggView {
   readonly mode: 'quads' | 'points';
   private readonly highlight: THREE.Mesh;
   private capacity = 0;
-  private attrs!: { from: THREE.BufferAttribute; to: THREE.BufferAttribute; color: THREE.BufferAttribute; size: THREE.BufferAttribute; outline: THREE.BufferAttribute };
+  private attrs!: {
+    from: THREE.BufferAttribute;
+    to: THREE.BufferAttribute;
+    color: THREE.BufferAttribute;
+    size: THREE.BufferAttribute;
+    outline: THREE.BufferAttribute;
+  };
   /** CPU copy of the drawn instances, for picking. */
   private drawn: Instances | null = null;
   /** Frames rendered since start (for fps measurement). */
@@ -186,10 +202,17 @@ export class EggView {
       this.material = new THREE.ShaderMaterial({ vertexShader: VERTEX, fragmentShader: FRAGMENT, uniforms });
     } else {
       this.geometry = new THREE.BufferGeometry();
-      this.material = new THREE.ShaderMaterial({ vertexShader: POINT_VERTEX, fragmentShader: POINT_FRAGMENT, uniforms });
+      this.material = new THREE.ShaderMaterial({
+        vertexShader: POINT_VERTEX,
+        fragmentShader: POINT_FRAGMENT,
+        uniforms,
+      });
     }
     this.ensureCapacity(1024);
-    this.mesh = mode === 'quads' ? new THREE.Mesh(this.geometry, this.material) : new THREE.Points(this.geometry, this.material);
+    this.mesh =
+      mode === 'quads'
+        ? new THREE.Mesh(this.geometry, this.material)
+        : new THREE.Points(this.geometry, this.material);
     this.mesh.frustumCulled = false;
     this.egg.add(this.mesh);
 
@@ -204,14 +227,26 @@ export class EggView {
   }
 
   private buildEgg(): void {
-    const shell = new THREE.LineSegments(sphereLines(1, 16, 10), new THREE.LineBasicMaterial({ color: 0x5b6577, transparent: true, opacity: 0.45 }));
+    const shell = new THREE.LineSegments(
+      sphereLines(1, 16, 10),
+      new THREE.LineBasicMaterial({ color: 0x5b6577, transparent: true, opacity: 0.45 }),
+    );
     this.egg.add(shell);
     const membrane = new THREE.Mesh(
       new THREE.SphereGeometry(MEMBRANE_RADIUS, 48, 32),
-      new THREE.MeshBasicMaterial({ color: 0x90e0ef, transparent: true, opacity: 0.07, depthWrite: false, side: THREE.DoubleSide }),
+      new THREE.MeshBasicMaterial({
+        color: 0x90e0ef,
+        transparent: true,
+        opacity: 0.07,
+        depthWrite: false,
+        side: THREE.DoubleSide,
+      }),
     );
     this.egg.add(membrane);
-    const membraneLines = new THREE.LineSegments(sphereLines(MEMBRANE_RADIUS, 12, 6), new THREE.LineBasicMaterial({ color: 0x90e0ef, transparent: true, opacity: 0.12 }));
+    const membraneLines = new THREE.LineSegments(
+      sphereLines(MEMBRANE_RADIUS, 12, 6),
+      new THREE.LineBasicMaterial({ color: 0x90e0ef, transparent: true, opacity: 0.12 }),
+    );
     this.egg.add(membraneLines);
     const yolk = new THREE.Mesh(
       new THREE.SphereGeometry(YOLK_RADIUS, 48, 32),
@@ -220,8 +255,20 @@ export class EggView {
     this.egg.add(yolk);
     // Spokes A1..A6 and the None pole.
     const spoke = (v: readonly number[], color: RGB, label: string) => {
-      const g = new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(0, 0, 0), new THREE.Vector3(v[0]! * 1.08, v[1]! * 1.08, v[2]! * 1.08)]);
-      this.egg.add(new THREE.Line(g, new THREE.LineBasicMaterial({ color: new THREE.Color(color[0], color[1], color[2]), transparent: true, opacity: 0.8 })));
+      const g = new THREE.BufferGeometry().setFromPoints([
+        new THREE.Vector3(0, 0, 0),
+        new THREE.Vector3(v[0]! * 1.08, v[1]! * 1.08, v[2]! * 1.08),
+      ]);
+      this.egg.add(
+        new THREE.Line(
+          g,
+          new THREE.LineBasicMaterial({
+            color: new THREE.Color(color[0], color[1], color[2]),
+            transparent: true,
+            opacity: 0.8,
+          }),
+        ),
+      );
       const s = textSprite(label, color, 0.075);
       s.position.set(v[0]! * 1.2, v[1]! * 1.2, v[2]! * 1.2);
       this.egg.add(s);
@@ -234,7 +281,10 @@ export class EggView {
     if (n <= this.capacity) return;
     const cap = Math.max(n, this.capacity * 2, 1024);
     const mk = (k: number) => {
-      const a = this.mode === 'quads' ? new THREE.InstancedBufferAttribute(new Float32Array(cap * k), k) : new THREE.BufferAttribute(new Float32Array(cap * k), k);
+      const a =
+        this.mode === 'quads'
+          ? new THREE.InstancedBufferAttribute(new Float32Array(cap * k), k)
+          : new THREE.BufferAttribute(new Float32Array(cap * k), k);
       a.setUsage(THREE.StaticDrawUsage);
       return a;
     };
@@ -297,7 +347,8 @@ export class EggView {
     this.camera.aspect = w / h;
     this.camera.updateProjectionMatrix();
     // Point sprites are sized in framebuffer pixels: pixels per world unit at distance 1.
-    this.material.uniforms.uPixelsPerUnit!.value = (h * this.renderer.getPixelRatio()) / (2 * Math.tan((this.camera.fov * Math.PI) / 360));
+    this.material.uniforms.uPixelsPerUnit!.value =
+      (h * this.renderer.getPixelRatio()) / (2 * Math.tan((this.camera.fov * Math.PI) / 360));
     this.dirty = true;
   }
 
@@ -350,7 +401,9 @@ export class EggView {
     const mx = clientX - rect.left;
     const my = clientY - rect.top;
     this.egg.updateMatrixWorld();
-    const m = this.projected.multiplyMatrices(this.camera.projectionMatrix, this.camera.matrixWorldInverse).multiply(this.egg.matrixWorld).elements;
+    const m = this.projected
+      .multiplyMatrices(this.camera.projectionMatrix, this.camera.matrixWorldInverse)
+      .multiply(this.egg.matrixWorld).elements;
     const t = this.t;
     const w = rect.width;
     const h = rect.height;

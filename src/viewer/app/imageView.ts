@@ -52,7 +52,11 @@ export class ImageView {
         img.onerror = () => reject(new Error(`image ${which} failed to load`));
         img.src = `/api/image.png?${q({ image, model, path, which })}`;
       });
-    const [gt, test, blocks] = await Promise.all([loadImg('gt'), loadImg('test'), getJson<Columns>(`/api/blocks?${q({ image, model, path })}`)]);
+    const [gt, test, blocks] = await Promise.all([
+      loadImg('gt'),
+      loadImg('test'),
+      getJson<Columns>(`/api/blocks?${q({ image, model, path })}`),
+    ]);
     this.gtImg = gt;
     this.testImg = test;
     this.blocks = blocks;
@@ -87,7 +91,8 @@ export class ImageView {
     const size = (b.size as number[])[0]!;
     const y0 = b.y0 as number[];
     const x0 = b.x0 as number[];
-    for (let i = 0; i < y0.length; i++) if (x >= x0[i]! && x < x0[i]! + size && y >= y0[i]! && y < y0[i]! + size) return i;
+    for (let i = 0; i < y0.length; i++)
+      if (x >= x0[i]! && x < x0[i]! + size && y >= y0[i]! && y < y0[i]! + size) return i;
     return -1;
   }
 
@@ -216,7 +221,8 @@ export class ImageView {
 
   /** HTML of the legend of the current overlay. */
   legendHtml(): string {
-    const sw = (c: RGB, label: string) => `<span><span class="swatch" style="background:${css(c)}"></span> ${label}</span>`;
+    const sw = (c: RGB, label: string) =>
+      `<span><span class="swatch" style="background:${css(c)}"></span> ${label}</span>`;
     switch (this.overlay) {
       case 'ssim': {
         const [lo] = this.ssimRange;
@@ -224,7 +230,11 @@ export class ImageView {
         return `block SSIM <span style="display:inline-block;width:160px;height:10px;background:linear-gradient(90deg,${stops})"></span> ${lo.toFixed(3)} … 1`;
       }
       case 'layer':
-        return LAYER_NAMES.slice(1).map((n, k) => sw(LAYER_COLORS[k + 1]!, n)).join(' ') + ' (Intact blocks uncoloured)';
+        return (
+          LAYER_NAMES.slice(1)
+            .map((n, k) => sw(LAYER_COLORS[k + 1]!, n))
+            .join(' ') + ' (Intact blocks uncoloured)'
+        );
       case 'regime':
         return REGIME_NAMES.map((n, k) => sw(REGIME_COLORS[k]!, n)).join(' ');
       case 'hidden':
@@ -237,7 +247,14 @@ export class ImageView {
   }
 }
 
-const f = (v: unknown, d = 4): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(d)) : v === null || v === undefined ? '–' : String(v));
+const f = (v: unknown, d = 4): string =>
+  typeof v === 'number'
+    ? Number.isInteger(v)
+      ? String(v)
+      : v.toFixed(d)
+    : v === null || v === undefined
+      ? '–'
+      : String(v);
 
 /** HTML of a block's numbers: all axes, l/c/s, moments and labels. */
 export function blockPanelHtml(b: Row, title: string): string {
@@ -247,7 +264,8 @@ export function blockPanelHtml(b: Row, title: string): string {
       return `<tr><td>${AXIS_LABELS[k - 1]}</td><td>${f(b[`a${k}`])}</td><td>${f(b[`sev${k}`], 3)}</td><td>${fail ? '<b style="color:#ff5a4e">fail</b>' : ''}</td></tr>`;
     })
     .join('');
-  const kv = (pairs: [string, unknown][]) => pairs.map(([k, v]) => `<tr><td>${k}</td><td>${f(v)}</td></tr>`).join('');
+  const kv = (pairs: [string, unknown][]) =>
+    pairs.map(([k, v]) => `<tr><td>${k}</td><td>${f(v)}</td></tr>`).join('');
   return `<h3>${title}</h3>
 <table><tr><th>label</th><th></th></tr>${kv([
     ['layer', LAYER_NAMES[Number(b.layer)]],
@@ -256,7 +274,10 @@ export function blockPanelHtml(b: Row, title: string): string {
     ['dominant axis', Number(b.dom) > 0 ? AXIS_LABELS[Number(b.dom) - 1] : 'none'],
     ['damage', `${b.dmg_ac ? 'AC ' : ''}${b.dmg_dc ? 'DC' : ''}` || 'none'],
     ['persistent', b.persistent === null ? '–' : b.persistent ? 'yes' : 'no'],
-    ['other path layer', b.other_layer === null || b.other_layer === undefined ? '–' : LAYER_NAMES[Number(b.other_layer)]],
+    [
+      'other path layer',
+      b.other_layer === null || b.other_layer === undefined ? '–' : LAYER_NAMES[Number(b.other_layer)],
+    ],
   ])}</table>
 <table><tr><th>axis</th><th>raw</th><th>sev</th><th></th></tr>${axes}</table>
 <table><tr><th>SSIM terms</th><th></th></tr>${kv([

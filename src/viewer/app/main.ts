@@ -35,7 +35,7 @@ declare global {
 /** Deterministic synthetic cells for the frame-rate bench (?bench=N). */
 function syntheticCells(n: number): Cells {
   let s = 12345;
-  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296);
+  const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) / 4294967296;
   const arr = (f: () => number) => Array.from({ length: n }, f);
   const pos = () => {
     const out: number[] = [];
@@ -110,7 +110,8 @@ class App {
     this.applyFilters();
     this.wireEgg();
     this.wireTabs();
-    $('#status').textContent = `${this.meta.configs.length} configurations · ${this.cells.count} cells · ${this.meta.configs.reduce((a, c) => a + c.blocks, 0)} blocks`;
+    $('#status').textContent =
+      `${this.meta.configs.length} configurations · ${this.cells.count} cells · ${this.meta.configs.reduce((a, c) => a + c.blocks, 0)} blocks`;
     window.__viewer = {
       ready: false,
       egg: this.egg,
@@ -183,8 +184,18 @@ class App {
     $('#filters').innerHTML =
       group('model', 'model', this.cells.models) +
       group('path', 'path', this.cells.paths) +
-      group('layer', 'layer', LAYER_NAMES, LAYER_COLORS.map((c) => css(c))) +
-      group('regime', 'regime', REGIME_NAMES, REGIME_COLORS.map((c) => css(c))) +
+      group(
+        'layer',
+        'layer',
+        LAYER_NAMES,
+        LAYER_COLORS.map((c) => css(c)),
+      ) +
+      group(
+        'regime',
+        'regime',
+        REGIME_NAMES,
+        REGIME_COLORS.map((c) => css(c)),
+      ) +
       group('attractor', 'attractor', ATTRACTOR_NAMES) +
       `<fieldset><legend>blocks</legend><label><input type="checkbox" id="f-border" checked>border blocks</label>
        <label><input type="checkbox" id="f-persistent">persistent only</label></fieldset>
@@ -229,7 +240,14 @@ class App {
     const map = new Int32Array(n);
     let k = 0;
     for (let i = 0; i < n; i++) {
-      if (!f.model.has(c.model[i]!) || !f.path.has(c.path[i]!) || !f.layer.has(c.layer[i]!) || !f.regime.has(c.regime[i]!) || !f.attractor.has(c.attractor[i]!)) continue;
+      if (
+        !f.model.has(c.model[i]!) ||
+        !f.path.has(c.path[i]!) ||
+        !f.layer.has(c.layer[i]!) ||
+        !f.regime.has(c.regime[i]!) ||
+        !f.attractor.has(c.attractor[i]!)
+      )
+        continue;
       if (!f.border && c.border[i]) continue;
       if (f.persistentOnly && !c.persistent[i]) continue;
       for (let d = 0; d < 3; d++) {
@@ -310,19 +328,27 @@ class App {
     panel.querySelectorAll('tr.sample').forEach((tr) =>
       tr.addEventListener('click', () => {
         const b = blocks[Number((tr as HTMLElement).dataset.k)]!;
-        this.showBlockOnImage(String(b.image), String(b.model), String(b.path), Number(b.row), Number(b.col)).catch((e: unknown) => this.fail(e));
+        this.showBlockOnImage(
+          String(b.image),
+          String(b.model),
+          String(b.path),
+          Number(b.row),
+          Number(b.col),
+        ).catch((e: unknown) => this.fail(e));
       }),
     );
   }
 
   private wireTabs(): void {
-    document.querySelectorAll<HTMLButtonElement>('nav button').forEach((b) =>
-      b.addEventListener('click', () => this.showTab(b.dataset.tab!)),
-    );
+    document
+      .querySelectorAll<HTMLButtonElement>('nav button')
+      .forEach((b) => b.addEventListener('click', () => this.showTab(b.dataset.tab!)));
   }
 
   showTab(tab: string): void {
-    document.querySelectorAll<HTMLButtonElement>('nav button').forEach((x) => x.classList.toggle('active', x.dataset.tab === tab));
+    document
+      .querySelectorAll<HTMLButtonElement>('nav button')
+      .forEach((x) => x.classList.toggle('active', x.dataset.tab === tab));
     document.querySelectorAll('.tab').forEach((x) => x.classList.toggle('active', x.id === `tab-${tab}`));
     if (tab === 'egg') this.egg.resize();
     if (tab === 'image') this.images.fit();
@@ -361,12 +387,12 @@ class App {
   }
 
   private async loadImage(image: string, model: string, path: string): Promise<void> {
-    window.__viewer && (window.__viewer.imageReady = false);
+    if (window.__viewer) window.__viewer.imageReady = false;
     await this.images.load(image, model, path);
     $('#test-caption').textContent = `Model output: ${model} / ${path}`;
     $('#overlay-legend').innerHTML = this.images.legendHtml();
     $('#block-panel').hidden = true;
-    window.__viewer && (window.__viewer.imageReady = true);
+    if (window.__viewer) window.__viewer.imageReady = true;
   }
 
   /** Show a block's numbers and mark it in the egg. */
@@ -380,7 +406,13 @@ class App {
     this.egg.setHighlight([Number(b.px), Number(b.py), Number(b.pz)]);
   }
 
-  async showBlockOnImage(image: string, model: string, path: string, row: number, col: number): Promise<void> {
+  async showBlockOnImage(
+    image: string,
+    model: string,
+    path: string,
+    row: number,
+    col: number,
+  ): Promise<void> {
     this.showTab('image');
     $<HTMLSelectElement>('#sel-image').value = image;
     $<HTMLSelectElement>('#sel-config').value = `${model}/${path}`;

@@ -10,7 +10,8 @@ export interface Analysis {
   reportHtml: string | null;
 }
 
-const pct = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : '–');
+const pct = (v: unknown): string =>
+  typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : '–';
 const fix = (v: unknown, d = 4): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
 
 function matrix(m: number[][], rows: readonly string[], cols: readonly string[], caption: string): string {
@@ -33,13 +34,38 @@ function matrix(m: number[][], rows: readonly string[], cols: readonly string[],
 /** Any array of flat objects as a table (for analysis/summary.json sections, whose columns we do not fix). */
 function genericTable(rows: Row[]): string {
   if (rows.length === 0) return '';
-  const keys = Object.keys(rows[0]!).filter((k) => rows.every((r) => r[k] === null || typeof r[k] !== 'object'));
-  const cell = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : v === null || v === undefined ? '–' : String(v).replace(/[&<>]/g, ''));
+  const keys = Object.keys(rows[0]!).filter((k) =>
+    rows.every((r) => r[k] === null || typeof r[k] !== 'object'),
+  );
+  const cell = (v: unknown) =>
+    typeof v === 'number'
+      ? Number.isInteger(v)
+        ? String(v)
+        : v.toFixed(4)
+      : v === null || v === undefined
+        ? '–'
+        : String(v).replace(/[&<>]/g, '');
   return `<table><tr>${keys.map((k) => `<th>${k}</th>`).join('')}</tr>${rows.map((r) => `<tr>${keys.map((k) => `<td>${cell(r[k])}</td>`).join('')}</tr>`).join('')}</table>`;
 }
 
 export function tablesHtml(a: Analysis): string {
-  const head = ['model', 'path', 'blocks', 'T10', 'T90', 'Visible', 'Gray', 'Hidden', 'Intact', 'Silent', 'Hidden Persistent', 'Silent share of Hidden Persistent', 'Hidden: None', 'Single', 'Multi'];
+  const head = [
+    'model',
+    'path',
+    'blocks',
+    'T10',
+    'T90',
+    'Visible',
+    'Gray',
+    'Hidden',
+    'Intact',
+    'Silent',
+    'Hidden Persistent',
+    'Silent share of Hidden Persistent',
+    'Hidden: None',
+    'Single',
+    'Multi',
+  ];
   const rows = a.headline
     .map(
       (r) =>
@@ -48,17 +74,20 @@ export function tablesHtml(a: Analysis): string {
     .join('');
   const trans = a.transitions
     .map(
-      (t) => `<h2>${t.model}: notta → tta</h2><div class="matrices">${matrix(t.layers, LAYER_NAMES, LAYER_NAMES, 'failure layer')}${t.axes
-        .map((m, k) => matrix(m, ['pass', 'fail'], ['pass', 'fail'], AXIS_LABELS[k]!))
-        .join('')}</div>`,
+      (t) =>
+        `<h2>${t.model}: notta → tta</h2><div class="matrices">${matrix(t.layers, LAYER_NAMES, LAYER_NAMES, 'failure layer')}${t.axes
+          .map((m, k) => matrix(m, ['pass', 'fail'], ['pass', 'fail'], AXIS_LABELS[k]!))
+          .join('')}</div>`,
     )
     .join('');
   const notice = a.notice ? `<p class="notice">${a.notice}</p>` : '';
-  const report = a.reportHtml ? `<p><a href="${a.reportHtml}" target="_blank" style="color:#b15cff">open analysis/report.html</a></p>` : '';
+  const report = a.reportHtml
+    ? `<p><a href="${a.reportHtml}" target="_blank" style="color:#b15cff">open analysis/report.html</a></p>`
+    : '';
   const analyze = a.analyze as Record<string, unknown> | null;
   const fromAnalyze =
     analyze && Array.isArray(analyze.headline) && analyze.headline.length > 0
-      ? `<h2>Headline from <code>blindspot analyze</code> (analysis/summary.json)</h2>${genericTable(analyze.headline as Row[])}`
+      ? `<h2>Headline from <code>blindspot analyze</code> (analysis/summary.json)</h2><div class="scroll">${genericTable(analyze.headline as Row[])}</div>`
       : '';
   return `${notice}${report}${fromAnalyze}<h2>Headline (per configuration, computed by the viewer)</h2><table id="headline"><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>${rows}</table>${
     trans || '<p class="notice">no model has both notta and tta: no transition matrices</p>'
