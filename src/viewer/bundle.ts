@@ -3,7 +3,7 @@
  * (ignored by git). `npm run build:viewer` builds it; the server builds it on start when it is missing or older
  * than its sources (esbuild is a dev dependency: an installed package must ship the built bundle).
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BlindspotError } from '../errors.ts';
@@ -65,7 +65,7 @@ export async function ensureViewerBundle(force = false): Promise<string> {
     );
   }
   mkdirSync(APP_BUNDLE_DIR, { recursive: true });
-  await esbuild.build({
+  const result = await esbuild.build({
     entryPoints: [join(APP_SOURCE_DIR, 'main.ts')],
     bundle: true,
     format: 'esm',
@@ -74,8 +74,16 @@ export async function ensureViewerBundle(force = false): Promise<string> {
     sourcemap: false,
     legalComments: 'none',
     outfile: join(APP_BUNDLE_DIR, 'app.js'),
+    write: false,
     logLevel: 'silent',
   });
-  for (const f of STATIC_FILES) copyFileSync(join(APP_SOURCE_DIR, f), join(APP_BUNDLE_DIR, f));
+  // Temporary name + rename: a server in another process never reads a half-written bundle.
+  const put = (name: string, bytes: Uint8Array | Buffer) => {
+    const tmp = join(APP_BUNDLE_DIR, `.${name}.${process.pid}.tmp`);
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, join(APP_BUNDLE_DIR, name));
+  };
+  for (const f of STATIC_FILES) put(f, readFileSync(join(APP_SOURCE_DIR, f)));
+  put('app.js', result.outputFiles[0]!.contents);
   return APP_BUNDLE_DIR;
 }

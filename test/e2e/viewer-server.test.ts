@@ -364,3 +364,39 @@ test('blockSample 0.5 keeps about half of the block positions, the same position
     store.close();
   }
 });
+
+test('a core-column run (no sev/fail_mask) gives the same layers and regimes, with a notice about ungated axes', async () => {
+  const { runDataset } = await import('../../src/dataset/run.ts');
+  const { parseModelFlag } = await import('../../src/dataset/options.ts');
+  const { ResultsStore } = await import('../../src/viewer/results.ts');
+  const data = join(fx.root, 'data');
+  const core = join(fx.root, 'RESULTS-core');
+  await runDataset(
+    {
+      gt: join(data, 'gt'),
+      models: [`blur=${join(data, 'blur')}`, `blur:tta=${join(data, 'blur_tta')}`].map(parseModelFlag),
+      out: core,
+      columns: 'core',
+    },
+    { inline: true },
+  );
+  const store = await ResultsStore.open(core, 100000);
+  try {
+    assert.equal(store.meta.columnSet, 'core');
+    assert.ok(store.meta.notices.some((s) => s.includes('core column set')));
+    const ref = reference().filter(
+      (r) => r.model === 'blur' && r.path === 'tta' && r.image === 'nih_00000003_000',
+    );
+    const b = await store.imageBlocks('nih_00000003_000', 'blur', 'tta');
+    assert.deepEqual(
+      b.layer,
+      ref.map((r) => r.layer),
+    );
+    assert.deepEqual(
+      b.regime,
+      ref.map((r) => r.regime),
+    );
+  } finally {
+    store.close();
+  }
+});
