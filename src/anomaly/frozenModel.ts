@@ -259,7 +259,10 @@ export function freezeLayersModel(
         return null;
     }
   }
-  const inputName = (model as unknown as { inputLayers: { name: string }[] }).inputLayers[0]!.name;
+  // A Sequential model keeps its input layer on the inner functional model.
+  const m = model as unknown as { inputLayers?: { name: string }[]; model?: { inputLayers?: { name: string }[] } };
+  const inputName = (m.inputLayers ?? m.model?.inputLayers)?.[0]?.name;
+  if (inputName === undefined) return null;
   const outName = last;
   return {
     apply(x) {
