@@ -110,7 +110,24 @@ const nz = (e: string): string => `coalesce(CASE WHEN isnan(${e}) THEN 0 ELSE ${
  * SQL of the `block_states` view: one row per stored block with its labels and egg position. Written out in
  * full in docs/viewer.md.
  */
-export function blockStatesSql(p: LabelParams, columnSet: 'full' | 'core'): string {
+export function blockStatesSql(
+  p: LabelParams,
+  columnSet: 'full' | 'core',
+  thresholdsFile: string | null = null,
+): string {
+  const hidden = p.hiddenThreshold === null ? 'NULL' : String(p.hiddenThreshold);
+  const visible = p.visibleThreshold === null ? 'NULL' : String(p.visibleThreshold);
+  // analyze's thresholds (same definition) save one pass over every block; else quantiles here.
+  const thresholdsSql = thresholdsFile
+    ? `CREATE OR REPLACE TABLE config_thresholds AS
+  SELECT t.model, t.path, b.blocks, t.t10::DOUBLE AS t10, t.t90::DOUBLE AS t90
+  FROM read_parquet(${sqlString(thresholdsFile)}) t JOIN (SELECT model, path, count(*)::BIGINT AS blocks FROM raw_blocks GROUP BY ALL) b
+    ON t.model = b.model AND t.path = b.path;`
+    : `CREATE OR REPLACE TABLE config_thresholds AS
+  SELECT model, path, count(*)::BIGINT AS blocks,
+    coalesce(${visible}, quantile_cont(ssim_blk::DOUBLE, 0.1) FILTER (WHERE NOT is_border), quantile_cont(ssim_blk::DOUBLE, 0.1)) AS t10,
+    coalesce(${hidden}, quantile_cont(ssim_blk::DOUBLE, 0.9) FILTER (WHERE NOT is_border), quantile_cont(ssim_blk::DOUBLE, 0.9)) AS t90
+  FROM raw_blocks GROUP BY model, path;`;
   const e = [
     `abs(${nz('a1')}) / ${p.a1Fail}`,
     `abs(${nz('a2')}) / ${p.a2Fail}`,
@@ -130,14 +147,8 @@ export function blockStatesSql(p: LabelParams, columnSet: 'full' | 'core'): stri
   );
   const dir = (c: 0 | 1 | 2): string =>
     `(w * ${NONE_POLE[c]} + ${AXIS_VECTORS.map((v, k) => `s${k + 1} * ${v[c]}`).join(' + ')})`;
-  const hidden = p.hiddenThreshold === null ? 'NULL' : String(p.hiddenThreshold);
-  const visible = p.visibleThreshold === null ? 'NULL' : String(p.visibleThreshold);
   return `
-CREATE OR REPLACE TABLE config_thresholds AS
-  SELECT model, path, count(*)::BIGINT AS blocks,
-    coalesce(${visible}, quantile_cont(ssim_blk::DOUBLE, 0.1) FILTER (WHERE NOT is_border), quantile_cont(ssim_blk::DOUBLE, 0.1)) AS t10,
-    coalesce(${hidden}, quantile_cont(ssim_blk::DOUBLE, 0.9) FILTER (WHERE NOT is_border), quantile_cont(ssim_blk::DOUBLE, 0.9)) AS t90
-  FROM raw_blocks GROUP BY model, path;
+${thresholdsSql}
 CREATE OR REPLACE VIEW block_states AS
 WITH b AS (
   SELECT r.*, t.t10, t.t90, coalesce(i.drange, 255) AS drange
@@ -175,12 +186,16 @@ SELECT *,
   CASE WHEN sqrt(dx*dx + dy*dy + dz*dz) < 1e-9 THEN ${NONE_POLE[1]} * radius ELSE radius * dy / sqrt(dx*dx + dy*dy + dz*dz) END AS py,
   CASE WHEN sqrt(dx*dx + dy*dy + dz*dz) < 1e-9 THEN ${NONE_POLE[2]} ELSE radius * dz / sqrt(dx*dx + dy*dy + dz*dz) END AS pz
 FROM d;
-CREATE OR REPLACE VIEW block_pairs AS
-SELECT a.*, o.layer AS other_layer, o.mask AS other_mask, o.px AS opx, o.py AS opy, o.pz AS opz,
-  (a.layer <> 0 AND a.layer = o.layer) AS persistent
-FROM block_states a LEFT JOIN block_states o
-  ON a.model = o.model AND a.image = o.image AND a."row" = o."row" AND a.col = o.col AND a.path <> o.path;
+CREATE OR REPLACE VIEW block_pairs AS ${pairsSelect('block_states')};
 `;
+}
+
+/** Each block of `source` joined with the same block (model, image, row, col) on the other path. */
+function pairsSelect(source: string): string {
+  return `SELECT a.*, o.layer AS other_layer, o.mask AS other_mask, o.px AS opx, o.py AS opy, o.pz AS opz,
+  (a.layer <> 0 AND a.layer = o.layer) AS persistent
+FROM ${source} a LEFT JOIN ${source} o
+  ON a.model = o.model AND a.image = o.image AND a."row" = o."row" AND a.col = o.col AND a.path <> o.path`;
 }
 
 /** Deterministic block-position filter keeping about `fraction` of (image, row, col). */
@@ -205,7 +220,7 @@ FROM (
     avg(severity) AS severity, avg(ssim_blk::DOUBLE) AS ssim_blk, avg(kappa::DOUBLE) AS kappa,
     count(DISTINCT image)::INTEGER AS images,
     count(*) FILTER (WHERE dmg_ac)::INTEGER AS n_ac, count(*) FILTER (WHERE dmg_dc)::INTEGER AS n_dc
-  FROM block_pairs WHERE ${sampleFilter(fraction)} GROUP BY ALL
+  FROM (${fraction >= 1 ? 'SELECT * FROM block_pairs' : `WITH sampled AS (SELECT * FROM block_states WHERE ${sampleFilter(fraction)}) ${pairsSelect('sampled')}`}) GROUP BY ALL
 );`;
 }
 
@@ -280,7 +295,18 @@ export class ResultsStore {
     await q(
       `CREATE TABLE image_ranges AS SELECT image, model, path, any_value(data_range)::DOUBLE AS drange FROM images_table GROUP BY ALL`,
     );
-    await q(blockStatesSql(params, columnSet));
+    const thresholdsFile = join(dir, 'analysis', 'thresholds.parquet');
+    let useAnalysis = false;
+    if (existsSync(thresholdsFile)) {
+      const tcols = new Set(
+        (await con.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(thresholdsFile)})`))
+          .getRows()
+          .map((r) => String(r[0])),
+      );
+      useAnalysis = ['model', 'path', 't10', 't90'].every((c) => tcols.has(c));
+    }
+    if (useAnalysis) notices.push('T10/T90 from analysis/thresholds.parquet (blindspot analyze)');
+    await q(blockStatesSql(params, columnSet, useAnalysis ? thresholdsFile : null));
     let radiusBins = 20;
     let cellCount = 0;
     for (const bins of [20, 10, 5, 2]) {

@@ -400,3 +400,42 @@ test('a core-column run (no sev/fail_mask) gives the same layers and regimes, wi
     store.close();
   }
 });
+
+test('analysis/thresholds.parquet, when present, supplies T10/T90 and the layers follow them', async () => {
+  const { cpSync, mkdirSync } = await import('node:fs');
+  const { ResultsStore } = await import('../../src/viewer/results.ts');
+  const dir = join(fx.root, 'RESULTS-analysed');
+  cpSync(fx.results, dir, { recursive: true });
+  mkdirSync(join(dir, 'analysis'), { recursive: true });
+  const inst = await DuckDBInstance.create(':memory:');
+  const con = await inst.connect();
+  await con.run(
+    `COPY (SELECT * FROM (VALUES ('blur', 'notta', 0.9::DOUBLE, 0.99::DOUBLE), ('blur', 'tta', 0.95, 0.995), ('jpeg', 'notta', 0.8, 0.97), ('jpeg', 'tta', 0.85, 0.98)) v(model, path, t10, t90))
+     TO '${join(dir, 'analysis', 'thresholds.parquet')}' (FORMAT parquet)`,
+  );
+  con.closeSync();
+  const store = await ResultsStore.open(dir, 100000);
+  try {
+    assert.deepEqual(
+      store.meta.configs.map((c) => [c.model, c.path, c.t10, c.t90]),
+      [
+        ['blur', 'notta', 0.9, 0.99],
+        ['blur', 'tta', 0.95, 0.995],
+        ['jpeg', 'notta', 0.8, 0.97],
+        ['jpeg', 'tta', 0.85, 0.98],
+      ],
+    );
+    const o = DEFAULT_DIAGNOSE_OPTIONS;
+    const rows = raw.filter(
+      (r) => r.model === 'jpeg' && r.path === 'notta' && r.image === 'nih_00000001_000',
+    );
+    const want = rows.map((r) => {
+      const d = damageOf(Number(r.r_ac), Number(r.dmu), o);
+      return layerOf(Number(r.ssim_blk), d.ac || d.dc, 0.8, 0.97);
+    });
+    assert.deepEqual((await store.imageBlocks('nih_00000001_000', 'jpeg', 'notta')).layer, want);
+    assert.ok(store.meta.notices.some((s) => s.includes('analysis/thresholds.parquet')));
+  } finally {
+    store.close();
+  }
+});
