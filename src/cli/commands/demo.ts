@@ -6,16 +6,14 @@
  */
 import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BlindspotError } from '../../errors.ts';
+import { DEMO_PIPELINE_OPTIONS, demoGtDir, runPipeline } from '../../upscale/pipeline.ts';
 import { numberFlag, parseFlags, wantsHelp } from '../args.ts';
 import { createProgress, type ProgressBar } from '../progress.ts';
 
 export const summary = 'Run the whole pipeline on the bundled NIH chest X-rays and print what SSIM hides';
 
-/** The bundled ground truth (NIH ChestX-ray14 images, 512x512; attribution in its README.md). */
-export const DEMO_DATA_DIR = fileURLToPath(new URL('../../../data/demo/cxr_nih/', import.meta.url));
-export const DEMO_MODELS = ['esrgan-slim', 'esrgan-medium', 'bicubic'] as const;
+const DEMO_MODELS = DEMO_PIPELINE_OPTIONS.models;
 
 const HELP = `Usage: blindspot demo [--out DIR] [--images N] [--workers N] [--json]
 
@@ -46,15 +44,16 @@ export async function run(argv: string[]): Promise<number> {
   if (parsed.positionals.length > 0) throw new BlindspotError('E_USAGE', `unexpected argument "${parsed.positionals[0]}" (see --help)`);
   const out = resolve(typeof v.out === 'string' ? v.out : 'demo-out');
   const json = v.json === true;
-  const all = (await readdir(DEMO_DATA_DIR)).filter((f) => f.endsWith('.png')).sort();
+  const bundled = demoGtDir();
+  const all = (await readdir(bundled)).filter((f) => f.endsWith('.png')).sort();
   const count = numberFlag(v, 'images', { min: 1, max: all.length, integer: true }) ?? all.length;
 
   // The GT folder: the bundled images, or a copy of the first N of them.
-  let gtDir = DEMO_DATA_DIR;
+  let gtDir = bundled;
   if (count < all.length) {
     gtDir = join(out, `gt-${count}`);
     await mkdir(gtDir, { recursive: true });
-    for (const f of all.slice(0, count)) await cp(join(DEMO_DATA_DIR, f), join(gtDir, f));
+    for (const f of all.slice(0, count)) await cp(join(bundled, f), join(gtDir, f));
   }
 
   const say = (s: string): void => {
@@ -62,16 +61,13 @@ export async function run(argv: string[]): Promise<number> {
   };
   say(`blindspot demo: ${count} NIH chest X-rays (512x512) x ${DEMO_MODELS.length} upscalers x {notta, tta} -> ${out}`);
 
-  const { runPipeline } = await import('../../upscale/pipeline.ts');
   let bar: ProgressBar | undefined;
   let barKey = '';
   const result = await runPipeline(
     {
       gt: gtDir,
       out,
-      models: [...DEMO_MODELS],
-      paths: ['notta', 'tta'],
-      scale: 2,
+      ...DEMO_PIPELINE_OPTIONS,
       workers: numberFlag(v, 'workers', { min: 0, integer: true }) ?? 0,
     },
     (p) => {
@@ -106,7 +102,7 @@ export async function run(argv: string[]): Promise<number> {
   const { renderDiagnosePngs } = await import('../../tier3/pictures.ts');
   const { upscaleOutputName } = await import('../../upscale/folder.ts');
   const gtFile = join(gtDir, all[0]!);
-  const model = DEMO_MODELS[1];
+  const model = DEMO_MODELS.find((m) => m.startsWith('esrgan')) ?? DEMO_MODELS[0]!;
   const testFile = join(out, 'upscaled', model, 'notta', upscaleOutputName(basename(all[0]!, '.png'), model, 2, false));
   const heatDir = join(out, 'heatmaps');
   await mkdir(heatDir, { recursive: true });
