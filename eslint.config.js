@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', 'src/viewer/app/dist/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', 'test/artifacts/**', 'src/viewer/app/dist/**', '**/*.tmp.*', 'examples/output/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
