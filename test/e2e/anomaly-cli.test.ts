@@ -5,10 +5,10 @@
  * recomputation), the weights hash against the file's own SHA-256, the report files, skipping of the bad
  * image, and byte-identical outputs on a second run.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -16,6 +16,7 @@ import { fixture, runCli } from '../helpers/cli.ts';
 import { ks2d } from '../../src/anomaly/ks2d.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'anomaly-e2e-'));
+after(() => rm(root, { recursive: true, force: true }));
 const realDir = join(root, 'real');
 const genDir = join(root, 'generated');
 const modelDir = join(root, 'model');
