@@ -8,7 +8,11 @@
  * clean MobileNetV2 features of A and the set, all from the same forward passes. Per degradation: Spearman's rho
  * between strength (0 = undegraded B, 1..3) and AS, and the same for the Fréchet distance.
  *
+ * Upscaler sets: B downscaled x4 (MATLAB bicubic) and brought back by bicubic, ESRGAN-slim and ESRGAN-medium
+ * (src/upscale), reported as rows without a strength order.
+ *
  * Usage: node --import tsx examples/anomaly-validation.ts [--n N] [--data DIR] [--out DIR] [--seed S]
+ *          [--sets degradations,upscalers]
  *   N = images per half (default 6; one image costs ~15 s of one core: size N for your time budget).
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -27,8 +31,10 @@ const { values } = parseArgs({
     data: { type: 'string', default: '../shared/data/medical/cxr_nih/512' },
     out: { type: 'string', default: 'examples/anomaly-validation' },
     seed: { type: 'string', default: '0' },
+    sets: { type: 'string', default: 'degradations,upscalers' },
   },
 });
+const SETS = new Set(values.sets!.split(','));
 const N = Number(values.n);
 const SEED = Number(values.seed);
 const dataDir = values.data!;
@@ -169,7 +175,7 @@ const addRow = (set: string, degradation: string, strength: number, s: SetScores
 };
 const real = await session.score(items(B), 'B (real vs real)', progress);
 addRow('B (real)', 'none', 0, real);
-for (const [name, d] of Object.entries(DEGRADATIONS)) {
+for (const [name, d] of Object.entries(SETS.has('degradations') ? DEGRADATIONS : {})) {
   for (const [level, s] of d.strengths.entries()) {
     const scored = await session.score(
       items(B, (img, key) => d.apply(img, s, key)),
@@ -179,9 +185,22 @@ for (const [name, d] of Object.entries(DEGRADATIONS)) {
     addRow(`${name} ${s}`, name, level + 1, scored);
   }
 }
+// The upscaler study's path: MATLAB-bicubic downscale x4, then the model back to 512² (src/upscale).
+const UPSCALERS = ['bicubic', 'esrgan-slim', 'esrgan-medium'] as const;
+if (SETS.has('upscalers')) {
+  const { upscaleFromGt } = await import('../src/upscale/upscale.ts');
+  for (const model of UPSCALERS) {
+    const scored = await session.score(
+      items(B, async (img) => (await upscaleFromGt(img, { model, scale: 4 })).output),
+      `${model} x4`,
+      progress,
+    );
+    addRow(`${model} x4`, `upscale`, NaN, scored);
+  }
+}
 const seconds = (performance.now() - t0) / 1000;
 const rho: Record<string, { as: number; frechet: number }> = {};
-for (const name of Object.keys(DEGRADATIONS)) {
+for (const name of Object.keys(SETS.has('degradations') ? DEGRADATIONS : {})) {
   const rs = [rows[0]!, ...rows.filter((r) => r.degradation === name)];
   rho[name] = {
     as: spearman(
