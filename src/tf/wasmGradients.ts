@@ -5,6 +5,9 @@
  * - `DepthwiseConv2dNativeBackpropInput`  (input gradients through depthwise nets such as MobileNetV2)
  * - `DepthwiseConv2dNativeBackpropFilter` (training depthwise nets)
  *
+ * and replaces wasm's own `Conv2DBackpropInput` (a plain loop) with the same construction as the depthwise input
+ * gradient on top of the XNNPACK forward conv: 5.8x faster on MobileNetV2's layers (measured 483 vs 2797 ms).
+ *
  * Two implementations:
  * - `'ops'` (default): each kernel written with ops the wasm backend has. A filter gradient is a sum over the
  *   kernel offsets of (strided slice of the padded input)^T x (output gradient) — one matmul per offset for a
@@ -12,7 +15,8 @@
  *   input gradient is a stride-1 depthwise *correlation* of the zero-upsampled output gradient with the
  *   spatially flipped filter (the transpose of a strided correlation).
  * - `'cpu'`: copy the tensors to the cpu backend, run its kernel, copy the result back. Kept as a reference and
- *   for benchmarks (bench/anomaly.ts measures both; 'ops' is the faster one on MobileNetV2-sized layers).
+ *   for benchmarks (bench/anomaly.ts measures both; 'ops' is 2.8x faster on a MobileNetV2 input gradient).
+ *   With 'cpu', Conv2DBackpropInput stays wasm's native kernel.
  *
  * Derivation of the depthwise input gradient (one spatial axis, stride s, dilation d, K taps, pad-before p,
  * input length H, output length O): y[o] = sum_k x[o s + k d - p] w[k], so
