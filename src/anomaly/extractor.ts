@@ -10,7 +10,10 @@
  *   (frozenModel.ts) removes them from the differentiated graph.
  * Built-in models run frozen (frozenModel.ts): batch norms folded, plain ops, only the input path differentiated.
  * - a folder holding a TF.js `model.json` (layers or graph model) plus an optional JSON card: any model that
- *   takes [0,1] images; 4-D outputs are global-average-pooled. This is also the hook for the DeepSSIM encoder.
+ *   takes [0,1] images; 4-D outputs are global-average-pooled. A DeepSSIM encoder folder (card.json with
+ *   format 'blindspot-deepssim', written by src/memorization) is recognised: its input size and channels come
+ *   from the card and each image is z-scored inside the wrapper, as DeepSSIM's preprocessing does (images are
+ *   stretched to the square input here, not padded).
  *
  * Every extractor reports its name and the SHA-256 of its weight bytes, recorded in every output.
  */
@@ -54,6 +57,9 @@ export interface ExtractorCard {
   channels?: 1 | 3;
   /** Layer whose output is the feature (layers models); default: the model output. */
   outputLayer?: string;
+  /** 'blindspot-deepssim' marks a DeepSSIM encoder folder (src/memorization): its input is z-scored per image. */
+  format?: string;
+  backbone?: string;
 }
 
 const CARD_NAMES = ['card.json', 'model-card.json', 'extractor.json'];
@@ -200,8 +206,14 @@ async function loadFolderModel(tf: Tf, spec: string): Promise<FeatureExtractor> 
       jsonPath,
     );
   }
+  // DeepSSIM encoders take each image z-scored (mean 0, sd 1 over its pixels), not [0,1] samples.
+  const deepSsim = card.format === 'blindspot-deepssim';
+  const zscore = (x: TfTypes.Tensor4D): TfTypes.Tensor4D => {
+    const { mean, variance } = tf.moments(x, [1, 2, 3], true);
+    return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-12))) as TfTypes.Tensor4D;
+  };
   const apply = (x: TfTypes.Tensor4D): TfTypes.Tensor2D => {
-    const y = run(x);
+    const y = run(deepSsim ? zscore(x) : x);
     if (y.rank === 4) return tf.mean(y, [1, 2]) as TfTypes.Tensor2D;
     if (y.rank === 2) return y as TfTypes.Tensor2D;
     return tf.reshape(y, [y.shape[0]!, -1]) as TfTypes.Tensor2D;
@@ -210,7 +222,7 @@ async function loadFolderModel(tf: Tf, spec: string): Promise<FeatureExtractor> 
     () => apply(tf.zeros([1, inputSize, inputSize, channels]) as TfTypes.Tensor4D).shape[1]!,
   );
   return {
-    name: card.name ?? basename(dir),
+    name: card.name ?? (deepSsim ? `deepssim-${card.backbone ?? 'encoder'}` : basename(dir)),
     inputSize,
     channels,
     featureSize: probe,
