@@ -259,9 +259,8 @@ export function freezeLayersModel(
         return null;
     }
   }
-  // A Sequential model keeps its input layer on the inner functional model.
-  const m = model as unknown as { inputLayers?: { name: string }[]; model?: { inputLayers?: { name: string }[] } };
-  const inputName = (m.inputLayers ?? m.model?.inputLayers)?.[0]?.name;
+  // The input layer's name, from the model's input tensor (Sequential models leave `inputLayers` empty).
+  const inputName = (model.inputs[0] as unknown as { sourceLayer?: { name: string } } | undefined)?.sourceLayer?.name;
   if (inputName === undefined) return null;
   const outName = last;
   return {
