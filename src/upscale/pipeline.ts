@@ -144,8 +144,8 @@ export function demoGtDir(): string {
 
 /**
  * The demo configuration (issue 4): two ESRGAN sizes and MATLAB bicubic, each plain and with x8 TTA, x2 from a
- * bicubic x0.5 downscale. On the six bundled 512x512 X-rays this is ~370 CPU-seconds of upscaling, about 3-4
- * minutes on 2 cores with the default one worker thread per core (docs/upscale.md).
+ * bicubic x0.5 downscale. On the six bundled 512x512 X-rays the whole pipeline took 305 CPU-seconds, 4 min 57 s
+ * wall on a shared 2-core machine (docs/upscale.md).
  */
 export const DEMO_PIPELINE_OPTIONS: Readonly<Pick<PipelineOptions, 'models' | 'paths' | 'scale'>> =
   Object.freeze({
