@@ -39,6 +39,8 @@ export interface PipelineOptions {
   tileOverlap: number;
   /** TF.js backend (default 'wasm'). */
   backend: TfBackendName;
+  /** Network input mapping: 'range' (default) or 'minmax' (see UpscaleOptions.intensity). */
+  intensity: 'range' | 'minmax';
   /** Worker threads for the upscale and run stages, 0 = all cores (default 0). */
   workers: number;
   /** Block-table column set (default 'full'). */
@@ -56,6 +58,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Readonly<PipelineOptions> = Object.freeze
   tile: 256,
   tileOverlap: 16,
   backend: 'wasm',
+  intensity: 'range',
   workers: 0,
   columns: 'full',
   analyze: true,
@@ -89,6 +92,7 @@ export function resolvePipelineOptions(partial?: Partial<PipelineOptions>): Pipe
       tile: o.tile,
       tileOverlap: o.tileOverlap,
       backend: o.backend,
+      intensity: o.intensity,
     });
   if (o.columns !== 'core' && o.columns !== 'full') throw invalidOption('columns', 'core|full', o.columns);
   if (typeof o.analyze !== 'boolean') throw invalidOption('analyze', 'a boolean', o.analyze);
@@ -191,6 +195,7 @@ export async function runPipeline(
           tile: o.tile,
           tileOverlap: o.tileOverlap,
           backend: o.backend,
+          intensity: o.intensity,
         },
         (p) =>
           onProgress?.({

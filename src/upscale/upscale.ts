@@ -24,6 +24,12 @@ export interface UpscaleOptions {
   tileOverlap: number;
   /** TensorFlow.js backend for networks (default 'wasm', chosen by bench/upscale.ts). */
   backend: TfBackendName;
+  /**
+   * How samples map to a network's input range: 'range' (default) maps [0, data range] (e.g. 0-255, 0-65535);
+   * 'minmax' maps the image's own [min, max], for 16-bit CT/MR that use a small part of their range (a network
+   * trained on 8-bit photos would otherwise see a nearly black image). The output is mapped back the same way.
+   */
+  intensity: 'range' | 'minmax';
 }
 
 export const DEFAULT_UPSCALE_OPTIONS: Readonly<UpscaleOptions> = Object.freeze({
@@ -33,6 +39,7 @@ export const DEFAULT_UPSCALE_OPTIONS: Readonly<UpscaleOptions> = Object.freeze({
   tile: 256,
   tileOverlap: 16,
   backend: 'wasm',
+  intensity: 'range',
 });
 
 /**
@@ -56,6 +63,9 @@ export function resolveUpscaleOptions(partial?: Partial<UpscaleOptions>): Upscal
     throw invalidOption('tileOverlap', 'an integer >= 0', o.tileOverlap);
   }
   if (o.backend !== 'wasm' && o.backend !== 'cpu') throw invalidOption('backend', 'wasm|cpu', o.backend);
+  if (o.intensity !== 'range' && o.intensity !== 'minmax') {
+    throw invalidOption('intensity', 'range|minmax', o.intensity);
+  }
   return o;
 }
 
@@ -116,6 +126,7 @@ async function planeUpscaler(
   channels: number,
   max: number | null,
   integer: boolean,
+  inputForRange?: Float32Array,
 ): Promise<PlaneUpscaler> {
   const { model, scale } = options;
   const info = UPSCALE_MODELS[model];
@@ -140,24 +151,36 @@ async function planeUpscaler(
   }
   const { loadEsrgan } = await import('./esrgan.ts');
   const net = await loadEsrgan(model, scale, options.backend);
-  const toModel = net.valueMax / (max as number);
-  const fromModel = (max as number) / net.valueMax;
+  // network input = (v - lo) * toModel; output back = y * fromModel + lo
+  let lo = 0;
+  let hi = max as number;
+  if (options.intensity === 'minmax' && inputForRange) {
+    lo = Infinity;
+    hi = -Infinity;
+    for (const v of inputForRange) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (!(hi > lo)) hi = lo + 1;
+  }
+  const toModel = net.valueMax / (hi - lo);
+  const fromModel = (hi - lo) / net.valueMax;
   const runNet = async (data: Float32Array, width: number, height: number): Promise<Float32Array> => {
     const n = width * height;
     const rgb = new Float32Array(n * 3);
     if (channels === 1) {
-      for (let i = 0; i < n; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = data[i]! * toModel;
+      for (let i = 0; i < n; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = (data[i]! - lo) * toModel;
     } else {
-      for (let i = 0; i < 3 * n; i++) rgb[i] = data[i]! * toModel;
+      for (let i = 0; i < 3 * n; i++) rgb[i] = (data[i]! - lo) * toModel;
     }
     const y = await net.predict(rgb, width, height);
     const m = y.length / 3;
     const out = new Float32Array(m * channels);
     if (channels === 1) {
       // grey out = the mean of the three output channels
-      for (let i = 0; i < m; i++) out[i] = ((y[3 * i]! + y[3 * i + 1]! + y[3 * i + 2]!) / 3) * fromModel;
+      for (let i = 0; i < m; i++) out[i] = ((y[3 * i]! + y[3 * i + 1]! + y[3 * i + 2]!) / 3) * fromModel + lo;
     } else {
-      for (let i = 0; i < 3 * m; i++) out[i] = y[i]! * fromModel;
+      for (let i = 0; i < 3 * m; i++) out[i] = y[i]! * fromModel + lo;
     }
     return out;
   };
@@ -191,7 +214,8 @@ export async function upscaleImage(image: Image, options?: Partial<UpscaleOption
   const max = valueMaxOf(image, UPSCALE_MODELS[o.model].kind === 'network');
   const integer = !image.isFloat;
   const input = image.data instanceof Float32Array ? image.data : Float32Array.from(image.data);
-  const run = await planeUpscaler(o, image.channels, max, integer);
+  // 'minmax' uses the whole image's range (never a tile's or a TTA copy's), so every part maps the same way
+  const run = await planeUpscaler(o, image.channels, max, integer, input);
   const { width, height, channels } = image;
   const raw = o.tta
     ? await selfEnsemble(run, input, width, height, channels, o.scale)

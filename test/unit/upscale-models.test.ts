@@ -159,3 +159,22 @@ test('16-bit GT in, 16-bit out: same network input, output = 257 x the 8-bit out
     assert.ok(notMultiple > 0, `${model}: 16-bit output carries more than 8 bits`);
   }
 });
+
+test("intensity 'minmax': a 16-bit image using a small part of its range reaches the network like its 8-bit twin", async () => {
+  // x16 = 1000 + 8 x8: with 'minmax' both map to the same network input, so o16 = 1000 + 8 o8 (float samples)
+  const lr8 = crop(await gtPromise, 160, 170, 24, 24, { isFloat: true, dataRange: 255 });
+  const d16 = new Float32Array(lr8.data.length);
+  for (let i = 0; i < d16.length; i++) d16[i] = 1000 + 8 * lr8.data[i]!;
+  const lr16: Image = { ...lr8, data: d16, bitDepth: 16, dataRange: 65535 };
+  const o8 = await upscaleImage(lr8, { model: 'esrgan-slim', intensity: 'minmax' });
+  const o16 = await upscaleImage(lr16, { model: 'esrgan-slim', intensity: 'minmax' });
+  let max = 0;
+  for (let i = 0; i < o8.data.length; i++)
+    max = Math.max(max, Math.abs(o16.data[i]! - (1000 + 8 * o8.data[i]!)));
+  assert.ok(max < 0.05, `max |o16 - (1000 + 8 o8)| = ${max}`);
+  // with 'range' the 16-bit image reaches the network as a nearly black picture: a different result
+  const r16 = await upscaleImage(lr16, { model: 'esrgan-slim' });
+  let diff = 0;
+  for (let i = 0; i < r16.data.length; i++) diff = Math.max(diff, Math.abs(r16.data[i]! - o16.data[i]!));
+  assert.ok(diff > 1, `range vs minmax differ by ${diff}`);
+});

@@ -15,7 +15,8 @@ export const summary = 'The whole study: GT -> upscalers x {notta, tta} -> run -
 
 const D = DEFAULT_PIPELINE_OPTIONS;
 const HELP = `Usage: blindspot pipeline --gt DIR --out DIR [--models a,b,c] [--paths notta,tta] [--scale 2]
-                          [--tile N] [--backend wasm|cpu] [--workers N] [--columns core|full] [--no-analyze] [--json]
+                          [--tile N] [--backend wasm|cpu] [--intensity range|minmax] [--workers N]
+                          [--columns core|full] [--no-analyze] [--json]
 
 For every model and path: GT -> MATLAB bicubic 1/scale -> model (plain, or x8 dihedral TTA) -> PNG at GT size in
 OUT/upscaled/<model>/<path>/ (existing outputs are kept, so an interrupted pipeline resumes); then
@@ -31,6 +32,7 @@ Options:
   --scale N           integer scale (default ${D.scale})
   --tile N            network tile size in LR pixels, 0 = none (default ${D.tile})
   --backend NAME      TensorFlow.js backend: wasm (default) or cpu
+  --intensity MODE    network input mapping: range (default) or minmax (see blindspot upscale --help)
   --workers N         worker threads for the run stage, 0 = all cores (default 0)
   --columns SET       block columns: full (default) or core
   --no-analyze        stop after the run stage
@@ -58,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     scale: { type: 'string' },
     tile: { type: 'string' },
     backend: { type: 'string' },
+    intensity: { type: 'string' },
     workers: { type: 'string' },
     columns: { type: 'string' },
     'no-analyze': { type: 'boolean' },
@@ -108,6 +111,7 @@ export async function run(argv: string[]): Promise<number> {
       scale: numberFlag(v, 'scale', { min: 2, max: 8, integer: true }),
       tile: numberFlag(v, 'tile', { min: 0, integer: true }),
       backend: choiceFlag(v, 'backend', ['wasm', 'cpu'] as const),
+      intensity: choiceFlag(v, 'intensity', ['range', 'minmax'] as const),
       workers: numberFlag(v, 'workers', { min: 0, integer: true }),
       columns: choiceFlag(v, 'columns', ['core', 'full'] as const),
       analyze: v['no-analyze'] !== true,

@@ -10,7 +10,8 @@ export const summary =
 
 const D = DEFAULT_UPSCALE_FOLDER_OPTIONS;
 const HELP = `Usage: blindspot upscale --in GT_DIR --out OUT_DIR [--model NAME] [--scale 2] [--tta] [--tile N]
-                         [--tile-overlap N] [--backend wasm|cpu] [--workers N] [--overwrite] [--json]
+                         [--tile-overlap N] [--backend wasm|cpu] [--intensity range|minmax] [--workers N]
+                         [--overwrite] [--json]
 
 For every GT image in GT_DIR: downscale by 1/scale with MATLAB imresize bicubic (antialiased), upscale it back
 with the model, crop to the GT size and write OUT_DIR/<GT stem>_<model>_x<scale>[_tta].png at the GT's bit depth
@@ -31,6 +32,8 @@ Options:
   --tile N            network tile size in low-resolution pixels, 0 = whole image (default ${D.tile})
   --tile-overlap N    context pixels around each tile (default ${D.tileOverlap})
   --backend NAME      TensorFlow.js backend: wasm (SIMD; default) or cpu
+  --intensity MODE    network input mapping: range (default: 0..data range) or minmax (the image's own
+                      min..max; for 16-bit CT/MR that use a small part of their range)
   --overwrite         recompute outputs that already exist
   --workers N         worker threads, 0 = one per core (default 0; TF.js wasm is single-threaded in Node)
   --json              print the result as JSON on stdout
@@ -48,6 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     tile: { type: 'string' },
     'tile-overlap': { type: 'string' },
     backend: { type: 'string' },
+    intensity: { type: 'string' },
     overwrite: { type: 'boolean' },
     workers: { type: 'string' },
     json: { type: 'boolean' },
@@ -68,6 +72,7 @@ export async function run(argv: string[]): Promise<number> {
     tile: numberFlag(v, 'tile', { min: 0, integer: true }),
     tileOverlap: numberFlag(v, 'tile-overlap', { min: 0, integer: true }),
     backend: choiceFlag(v, 'backend', ['wasm', 'cpu'] as const),
+    intensity: choiceFlag(v, 'intensity', ['range', 'minmax'] as const),
     overwrite: v.overwrite === true,
     workers: numberFlag(v, 'workers', { min: 0, max: 256, integer: true }),
   };
