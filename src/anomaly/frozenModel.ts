@@ -260,7 +260,8 @@ export function freezeLayersModel(
     }
   }
   // The input layer's name, from the model's input tensor (Sequential models leave `inputLayers` empty).
-  const inputName = (model.inputs[0] as unknown as { sourceLayer?: { name: string } } | undefined)?.sourceLayer?.name;
+  const inputName = (model.inputs[0] as unknown as { sourceLayer?: { name: string } } | undefined)
+    ?.sourceLayer?.name;
   if (inputName === undefined) return null;
   const outName = last;
   return {
