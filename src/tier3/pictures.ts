@@ -7,7 +7,9 @@ import { renderCategoricalPng, renderHeatmapPng } from '../render/heatmap.ts';
 import type { DiagnoseResult } from './diagnose.ts';
 import { AXIS_COLORS, dominantAxisField, hiddenDamageField, REGIME_COLORS, regimeField } from './maps.ts';
 import { REGIMES } from './regimes.ts';
-import { AXIS_NAMES } from './summary.ts';
+
+/** Legend names short enough for the legend column (the full names are in AXIS_NAMES). */
+const AXIS_SHORT = ['A1 mean', 'A2 contrast', 'A3 structure', 'A4 edges', 'A5 detail', 'A6 RMSE'];
 
 /**
  * Render the diagnose heatmaps.
@@ -53,10 +55,10 @@ export async function renderDiagnosePngs(
       ...common,
       title: `Dominant failing axis: ${a.anyFailing} of ${a.blocks} blocks fail`,
       categories: [
-        ...AXIS_NAMES.map((n, i) => ({ name: `${n} (${a.failing[i]})`, color: AXIS_COLORS[i]! })),
+        ...AXIS_SHORT.map((n, i) => ({ name: `${n} ${a.failing[i]}`, color: AXIS_COLORS[i]! })),
         { name: 'none (GT shown)', color: [255, 255, 255] as [number, number, number] },
       ],
-      legendLabel: 'axis (blocks failing)',
+      legendLabel: 'axis, blocks failing',
       opacity: 0.65,
     }),
   ]);
