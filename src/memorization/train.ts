@@ -50,7 +50,7 @@ export interface TrainOptions {
    * which is what makes training fit a CPU. Default 8.
    */
   variantsPerImage: number;
-  /** First trainable MobileNetV2 layer (earlier layers are frozen): `head`, `Conv_1` (default) or `block_N_expand`. */
+  /** First trainable MobileNetV2 layer (earlier layers are frozen): `head` (default), `Conv_1` or `block_N_expand`. */
   trainableFrom: string;
   /** Seed for splits, pairs, augmentations and initialisers. Default 42 (reference). */
   seed: number;

@@ -34,7 +34,7 @@ Options:
   --epochs N          epochs (default 10)
   --pairs N           training pairs per epoch (default 512)
   --backbone B        mobilenetv2 (default: nsfwjs's pretrained MobileNetV2, early layers frozen) | compact
-  --trainable-from L  first trainable MobileNetV2 layer: Conv_1 (default) | head | block_N_expand
+  --trainable-from L  first trainable MobileNetV2 layer: head (default: only the head trains) | Conv_1 | block_N_expand
   --batch N           pairs per step (default 16)
   --seed N            seed of splits, pairs and augmentations (default 42)
   --json              print the model card as JSON
@@ -75,7 +75,7 @@ Options:
                       become Similar images (repeatable)
   --size N            input side (default 128)
   --epochs N          DeepSSIM epochs (default 10)
-  --trainable-from L  head (default for eval) | Conv_1 | block_N_expand
+  --trainable-from L  head (default) | Conv_1 | block_N_expand
   --pairs N           DeepSSIM training pairs per epoch (default 512)
   --variants N        augmented variants per training image (default 8)
   --duplicates N      generated Duplicates (default 80)
