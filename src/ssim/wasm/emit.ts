@@ -165,6 +165,7 @@ export const OP = {
   i32Add: 0x6a,
   i32Mul: 0x6c,
   i32LtU: 0x49,
+  i32RemU: 0x70,
   f64Add: 0xa0,
 } as const;
 export const SIMD = {

@@ -50,11 +50,14 @@ function generate(width: number, taps: Float64Array): Uint8Array {
   const n = taps.length;
   const half = (n - 1) >> 1;
   const rowB = rowStride(width) * 8;
+  // The q ring follows the p ring (2n rows each).
+  const qOff = 2 * n * rowB;
   const mapWidth = width - n + 1;
   const f = new FunctionBuilder([
     ['xPtr', I32],
     ['yPtr', I32],
     ['vPtr', I32],
+    ['ringPtr', I32],
     ['mapPtr', I32],
     ['outPtr', I32],
     ['rows', I32],
@@ -63,7 +66,7 @@ function generate(width: number, taps: Float64Array): Uint8Array {
     ['C2', F64],
     ['covNorm', F64],
   ]);
-  for (const name of ['r', 'c', 'pa', 'pb', 'pv', 'pm']) f.local(name, I32);
+  for (const name of ['r', 'c', 'pa', 'pb', 'pv', 'pm', 'pr', 'rb', 'fr']) f.local(name, I32);
   for (const name of ['total', 'csTotal']) f.local(name, F64);
   const vecs = ['C1v', 'C2v', 'cnv', 'two', 'sumv', 'csv', 'ax', 'ay', 'ap', 'aq', 'xa', 'xb', 'ya', 'yb'];
   for (const name of [...vecs, 'mx', 'my', 'sp', 'sq', 'mxy', 'msq', 'csn', 'csd', 's']) f.local(name, V128);
@@ -88,6 +91,7 @@ function generate(width: number, taps: Float64Array): Uint8Array {
     f.get('xPtr').get('r').i32(rowB).op(OP.i32Mul).op(OP.i32Add).get('c').op(OP.i32Add).set('pa');
     f.get('yPtr').get('r').i32(rowB).op(OP.i32Mul).op(OP.i32Add).get('c').op(OP.i32Add).set('pb');
     f.get('vPtr').get('c').op(OP.i32Add).set('pv');
+    f.get('rb').get('c').op(OP.i32Add).set('pr');
     // Centre row.
     f.get('pa')
       .v128Load(half * rowB)
@@ -99,14 +103,13 @@ function generate(width: number, taps: Float64Array): Uint8Array {
     mul().set('ax');
     g(half).get('ya');
     mul().set('ay');
-    g(half).get('xa').get('xa');
-    mul();
-    f.get('ya').get('ya');
-    mul();
-    add();
+    g(half)
+      .get('pr')
+      .v128Load(half * rowB);
     mul().set('ap');
-    g(half).get('xa').get('ya');
-    mul();
+    g(half)
+      .get('pr')
+      .v128Load(qOff + half * rowB);
     mul().set('aq');
     // Folded tap pairs (j, n-1-j), in the JavaScript kernel's order.
     for (let j = 0; j < half; j++) {
@@ -133,27 +136,22 @@ function generate(width: number, taps: Float64Array): Uint8Array {
       add();
       mul();
       add().set('ay');
-      // ap += g ((xa² + ya²) + (xb² + yb²))
+      // ap += g (p_top + p_bottom) ; aq += g (q_top + q_bottom), products from the ring
       f.get('ap');
-      g(j).get('xa').get('xa');
-      mul();
-      f.get('ya').get('ya');
-      mul();
-      add();
-      f.get('xb').get('xb');
-      mul();
-      f.get('yb').get('yb');
-      mul();
-      add();
+      g(j)
+        .get('pr')
+        .v128Load(j * rowB)
+        .get('pr')
+        .v128Load((n - 1 - j) * rowB);
       add();
       mul();
       add().set('ap');
-      // aq += g (xa ya + xb yb)
       f.get('aq');
-      g(j).get('xa').get('ya');
-      mul();
-      f.get('xb').get('yb');
-      mul();
+      g(j)
+        .get('pr')
+        .v128Load(qOff + j * rowB)
+        .get('pr')
+        .v128Load(qOff + (n - 1 - j) * rowB);
       add();
       mul();
       add().set('aq');
@@ -166,6 +164,50 @@ function generate(width: number, taps: Float64Array): Uint8Array {
     f.get('pv')
       .get('aq')
       .v128Store(3 * rowB);
+  };
+
+  /**
+   * Products of input row `fr` (p = x² + y², q = x y, as in the JavaScript kernel) into its ring slot fr % n and
+   * again into slot fr % n + n: then the n rows of any window are n consecutive slots, at fixed offsets.
+   */
+  const fillPair = (): void => {
+    f.get('xPtr').get('fr').i32(rowB).op(OP.i32Mul).op(OP.i32Add).get('c').op(OP.i32Add).v128Load(0).set('xa');
+    f.get('yPtr').get('fr').i32(rowB).op(OP.i32Mul).op(OP.i32Add).get('c').op(OP.i32Add).v128Load(0).set('ya');
+    f.get('xa').get('xa');
+    mul();
+    f.get('ya').get('ya');
+    mul();
+    add().set('xb');
+    f.get('xa').get('ya');
+    mul().set('yb');
+    f.get('pr').get('xb').v128Store(0);
+    f.get('pr')
+      .get('xb')
+      .v128Store(n * rowB);
+    f.get('pr').get('yb').v128Store(qOff);
+    f.get('pr')
+      .get('yb')
+      .v128Store(qOff + n * rowB);
+  };
+  const fillRow = (): void => {
+    f.get('ringPtr').get('fr').i32(n).op(OP.i32RemU).i32(rowB).op(OP.i32Mul).op(OP.i32Add).set('rb');
+    f.i32(0).set('c');
+    f.loop();
+    f.get('rb').get('c').op(OP.i32Add).set('pr');
+    fillPair();
+    f.get('c')
+      .i32(16)
+      .op(OP.i32Add)
+      .tee('c')
+      .i32(width * 8 - 15)
+      .op(OP.i32LtU)
+      .brIf(0);
+    f.end();
+    if (width % 2 === 1) {
+      f.i32((width - 2) * 8).set('c');
+      f.get('rb').get('c').op(OP.i32Add).set('pr');
+      fillPair();
+    }
   };
 
   /** One horizontally filtered quantity (v row at `base` bytes) into local `dst`. */
@@ -249,9 +291,29 @@ function generate(width: number, taps: Float64Array): Uint8Array {
     splat().set(name);
   };
 
+  // Products of the first n - 1 input rows.
+  f.i32(0).set('fr');
+  f.block().loop();
+  fillRow();
+  f.get('fr')
+    .i32(1)
+    .op(OP.i32Add)
+    .tee('fr')
+    .i32(n - 1)
+    .op(OP.i32LtU)
+    .brIf(0);
+  f.end().end();
+
   f.i32(0).set('r');
   f.block().loop();
   {
+    // Products of the window's last input row, then the ring base of the window's first row.
+    f.get('r')
+      .i32(n - 1)
+      .op(OP.i32Add)
+      .set('fr');
+    fillRow();
+    f.get('ringPtr').get('r').i32(n).op(OP.i32RemU).i32(rowB).op(OP.i32Mul).op(OP.i32Add).set('rb');
     f.get('mapPtr')
       .get('r')
       .i32(mapWidth * 8)
@@ -337,7 +399,7 @@ function instance(width: number, taps: Float64Array): KernelInstance {
 export function wasmBytesNeeded(width: number, height: number, n: number): number {
   const rowB = rowStride(width) * 8;
   const plane = rowB * height + PLANE_GAP;
-  return 2 * plane + 4 * rowB + (width - n + 1) * (height - n + 1) * 8 + 16;
+  return 2 * plane + 4 * rowB + 4 * n * rowB + (width - n + 1) * (height - n + 1) * 8 + 16;
 }
 
 /**
@@ -368,7 +430,8 @@ export function ssimMapWasm(
   const xPtr = 0;
   const yPtr = planeB;
   const vPtr = 2 * planeB;
-  const mapPtr = vPtr + 4 * stride * 8;
+  const ringPtr = vPtr + 4 * stride * 8;
+  const mapPtr = ringPtr + 4 * n * stride * 8;
   const mapLen = (width - n + 1) * (height - n + 1);
   const outPtr = mapPtr + mapLen * 8;
   const heap = new Float64Array(k.memory.buffer);
@@ -382,7 +445,7 @@ export function ssimMapWasm(
       heap.set(y.subarray(src, src + width), yPtr / 8 + r * stride);
     }
   }
-  k.run(xPtr, yPtr, vPtr, mapPtr, outPtr, height - n + 1, withCs ? 1 : 0, C1, C2, covNorm);
+  k.run(xPtr, yPtr, vPtr, ringPtr, mapPtr, outPtr, height - n + 1, withCs ? 1 : 0, C1, C2, covNorm);
   // slice() copies without first zero-filling a new buffer.
   const view = heap.subarray(mapPtr / 8, mapPtr / 8 + mapLen);
   const map = out ?? view.slice();
