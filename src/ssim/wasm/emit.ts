@@ -169,6 +169,7 @@ export const OP = {
   f64Add: 0xa0,
 } as const;
 export const SIMD = {
+  i8x16Shuffle: 0x0d,
   f64x2Splat: 0x14,
   f64x2ExtractLane: 0x21,
   f64x2Add: 0xf0,

@@ -236,6 +236,60 @@ function generate(width: number, taps: Float64Array): Uint8Array {
     horizontal('my', rowB);
     horizontal('sp', 2 * rowB);
     horizontal('sq', 3 * rowB);
+    formula(0, tailOnly);
+  };
+
+  // Four outputs at a time: the 2n + 2 values of a v row they need are read as (n + 3) / 2 aligned pairs; the
+  // pairs starting at odd offsets are shuffled from two aligned ones (fewer and no line-crossing loads).
+  const aligned = (n + 3) >> 1;
+  for (let k = 0; k < aligned; k++) f.local(`A${k}`, V128);
+  for (let k = 0; k + 1 < aligned; k++) f.local(`S${k}`, V128);
+  const vec = (o: number) => f.get(o % 2 === 0 ? `A${o >> 1}` : `S${o >> 1}`);
+  /** One quantity for the output pairs at offsets 0 and 2 into `dst` (then moved to mx.. by the caller). */
+  const horizontal4 = (base: number, dst0: string, dst1: string): void => {
+    for (let k = 0; k < aligned; k++)
+      f.get('pv')
+        .v128Load(base + 16 * k)
+        .set(`A${k}`);
+    for (let k = 0; k + 1 < aligned; k++) {
+      f.get(`A${k}`).get(`A${k + 1}`).simd(SIMD.i8x16Shuffle);
+      f.op(8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23).set(`S${k}`);
+    }
+    for (const [dst, off] of [
+      [dst0, 0],
+      [dst1, 2],
+    ] as const) {
+      g(half);
+      vec(off + half);
+      mul().set(dst);
+      for (let j = 0; j < half; j++) {
+        f.get(dst);
+        g(j);
+        vec(off + j);
+        vec(off + n - 1 - j);
+        add();
+        mul();
+        add().set(dst);
+      }
+    }
+  };
+  for (const name of ['mx2', 'my2', 'sp2', 'sq2']) f.local(name, V128);
+  const output4 = (): void => {
+    f.get('vPtr').get('c').op(OP.i32Add).set('pv');
+    horizontal4(0, 'mx', 'mx2');
+    horizontal4(rowB, 'my', 'my2');
+    horizontal4(2 * rowB, 'sp', 'sp2');
+    horizontal4(3 * rowB, 'sq', 'sq2');
+    formula(0, false);
+    f.get('mx2').set('mx');
+    f.get('my2').set('my');
+    f.get('sp2').set('sp');
+    f.get('sq2').set('sq');
+    formula(16, false);
+  };
+
+  /** The SSIM formula on mx, my, sp, sq: store the pair at byte offset `c + at` of the map row, add to the sums. */
+  const formula = (at: number, tailOnly: boolean): void => {
     f.get('mx').get('my');
     mul().set('mxy');
     f.get('mx').get('mx');
@@ -267,7 +321,7 @@ function generate(width: number, taps: Float64Array): Uint8Array {
     f.get('csd');
     mul();
     div().set('s');
-    f.get('pm').get('c').op(OP.i32Add).get('s').v128Store(0);
+    f.get('pm').get('c').op(OP.i32Add).get('s').v128Store(at);
     if (tailOnly) {
       f.get('total').get('s').simd(SIMD.f64x2ExtractLane).op(1).op(OP.f64Add).set('total');
       f.get('withCs').if();
@@ -339,18 +393,26 @@ function generate(width: number, taps: Float64Array): Uint8Array {
     // Horizontal pass, formula, row sums.
     zero('sumv');
     zero('csv');
-    f.i32(0).set('c');
-    f.loop();
-    output(false);
-    f.get('c')
-      .i32(16)
-      .op(OP.i32Add)
-      .tee('c')
-      .i32(mapWidth * 8 - 15)
-      .op(OP.i32LtU)
-      .brIf(0);
-    f.end();
-    if (mapWidth % 2 === 1) {
+    const quads = mapWidth >> 2;
+    if (quads > 0) {
+      f.i32(0).set('c');
+      f.loop();
+      output4();
+      f.get('c')
+        .i32(32)
+        .op(OP.i32Add)
+        .tee('c')
+        .i32(quads * 32)
+        .op(OP.i32LtU)
+        .brIf(0);
+      f.end();
+    }
+    const rest = mapWidth & 3;
+    if (rest >= 2) {
+      f.i32(quads * 32).set('c');
+      output(false);
+    }
+    if (rest % 2 === 1) {
       // Odd width: the pair ending at the last column, whose lane 0 was already counted.
       f.i32((mapWidth - 2) * 8).set('c');
       output(true);
