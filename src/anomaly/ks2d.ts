@@ -11,6 +11,7 @@
  * Numerical Recipes notes the p-value is accurate for N_e ≳ 20 and p ≲ 0.2.
  */
 import { invalidOption } from '../errors.ts';
+import { pearson } from '../stats/correlation.ts';
 
 /** Result of `ks2d`. */
 export interface Ks2dResult {
@@ -43,8 +44,9 @@ export function ks2d(
   const n2 = x2.length;
   const D = (maxDist(x1, y1, x2, y2) + maxDist(x2, y2, x1, y1)) / 2;
   const sqen = Math.sqrt((n1 * n2) / (n1 + n2));
-  const r1 = pearson(x1, y1);
-  const r2 = pearson(x2, y2);
+  // A constant coordinate has no correlation to correct for: take r = 0 there.
+  const r1 = pearson(x1, y1) || 0;
+  const r2 = pearson(x2, y2) || 0;
   const rr = Math.sqrt(1 - 0.5 * (r1 * r1 + r2 * r2));
   const d = (D * sqen) / (1 + rr * (0.25 - 0.75 / sqen));
   return { D, p: kolmogorovSurvival(d) };
@@ -113,31 +115,6 @@ function maxDist(
   return Math.max(-lo, hi + 1 / n1);
 }
 
-/** Pearson correlation coefficient (0 when a coordinate has zero variance or n < 2). */
-export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  const n = x.length;
-  if (n < 2) return 0;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += x[i]!;
-    my += y[i]!;
-  }
-  mx /= n;
-  my /= n;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i]! - mx;
-    const dy = y[i]! - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
-  }
-  if (sxx === 0 || syy === 0) return 0;
-  return Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
-}
 
 /**
  * Survival function of the Kolmogorov distribution, Q(λ) = 2 Σ_{k≥1} (−1)^{k−1} exp(−2k²λ²) (scipy's

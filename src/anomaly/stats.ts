@@ -58,44 +58,7 @@ export function complexityFromTrajectory(
   return { complexity: count > 0 ? sum / count : 0, angles };
 }
 
-/** Ranks (1-based) with ties given their average rank. */
-export function ranks(v: ArrayLike<number>): Float64Array {
-  const n = v.length;
-  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => v[a]! - v[b]!);
-  const r = new Float64Array(n);
-  for (let i = 0; i < n;) {
-    let j = i;
-    while (j + 1 < n && v[idx[j + 1]!] === v[idx[i]!]) j++;
-    const avg = (i + j) / 2 + 1;
-    for (let t = i; t <= j; t++) r[idx[t]!] = avg;
-    i = j + 1;
-  }
-  return r;
-}
-
-/** Spearman's rank correlation (Pearson on average ranks); NaN when a variable is constant. */
-export function spearman(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  const rx = ranks(x);
-  const ry = ranks(y);
-  const n = rx.length;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += rx[i]!;
-    my += ry[i]!;
-  }
-  mx /= n;
-  my /= n;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (rx[i]! - mx) * (ry[i]! - my);
-    sxx += (rx[i]! - mx) ** 2;
-    syy += (ry[i]! - my) ** 2;
-  }
-  return sxy / Math.sqrt(sxx * syy);
-}
+export { ranks, spearman } from '../stats/correlation.ts';
 
 /** Eigenvalues of a symmetric n x n matrix (row-major, copied) by cyclic Jacobi rotations. */
 export function symmetricEigenvalues(m: Float64Array, n: number): Float64Array {

@@ -58,49 +58,7 @@ export function classificationReport(truth: readonly MemorizationLabel[], predic
   return { perClass, macroF1: f1Sum / MEMORIZATION_LABELS.length, accuracy: truth.length > 0 ? correct / truth.length : 0 };
 }
 
-/** Pearson correlation (NaN when either side is constant). */
-export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const da = a[i]! - ma;
-    const db = b[i]! - mb;
-    sab += da * db;
-    saa += da * da;
-    sbb += db * db;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
-
-/** Ranks with ties averaged (1-based), as scipy's rankdata('average'). */
-export function ranks(a: ArrayLike<number>): Float64Array {
-  const n = a.length;
-  const idx = Array.from({ length: n }, (_, i) => i).sort((i, j) => a[i]! - a[j]!);
-  const out = new Float64Array(n);
-  for (let s = 0; s < n; ) {
-    let e = s;
-    while (e + 1 < n && a[idx[e + 1]!] === a[idx[s]!]) e++;
-    const r = (s + e) / 2 + 1;
-    for (let k = s; k <= e; k++) out[idx[k]!] = r;
-    s = e + 1;
-  }
-  return out;
-}
-
-/** Spearman rank correlation = Pearson of the (tie-averaged) ranks. */
-export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  return pearson(ranks(a), ranks(b));
-}
+export { pearson, ranks, spearman } from '../stats/correlation.ts';
 
 /** Mean squared error. */
 export function mse(a: ArrayLike<number>, b: ArrayLike<number>): number {
