@@ -112,6 +112,10 @@ export class FunctionBuilder {
   v128Load(offset: number): this {
     return this.mem([0xfd, 0x00], offset);
   }
+  /** `v128.load64_zero`: 8 bytes into the low half (two float32 to promote). */
+  v128Load64Zero(offset: number): this {
+    return this.mem([0xfd, 0x5d], offset);
+  }
   v128Store(offset: number): this {
     return this.mem([0xfd, 0x0b], offset);
   }
@@ -166,6 +170,7 @@ export const OP = {
   i32Mul: 0x6c,
   i32LtU: 0x49,
   i32RemU: 0x70,
+  i32ShrU: 0x76,
   f64Add: 0xa0,
 } as const;
 export const SIMD = {
@@ -176,6 +181,7 @@ export const SIMD = {
   f64x2Sub: 0xf1,
   f64x2Mul: 0xf2,
   f64x2Div: 0xf3,
+  f64x2PromoteLowF32x4: 0x5f,
 } as const;
 
 function section(id: number, payload: number[], out: number[]): void {

@@ -42,16 +42,19 @@ export function rowStride(width: number): number {
   return stride;
 }
 
-/** Gap in bytes between the x and y planes: puts row i of y half the L1 sets away from row i of x. */
-const PLANE_GAP = 2048;
-
-/** Generate the kernel for `width` columns and the symmetric `taps`. */
-function generate(width: number, taps: Float64Array): Uint8Array {
+/**
+ * Generate the kernel for `width` columns and the symmetric `taps`; `f32` when both input planes are float32
+ * (read as they are and widened exactly to float64 in the kernel), else float64 planes.
+ */
+function generate(width: number, taps: Float64Array, f32: boolean): Uint8Array {
   const n = taps.length;
   const half = (n - 1) >> 1;
   const rowB = rowStride(width) * 8;
-  // The q ring follows the p ring (2n rows each).
-  const qOff = 2 * n * rowB;
+  // The ring holds four channels x, y, p, q of 2n rows each, one after the other.
+  const yOff = 2 * n * rowB;
+  const pOff = 2 * yOff;
+  const qOff = 3 * yOff;
+  const srcRowB = width * (f32 ? 4 : 8);
   const mapWidth = width - n + 1;
   const f = new FunctionBuilder([
     ['xPtr', I32],
@@ -66,7 +69,7 @@ function generate(width: number, taps: Float64Array): Uint8Array {
     ['C2', F64],
     ['covNorm', F64],
   ]);
-  for (const name of ['r', 'c', 'pa', 'pb', 'pv', 'pm', 'pr', 'rb', 'fr']) f.local(name, I32);
+  for (const name of ['r', 'c', 'pv', 'pm', 'pr', 'rb', 'fr', 'sx', 'sy']) f.local(name, I32);
   for (const name of ['total', 'csTotal']) f.local(name, F64);
   const vecs = ['C1v', 'C2v', 'cnv', 'two', 'sumv', 'csv', 'ax', 'ay', 'ap', 'aq', 'xa', 'xb', 'ya', 'yb'];
   for (const name of [...vecs, 'mx', 'my', 'sp', 'sq', 'mxy', 'msq', 'csn', 'csd', 's']) f.local(name, V128);
@@ -88,16 +91,14 @@ function generate(width: number, taps: Float64Array): Uint8Array {
 
   /** Vertical pass for the column pair at byte offset `c`: four sums into the v rows. */
   const vertical = (): void => {
-    f.get('xPtr').get('r').i32(rowB).op(OP.i32Mul).op(OP.i32Add).get('c').op(OP.i32Add).set('pa');
-    f.get('yPtr').get('r').i32(rowB).op(OP.i32Mul).op(OP.i32Add).get('c').op(OP.i32Add).set('pb');
     f.get('vPtr').get('c').op(OP.i32Add).set('pv');
     f.get('rb').get('c').op(OP.i32Add).set('pr');
     // Centre row.
-    f.get('pa')
+    f.get('pr')
       .v128Load(half * rowB)
       .set('xa');
-    f.get('pb')
-      .v128Load(half * rowB)
+    f.get('pr')
+      .v128Load(yOff + half * rowB)
       .set('ya');
     g(half).get('xa');
     mul().set('ax');
@@ -105,7 +106,7 @@ function generate(width: number, taps: Float64Array): Uint8Array {
     mul().set('ay');
     g(half)
       .get('pr')
-      .v128Load(half * rowB);
+      .v128Load(pOff + half * rowB);
     mul().set('ap');
     g(half)
       .get('pr')
@@ -113,17 +114,17 @@ function generate(width: number, taps: Float64Array): Uint8Array {
     mul().set('aq');
     // Folded tap pairs (j, n-1-j), in the JavaScript kernel's order.
     for (let j = 0; j < half; j++) {
-      f.get('pa')
+      f.get('pr')
         .v128Load(j * rowB)
         .set('xa');
-      f.get('pa')
+      f.get('pr')
         .v128Load((n - 1 - j) * rowB)
         .set('xb');
-      f.get('pb')
-        .v128Load(j * rowB)
+      f.get('pr')
+        .v128Load(yOff + j * rowB)
         .set('ya');
-      f.get('pb')
-        .v128Load((n - 1 - j) * rowB)
+      f.get('pr')
+        .v128Load(yOff + (n - 1 - j) * rowB)
         .set('yb');
       // ax += g (xa + xb)
       f.get('ax');
@@ -140,9 +141,9 @@ function generate(width: number, taps: Float64Array): Uint8Array {
       f.get('ap');
       g(j)
         .get('pr')
-        .v128Load(j * rowB)
+        .v128Load(pOff + j * rowB)
         .get('pr')
-        .v128Load((n - 1 - j) * rowB);
+        .v128Load(pOff + (n - 1 - j) * rowB);
       add();
       mul();
       add().set('ap');
@@ -167,12 +168,31 @@ function generate(width: number, taps: Float64Array): Uint8Array {
   };
 
   /**
-   * Products of input row `fr` (p = x² + y², q = x y, as in the JavaScript kernel) into its ring slot fr % n and
-   * again into slot fr % n + n: then the n rows of any window are n consecutive slots, at fixed offsets.
+   * Input row `fr` as float64 and its products (p = x² + y², q = x y, as in the JavaScript kernel) into ring
+   * slot fr % n and again into slot fr % n + n: then the n rows of any window are n consecutive slots, at fixed
+   * offsets, and the ring's padded stride keeps them apart in the cache.
    */
+  const loadSrc = (base: string): void => {
+    f.get(base).get('c');
+    if (f32) {
+      f.i32(1).op(OP.i32ShrU).op(OP.i32Add).v128Load64Zero(0).simd(SIMD.f64x2PromoteLowF32x4);
+    } else {
+      f.op(OP.i32Add).v128Load(0);
+    }
+  };
   const fillPair = (): void => {
-    f.get('xPtr').get('fr').i32(rowB).op(OP.i32Mul).op(OP.i32Add).get('c').op(OP.i32Add).v128Load(0).set('xa');
-    f.get('yPtr').get('fr').i32(rowB).op(OP.i32Mul).op(OP.i32Add).get('c').op(OP.i32Add).v128Load(0).set('ya');
+    loadSrc('sx');
+    f.set('xa');
+    loadSrc('sy');
+    f.set('ya');
+    f.get('pr').get('xa').v128Store(0);
+    f.get('pr')
+      .get('xa')
+      .v128Store(n * rowB);
+    f.get('pr').get('ya').v128Store(yOff);
+    f.get('pr')
+      .get('ya')
+      .v128Store(yOff + n * rowB);
     f.get('xa').get('xa');
     mul();
     f.get('ya').get('ya');
@@ -180,16 +200,18 @@ function generate(width: number, taps: Float64Array): Uint8Array {
     add().set('xb');
     f.get('xa').get('ya');
     mul().set('yb');
-    f.get('pr').get('xb').v128Store(0);
+    f.get('pr').get('xb').v128Store(pOff);
     f.get('pr')
       .get('xb')
-      .v128Store(n * rowB);
+      .v128Store(pOff + n * rowB);
     f.get('pr').get('yb').v128Store(qOff);
     f.get('pr')
       .get('yb')
       .v128Store(qOff + n * rowB);
   };
   const fillRow = (): void => {
+    f.get('xPtr').get('fr').i32(srcRowB).op(OP.i32Mul).op(OP.i32Add).set('sx');
+    f.get('yPtr').get('fr').i32(srcRowB).op(OP.i32Mul).op(OP.i32Add).set('sy');
     f.get('ringPtr').get('fr').i32(n).op(OP.i32RemU).i32(rowB).op(OP.i32Mul).op(OP.i32Add).set('rb');
     f.i32(0).set('c');
     f.loop();
@@ -442,11 +464,11 @@ function generate(width: number, taps: Float64Array): Uint8Array {
   return buildModule(f, 'run', 1);
 }
 
-function instance(width: number, taps: Float64Array): KernelInstance {
-  const key = `${width}:${Array.from(taps).join(',')}`;
+function instance(width: number, taps: Float64Array, f32: boolean): KernelInstance {
+  const key = `${width}:${f32 ? 'f32' : 'f64'}:${Array.from(taps).join(',')}`;
   let k = cache.get(key);
   if (!k) {
-    const mod = new WebAssembly.Module(generate(width, taps) as BufferSource);
+    const mod = new WebAssembly.Module(generate(width, taps, f32) as BufferSource);
     const inst = new WebAssembly.Instance(mod, {});
     k = {
       run: inst.exports['run'] as (...args: number[]) => void,
@@ -457,11 +479,16 @@ function instance(width: number, taps: Float64Array): KernelInstance {
   return k;
 }
 
+/** Bytes of one input plane in wasm memory, rounded up to a cache line. */
+function planeBytes(bytes: number): number {
+  return Math.ceil(bytes / 64) * 64;
+}
+
 /** Bytes of wasm memory the kernel needs for a width x height pair. */
 export function wasmBytesNeeded(width: number, height: number, n: number): number {
   const rowB = rowStride(width) * 8;
-  const plane = rowB * height + PLANE_GAP;
-  return 2 * plane + 4 * rowB + 4 * n * rowB + (width - n + 1) * (height - n + 1) * 8 + 16;
+  const plane = planeBytes(width * height * 8);
+  return 2 * plane + 4 * rowB + 8 * n * rowB + (width - n + 1) * (height - n + 1) * 8 + 16;
 }
 
 /**
@@ -483,29 +510,29 @@ export function ssimMapWasm(
   out?: Float64Array,
 ): { map: Float64Array; total: number; csTotal: number } {
   const n = taps.length;
-  const k = instance(width, taps);
+  const f32 = x instanceof Float32Array && y instanceof Float32Array;
+  const k = instance(width, taps, f32);
   const need = wasmBytesNeeded(width, height, n);
   const have = k.memory.buffer.byteLength;
   if (need > have) k.memory.grow(Math.ceil((need - have) / PAGE));
-  const stride = rowStride(width);
-  const planeB = stride * height * 8 + PLANE_GAP;
+  const rowB = rowStride(width) * 8;
+  const plane = width * height;
+  const planeB = planeBytes(plane * (f32 ? 4 : 8));
   const xPtr = 0;
   const yPtr = planeB;
   const vPtr = 2 * planeB;
-  const ringPtr = vPtr + 4 * stride * 8;
-  const mapPtr = ringPtr + 4 * n * stride * 8;
+  const ringPtr = vPtr + 4 * rowB;
+  const mapPtr = ringPtr + 8 * n * rowB;
   const mapLen = (width - n + 1) * (height - n + 1);
   const outPtr = mapPtr + mapLen * 8;
   const heap = new Float64Array(k.memory.buffer);
-  const plane = width * height;
-  if (stride === width) {
+  if (f32) {
+    // Plain copies: the kernel widens float32 to float64 itself (exactly, as JavaScript reads them).
+    new Float32Array(k.memory.buffer, xPtr, plane).set(x.subarray(0, plane));
+    new Float32Array(k.memory.buffer, yPtr, plane).set(y.subarray(0, plane));
+  } else {
     heap.set(x.subarray(0, plane), xPtr / 8);
     heap.set(y.subarray(0, plane), yPtr / 8);
-  } else {
-    for (let r = 0, src = 0; r < height; r++, src += width) {
-      heap.set(x.subarray(src, src + width), xPtr / 8 + r * stride);
-      heap.set(y.subarray(src, src + width), yPtr / 8 + r * stride);
-    }
   }
   k.run(xPtr, yPtr, vPtr, ringPtr, mapPtr, outPtr, height - n + 1, withCs ? 1 : 0, C1, C2, covNorm);
   // slice() copies without first zero-filling a new buffer.
