@@ -169,6 +169,7 @@ export const OP = {
   i32Add: 0x6a,
   i32Mul: 0x6c,
   i32LtU: 0x49,
+  i32Eqz: 0x45,
   i32RemU: 0x70,
   i32ShrU: 0x76,
   f64Add: 0xa0,

@@ -51,7 +51,9 @@ function generate(width: number, taps: Float64Array, f32: boolean): Uint8Array {
   const half = (n - 1) >> 1;
   const rowB = rowStride(width) * 8;
   // The ring holds four channels x, y, p, q of 2n rows each, one after the other.
-  const yOff = 2 * n * rowB;
+  // Ring modulus m = n + 1: two consecutive windows (n + 1 rows) are in the ring at once.
+  const m = n + 1;
+  const yOff = 2 * m * rowB;
   const pOff = 2 * yOff;
   const qOff = 3 * yOff;
   const srcRowB = width * (f32 ? 4 : 8);
@@ -69,7 +71,7 @@ function generate(width: number, taps: Float64Array, f32: boolean): Uint8Array {
     ['C2', F64],
     ['covNorm', F64],
   ]);
-  for (const name of ['r', 'c', 'pv', 'pm', 'pr', 'rb', 'fr', 'sx', 'sy']) f.local(name, I32);
+  for (const name of ['r', 'c', 'pv', 'pm', 'pr', 'rb', 'fr', 'sx', 'sy', 'vrow']) f.local(name, I32);
   for (const name of ['total', 'csTotal']) f.local(name, F64);
   const vecs = ['C1v', 'C2v', 'cnv', 'two', 'sumv', 'csv', 'ax', 'ay', 'ap', 'aq', 'xa', 'xb', 'ya', 'yb'];
   for (const name of [...vecs, 'mx', 'my', 'sp', 'sq', 'mxy', 'msq', 'csn', 'csd', 's']) f.local(name, V128);
@@ -168,8 +170,41 @@ function generate(width: number, taps: Float64Array, f32: boolean): Uint8Array {
   };
 
   /**
+   * Vertical pass for two consecutive output rows at once (column pair at byte offset `c`): the n + 1 rows of
+   * each channel are loaded once and feed both sums, each in the single-row order. Row r goes to v rows 0..3,
+   * row r + 1 to v rows 4..7.
+   */
+  for (let k = 0; k <= n; k++) f.local(`L${k}`, V128);
+  const vertical2 = (): void => {
+    f.get('vPtr').get('c').op(OP.i32Add).set('pv');
+    f.get('rb').get('c').op(OP.i32Add).set('pr');
+    [0, yOff, pOff, qOff].forEach((chOff, ch) => {
+      for (let k = 0; k <= n; k++)
+        f.get('pr')
+          .v128Load(chOff + k * rowB)
+          .set(`L${k}`);
+      for (const d of [0, 1]) {
+        g(half).get(`L${half + d}`);
+        mul().set('ax');
+        for (let j = 0; j < half; j++) {
+          f.get('ax');
+          g(j)
+            .get(`L${j + d}`)
+            .get(`L${n - 1 - j + d}`);
+          add();
+          mul();
+          add().set('ax');
+        }
+        f.get('pv')
+          .get('ax')
+          .v128Store((4 * d + ch) * rowB);
+      }
+    });
+  };
+
+  /**
    * Input row `fr` as float64 and its products (p = x² + y², q = x y, as in the JavaScript kernel) into ring
-   * slot fr % n and again into slot fr % n + n: then the n rows of any window are n consecutive slots, at fixed
+   * slot fr % m and again into slot fr % m + m: then the rows of any window are consecutive slots, at fixed
    * offsets, and the ring's padded stride keeps them apart in the cache.
    */
   const loadSrc = (base: string): void => {
@@ -188,11 +223,11 @@ function generate(width: number, taps: Float64Array, f32: boolean): Uint8Array {
     f.get('pr').get('xa').v128Store(0);
     f.get('pr')
       .get('xa')
-      .v128Store(n * rowB);
+      .v128Store(m * rowB);
     f.get('pr').get('ya').v128Store(yOff);
     f.get('pr')
       .get('ya')
-      .v128Store(yOff + n * rowB);
+      .v128Store(yOff + m * rowB);
     f.get('xa').get('xa');
     mul();
     f.get('ya').get('ya');
@@ -203,16 +238,16 @@ function generate(width: number, taps: Float64Array, f32: boolean): Uint8Array {
     f.get('pr').get('xb').v128Store(pOff);
     f.get('pr')
       .get('xb')
-      .v128Store(pOff + n * rowB);
+      .v128Store(pOff + m * rowB);
     f.get('pr').get('yb').v128Store(qOff);
     f.get('pr')
       .get('yb')
-      .v128Store(qOff + n * rowB);
+      .v128Store(qOff + m * rowB);
   };
   const fillRow = (): void => {
     f.get('xPtr').get('fr').i32(srcRowB).op(OP.i32Mul).op(OP.i32Add).set('sx');
     f.get('yPtr').get('fr').i32(srcRowB).op(OP.i32Mul).op(OP.i32Add).set('sy');
-    f.get('ringPtr').get('fr').i32(n).op(OP.i32RemU).i32(rowB).op(OP.i32Mul).op(OP.i32Add).set('rb');
+    f.get('ringPtr').get('fr').i32(m).op(OP.i32RemU).i32(rowB).op(OP.i32Mul).op(OP.i32Add).set('rb');
     f.i32(0).set('c');
     f.loop();
     f.get('rb').get('c').op(OP.i32Add).set('pr');
@@ -253,7 +288,7 @@ function generate(width: number, taps: Float64Array, f32: boolean): Uint8Array {
 
   /** Horizontal pass and the SSIM formula for the output pair at byte offset `c`; `tailOnly` sums lane 1 only. */
   const output = (tailOnly: boolean): void => {
-    f.get('vPtr').get('c').op(OP.i32Add).set('pv');
+    f.get('vrow').get('c').op(OP.i32Add).set('pv');
     horizontal('mx', 0);
     horizontal('my', rowB);
     horizontal('sp', 2 * rowB);
@@ -274,7 +309,9 @@ function generate(width: number, taps: Float64Array, f32: boolean): Uint8Array {
         .v128Load(base + 16 * k)
         .set(`A${k}`);
     for (let k = 0; k + 1 < aligned; k++) {
-      f.get(`A${k}`).get(`A${k + 1}`).simd(SIMD.i8x16Shuffle);
+      f.get(`A${k}`)
+        .get(`A${k + 1}`)
+        .simd(SIMD.i8x16Shuffle);
       f.op(8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23).set(`S${k}`);
     }
     for (const [dst, off] of [
@@ -297,7 +334,7 @@ function generate(width: number, taps: Float64Array, f32: boolean): Uint8Array {
   };
   for (const name of ['mx2', 'my2', 'sp2', 'sq2']) f.local(name, V128);
   const output4 = (): void => {
-    f.get('vPtr').get('c').op(OP.i32Add).set('pv');
+    f.get('vrow').get('c').op(OP.i32Add).set('pv');
     horizontal4(0, 'mx', 'mx2');
     horizontal4(rowB, 'my', 'my2');
     horizontal4(2 * rowB, 'sp', 'sp2');
@@ -380,38 +417,14 @@ function generate(width: number, taps: Float64Array, f32: boolean): Uint8Array {
     .brIf(0);
   f.end().end();
 
-  f.i32(0).set('r');
-  f.block().loop();
-  {
-    // Products of the window's last input row, then the ring base of the window's first row.
-    f.get('r')
-      .i32(n - 1)
-      .op(OP.i32Add)
-      .set('fr');
-    fillRow();
-    f.get('ringPtr').get('r').i32(n).op(OP.i32RemU).i32(rowB).op(OP.i32Mul).op(OP.i32Add).set('rb');
+  /** Horizontal pass, formula and sums of output row `r` from the v rows at `vrow`. */
+  const rowOutput = (): void => {
     f.get('mapPtr')
       .get('r')
       .i32(mapWidth * 8)
       .op(OP.i32Mul)
       .op(OP.i32Add)
       .set('pm');
-    // Vertical pass over all column pairs (plus the last, overlapping pair when the width is odd).
-    f.i32(0).set('c');
-    f.loop();
-    vertical();
-    f.get('c')
-      .i32(16)
-      .op(OP.i32Add)
-      .tee('c')
-      .i32(width * 8 - 15)
-      .op(OP.i32LtU)
-      .brIf(0);
-    f.end();
-    if (width % 2 === 1) {
-      f.i32((width - 2) * 8).set('c');
-      vertical();
-    }
     // Horizontal pass, formula, row sums.
     zero('sumv');
     zero('csv');
@@ -456,9 +469,70 @@ function generate(width: number, taps: Float64Array, f32: boolean): Uint8Array {
       .simd(SIMD.f64x2ExtractLane)
       .op(1);
     f.op(OP.f64Add).op(OP.f64Add).set('csTotal');
-    f.get('r').i32(1).op(OP.i32Add).tee('r').get('rows').op(OP.i32LtU).brIf(0);
+  };
+  /** `pass` over all column pairs (plus the last, overlapping pair when the width is odd). */
+  const columns = (pass: () => void): void => {
+    f.i32(0).set('c');
+    f.loop();
+    pass();
+    f.get('c')
+      .i32(16)
+      .op(OP.i32Add)
+      .tee('c')
+      .i32(width * 8 - 15)
+      .op(OP.i32LtU)
+      .brIf(0);
+    f.end();
+    if (width % 2 === 1) {
+      f.i32((width - 2) * 8).set('c');
+      pass();
+    }
+  };
+  const ringBase = (): void => {
+    f.get('ringPtr').get('r').i32(m).op(OP.i32RemU).i32(rowB).op(OP.i32Mul).op(OP.i32Add).set('rb');
+  };
+
+  // Output rows two at a time while two remain.
+  f.i32(0).set('r');
+  f.block().loop();
+  {
+    f.get('r').i32(1).op(OP.i32Add).get('rows').op(OP.i32LtU).op(OP.i32Eqz).brIf(1);
+    // Products of the last input rows of both windows.
+    f.get('r')
+      .i32(n - 1)
+      .op(OP.i32Add)
+      .set('fr');
+    fillRow();
+    f.get('r').i32(n).op(OP.i32Add).set('fr');
+    fillRow();
+    ringBase();
+    columns(vertical2);
+    f.get('vPtr').set('vrow');
+    rowOutput();
+    f.get('r').i32(1).op(OP.i32Add).set('r');
+    f.get('vPtr')
+      .i32(4 * rowB)
+      .op(OP.i32Add)
+      .set('vrow');
+    rowOutput();
+    f.get('r').i32(1).op(OP.i32Add).set('r');
+    f.op(0x0c, 0);
   }
   f.end().end();
+  // The last row when their number is odd.
+  f.get('r').get('rows').op(OP.i32LtU).if();
+  {
+    f.get('r')
+      .i32(n - 1)
+      .op(OP.i32Add)
+      .set('fr');
+    fillRow();
+    ringBase();
+    columns(vertical);
+    f.get('vPtr').set('vrow');
+    rowOutput();
+  }
+  f.end();
   f.get('outPtr').get('total').f64Store(0);
   f.get('outPtr').get('csTotal').f64Store(8);
   return buildModule(f, 'run', 1);
@@ -488,7 +562,7 @@ function planeBytes(bytes: number): number {
 export function wasmBytesNeeded(width: number, height: number, n: number): number {
   const rowB = rowStride(width) * 8;
   const plane = planeBytes(width * height * 8);
-  return 2 * plane + 4 * rowB + 8 * n * rowB + (width - n + 1) * (height - n + 1) * 8 + 16;
+  return 2 * plane + 8 * rowB + 8 * (n + 1) * rowB + (width - n + 1) * (height - n + 1) * 8 + 16;
 }
 
 /**
@@ -521,8 +595,8 @@ export function ssimMapWasm(
   const xPtr = 0;
   const yPtr = planeB;
   const vPtr = 2 * planeB;
-  const ringPtr = vPtr + 4 * rowB;
-  const mapPtr = ringPtr + 8 * n * rowB;
+  const ringPtr = vPtr + 8 * rowB;
+  const mapPtr = ringPtr + 8 * (n + 1) * rowB;
   const mapLen = (width - n + 1) * (height - n + 1);
   const outPtr = mapPtr + mapLen * 8;
   const heap = new Float64Array(k.memory.buffer);
