@@ -41,6 +41,8 @@ export interface SsimMapResult {
   mssim: number;
   /** Mean of the contrast-structure term cs = (2 sxy + C2)/(sx² + sy² + C2); NaN unless `withCs`. */
   meanCs: number;
+  /** Σ (x - y)² over all `width * height` input samples (PSNR's MSE without another pass over the planes). */
+  sumSquaredError: number;
 }
 
 /** Options of `ssimMap`. */
@@ -85,7 +87,14 @@ export function ssimMap(
     const r = ssimMapWasm(x, y, width, height, taps, k.C1, k.C2, k.covNorm, withCs, options.out);
     const map = r.map;
     const count = mapWidth * mapHeight;
-    return { map, mapWidth, mapHeight, mssim: r.total / count, meanCs: withCs ? r.csTotal / count : NaN };
+    return {
+      map,
+      mapWidth,
+      mapHeight,
+      mssim: r.total / count,
+      meanCs: withCs ? r.csTotal / count : NaN,
+      sumSquaredError: r.sse,
+    };
   }
   return ssimMapJs(x, y, width, height, taps, k, options);
 }
@@ -123,6 +132,7 @@ export function ssimMapJs(
   const rTop = new Int32Array(half);
   const rBot = new Int32Array(half);
 
+  let sse = 0;
   const fillProducts = (row: number): void => {
     const src = row * width;
     const dst = (row % n) * width;
@@ -131,6 +141,8 @@ export function ssimMapJs(
       const b = y[src + c]!;
       ringP[dst + c] = a * a + b * b;
       ringQ[dst + c] = a * b;
+      const d = a - b;
+      sse += d * d;
     }
   };
   for (let row = 0; row < n - 1; row++) fillProducts(row);
@@ -203,5 +215,12 @@ export function ssimMapJs(
     totalCs += rowCs;
   }
   const count = mapWidth * mapHeight;
-  return { map, mapWidth, mapHeight, mssim: total / count, meanCs: withCs ? totalCs / count : NaN };
+  return {
+    map,
+    mapWidth,
+    mapHeight,
+    mssim: total / count,
+    meanCs: withCs ? totalCs / count : NaN,
+    sumSquaredError: sse,
+  };
 }

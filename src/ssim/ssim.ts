@@ -203,7 +203,9 @@ export function ssim(gt: Image, test: Image, options?: Partial<SsimOptions>): Ss
     // Wang mode already computes MS-SSIM's first scale: ask for its cs mean too and reuse it.
     const reuse = wantMsssim && mode === 'wang' && consts.covNorm === 1;
     const r = ssimMap(gtPlanes[i]!, testPlanes[i]!, width, height, taps, consts, { withCs: reuse });
-    const err = mse(p.gtPlanes[i]!, p.testPlanes[i]!);
+    // The kernel sums (x - y)² while it reads the planes; after a matlab2009 downsample it saw other planes.
+    const err =
+      factor === 1 ? r.sumSquaredError / p.gtPlanes[i]!.length : mse(p.gtPlanes[i]!, p.testPlanes[i]!);
     sumSq += err * p.gtPlanes[i]!.length;
     count += p.gtPlanes[i]!.length;
     const ch: SsimChannelResult = {

@@ -72,7 +72,9 @@ function generate(width: number, taps: Float64Array, f32: boolean): Uint8Array {
     ['covNorm', F64],
   ]);
   for (const name of ['r', 'c', 'pv', 'pm', 'pr', 'rb', 'fr', 'sx', 'sy', 'vrow']) f.local(name, I32);
-  for (const name of ['total', 'csTotal']) f.local(name, F64);
+  for (const name of ['total', 'csTotal', 'sse']) f.local(name, F64);
+  // Sum of squared errors (x - y)², formed in the fill pass that sees every input sample once (for PSNR).
+  for (const name of ['ssev', 'dd']) f.local(name, V128);
   const vecs = ['C1v', 'C2v', 'cnv', 'two', 'sumv', 'csv', 'ax', 'ay', 'ap', 'aq', 'xa', 'xb', 'ya', 'yb'];
   for (const name of [...vecs, 'mx', 'my', 'sp', 'sq', 'mxy', 'msq', 'csn', 'csd', 's']) f.local(name, V128);
 
@@ -215,11 +217,21 @@ function generate(width: number, taps: Float64Array, f32: boolean): Uint8Array {
       f.op(OP.i32Add).v128Load(0);
     }
   };
-  const fillPair = (): void => {
+  const fillPair = (tailOnly: boolean): void => {
     loadSrc('sx');
     f.set('xa');
     loadSrc('sy');
     f.set('ya');
+    f.get('xa').get('ya');
+    sub().tee('dd').get('dd');
+    mul().set('dd');
+    if (tailOnly) {
+      // The overlapping last pair of an odd width: lane 0 was counted already.
+      f.get('sse').get('dd').simd(SIMD.f64x2ExtractLane).op(1).op(OP.f64Add).set('sse');
+    } else {
+      f.get('ssev').get('dd');
+      add().set('ssev');
+    }
     f.get('pr').get('xa').v128Store(0);
     f.get('pr')
       .get('xa')
@@ -251,7 +263,7 @@ function generate(width: number, taps: Float64Array, f32: boolean): Uint8Array {
     f.i32(0).set('c');
     f.loop();
     f.get('rb').get('c').op(OP.i32Add).set('pr');
-    fillPair();
+    fillPair(false);
     f.get('c')
       .i32(16)
       .op(OP.i32Add)
@@ -263,7 +275,7 @@ function generate(width: number, taps: Float64Array, f32: boolean): Uint8Array {
     if (width % 2 === 1) {
       f.i32((width - 2) * 8).set('c');
       f.get('rb').get('c').op(OP.i32Add).set('pr');
-      fillPair();
+      fillPair(true);
     }
   };
 
@@ -535,6 +547,10 @@ function generate(width: number, taps: Float64Array, f32: boolean): Uint8Array {
   f.end();
   f.get('outPtr').get('total').f64Store(0);
   f.get('outPtr').get('csTotal').f64Store(8);
+  f.get('sse').get('ssev').simd(SIMD.f64x2ExtractLane).op(0).op(OP.f64Add);
+  f.get('ssev').simd(SIMD.f64x2ExtractLane).op(1).op(OP.f64Add);
+  f.set('sse');
+  f.get('outPtr').get('sse').f64Store(16);
   return buildModule(f, 'run', 1);
 }
 
@@ -562,14 +578,14 @@ function planeBytes(bytes: number): number {
 export function wasmBytesNeeded(width: number, height: number, n: number): number {
   const rowB = rowStride(width) * 8;
   const plane = planeBytes(width * height * 8);
-  return 2 * plane + 8 * rowB + 8 * (n + 1) * rowB + (width - n + 1) * (height - n + 1) * 8 + 16;
+  return 2 * plane + 8 * rowB + 8 * (n + 1) * rowB + (width - n + 1) * (height - n + 1) * 8 + 32;
 }
 
 /**
  * Run the SIMD kernel. Same contract as `ssimMap` in ../kernel.ts (the caller checks `wasmSimdAvailable`, the
  * size against `WASM_MAX_BYTES`, and `width >= 2`).
  * @param out buffer for the map (else a new one)
- * @returns the map and the sums of the map and of the cs term
+ * @returns the map, the sums of the map and of the cs term, and the sum of squared errors over all samples
  */
 export function ssimMapWasm(
   x: Float64Array | Float32Array,
@@ -582,7 +598,7 @@ export function ssimMapWasm(
   covNorm: number,
   withCs: boolean,
   out?: Float64Array,
-): { map: Float64Array; total: number; csTotal: number } {
+): { map: Float64Array; total: number; csTotal: number; sse: number } {
   const n = taps.length;
   const f32 = x instanceof Float32Array && y instanceof Float32Array;
   const k = instance(width, taps, f32);
@@ -613,5 +629,5 @@ export function ssimMapWasm(
   const view = heap.subarray(mapPtr / 8, mapPtr / 8 + mapLen);
   const map = out ?? view.slice();
   if (out) out.set(view);
-  return { map, total: heap[outPtr / 8]!, csTotal: heap[outPtr / 8 + 1]! };
+  return { map, total: heap[outPtr / 8]!, csTotal: heap[outPtr / 8 + 1]!, sse: heap[outPtr / 8 + 2]! };
 }
