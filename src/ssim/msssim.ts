@@ -48,8 +48,16 @@ export function msssimPlanes(
   let w = width;
   let h = height;
   const levels = MSSSIM_WEIGHTS.length;
+  // Only the means are kept: every scale's map goes into one scratch buffer (no fresh 8 MB map per call).
+  let scratch: Float64Array | undefined;
   for (let level = 0; level < levels; level++) {
-    const r = level === 0 && firstScale ? firstScale : ssimMap(a, b, w, h, taps, consts, { withCs: true });
+    const need = (w - taps.length + 1) * (h - taps.length + 1);
+    if (!(level === 0 && firstScale) && (scratch === undefined || scratch.length < need))
+      scratch = new Float64Array(need);
+    const r =
+      level === 0 && firstScale
+        ? firstScale
+        : ssimMap(a, b, w, h, taps, consts, { withCs: true, out: scratch });
     mssim.push(r.mssim);
     mcs.push(r.meanCs);
     if (level < levels - 1) {
