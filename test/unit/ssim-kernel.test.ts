@@ -215,6 +215,37 @@ test(
   },
 );
 
+test(
+  "float32 planes (what the decoders return): the WebAssembly kernel still gives the JavaScript kernel's map bit for bit",
+  { skip: !wasmSimdAvailable },
+  () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          w: fc.integer({ min: 12, max: 41 }),
+          h: fc.integer({ min: 11, max: 30 }),
+          seed: fc.integer(),
+          frac: fc.boolean(),
+        }),
+        ({ w, h, seed, frac }) => {
+          // integer samples (8-bit decodes) and non-integer float32 samples (e.g. rescaled DICOM)
+          const x = Float32Array.from(randomImage(w, h, seed).data, (v) => (frac ? v + 0.37 : v));
+          const y = Float32Array.from(randomImage(w, h, seed + 7, true).data, (v) => (frac ? v * 0.91 : v));
+          const taps = gaussianTaps(11, 1.5);
+          const k = { C1: 6.5025, C2: 58.5225, covNorm: 1 };
+          const js = ssimMapJs(x, y, w, h, taps, k, { withCs: true });
+          const wasm = ssimMap(x, y, w, h, taps, k, { withCs: true, backend: 'wasm' });
+          assert.deepEqual(wasm.map, js.map);
+          // and the float32 plane scores exactly what its float64 copy scores
+          const js64 = ssimMapJs(Float64Array.from(x), Float64Array.from(y), w, h, taps, k, { withCs: true });
+          assert.deepEqual(js.map, js64.map);
+        },
+      ),
+      { numRuns: 20, seed: 7 },
+    );
+  },
+);
+
 test('matlab2009 equals wang bit for bit on an image under 384 px (factor round(min/256) = 1)', () => {
   const x = randomImage(300, 200, 7, true);
   const y = randomImage(300, 200, 8, true);
