@@ -4,11 +4,10 @@
  * everything inline on the calling thread (tests). Results come back in completion order; callers must not
  * depend on it.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { MODULE_EXT, startModuleWorker } from '../util/worker.ts';
 import { assemblePart, processPair, type AssembleJob, type PairOutcome, type PairTask } from './pair.ts';
 import type { WorkerReply, WorkerRequest } from './worker.ts';
-
-const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 export interface PairPool {
   runPair(task: PairTask): Promise<PairOutcome>;
@@ -17,21 +16,11 @@ export interface PairPool {
 }
 
 /**
- * Start a worker on `url`. From sources (.ts) the worker first registers tsx's ESM loader itself: on Node 20,
- * `execArgv: ['--import', 'tsx']` does not apply to the worker's entry module (ERR_UNKNOWN_FILE_EXTENSION).
- */
-function startWorker(url: URL): Worker {
-  if (EXT === '.js') return new Worker(url);
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { eval: true });
-}
-
-/**
  * @param size Number of worker threads (0 = inline).
  */
 export function createPairPool(size: number): PairPool {
   if (size === 0) return { runPair: processPair, assemble: assemblePart, close: async () => {} };
-  const url = new URL(`./worker${EXT}`, import.meta.url);
+  const url = new URL(`./worker${MODULE_EXT}`, import.meta.url);
   interface Slot {
     worker: Worker;
     busy: boolean;
@@ -58,7 +47,7 @@ export function createPairPool(size: number): PairPool {
   };
 
   for (let i = 0; i < size; i++) {
-    const worker = startWorker(url);
+    const worker = startModuleWorker(url);
     const slot: Slot = { worker, busy: false };
     worker.on('message', (msg: WorkerReply) => {
       const p = pending.get(msg.id);

@@ -3,11 +3,10 @@
  * (each loads its own TF.js and model weights once). `size` 0 runs tasks inline on the calling thread.
  * Output bytes do not depend on the thread that made them.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { MODULE_EXT, startModuleWorker } from '../util/worker.ts';
 import { runUpscaleTask, type UpscaleTask, type UpscaleTaskOutcome } from './task.ts';
 import type { UpscaleWorkerReply } from './worker.ts';
-
-const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 export interface UpscalePool {
   size: number;
@@ -15,17 +14,10 @@ export interface UpscalePool {
   close(): Promise<void>;
 }
 
-/** From sources (.ts) the worker registers tsx itself (execArgv --import does not reach a worker's entry on Node 20). */
-function startWorker(url: URL): Worker {
-  if (EXT === '.js') return new Worker(url);
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { eval: true });
-}
-
 /** @param size worker threads (0 = inline on this thread). */
 export function createUpscalePool(size: number): UpscalePool {
   if (size === 0) return { size: 0, run: runUpscaleTask, close: async () => {} };
-  const url = new URL(`./worker${EXT}`, import.meta.url);
+  const url = new URL(`./worker${MODULE_EXT}`, import.meta.url);
   interface Slot {
     worker: Worker;
     busy: boolean;
@@ -47,7 +39,7 @@ export function createUpscalePool(size: number): UpscalePool {
     }
   };
   for (let i = 0; i < size; i++) {
-    const slot: Slot = { worker: startWorker(url), busy: false };
+    const slot: Slot = { worker: startModuleWorker(url), busy: false };
     slot.worker.on('message', (msg: UpscaleWorkerReply) => {
       const p = pending.get(msg.id);
       if (!p) return;
