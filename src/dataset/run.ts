@@ -379,7 +379,7 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
     blocks,
     blockBytes,
     bytesPerBlockRow: blocks > 0 ? blockBytes / blocks : 0,
-    files: files.length + 1,
+    files: files.length,
     alreadyComplete: false,
     manifest: names.manifest,
     errorsFile: names.errors,

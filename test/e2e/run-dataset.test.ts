@@ -88,6 +88,7 @@ test('run writes Hive partitions with one row per block of every pair, and a man
   manifestA = listed;
   const files = listed.trimEnd().split('\n').map((l) => l.slice(66));
   assert.equal(files.length, 16 + 3); // 8 block parts + 8 image parts, errors/images/run
+  assert.match(r.stdout, new RegExp(`; ${files.length} files in MANIFEST\\.sha256`), 'the summary counts the files the manifest lists');
   assert.equal(execFileSync('sha256sum', files, { cwd: out, encoding: 'utf8' }), listed);
   execFileSync('sha256sum', ['-c', '--quiet', 'MANIFEST.sha256'], { cwd: out });
   assert.equal(existsSync(join(out, '.staging')), false);
