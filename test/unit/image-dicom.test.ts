@@ -13,6 +13,7 @@ import sharp from 'sharp';
 import { readImage } from '../../src/image/read.ts';
 import { BlindspotError } from '../../src/errors.ts';
 import { fixture } from '../helpers/cli.ts';
+import { rejectsWith } from '../helpers/errors.ts';
 
 const TMP = mkdtempSync(join(tmpdir(), 'blindspot-dicom-'));
 
@@ -155,15 +156,6 @@ function writeTmp(name: string, bytes: Buffer): string {
   const p = join(TMP, name);
   writeFileSync(p, bytes);
   return p;
-}
-
-async function rejectsWith(p: Promise<unknown>, code: string, message: string): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof BlindspotError, `expected BlindspotError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.equal(e.message, message);
-    return true;
-  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { readImage, resolveReadImageOptions, DEFAULT_READ_IMAGE_OPTIONS } from '../../src/image/read.ts';
 import { sniffFormat } from '../../src/image/sniff.ts';
-import { BlindspotError } from '../../src/errors.ts';
 import { fixture } from '../helpers/cli.ts';
+import { rejectsWith } from '../helpers/errors.ts';
 
 const TMP = mkdtempSync(join(tmpdir(), 'blindspot-errors-'));
 const EXPECTED = 'PNG, JPEG, TIFF, WebP, GIF, BMP, DICOM or NIfTI-1';
@@ -21,16 +21,6 @@ function writeTmp(name: string, bytes: Buffer | string): string {
   const p = join(TMP, name);
   writeFileSync(p, bytes);
   return p;
-}
-
-async function rejectsWith(p: Promise<unknown>, code: string, message: string): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof BlindspotError, `expected BlindspotError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.equal(e.message, message);
-    assert.ok(!e.message.includes('\n'), 'one line');
-    return true;
-  });
 }
 
 test('missing file and directory are E_UNREADABLE; an empty file is E_CORRUPT', async () => {

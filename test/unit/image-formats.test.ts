@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { readImage } from '../../src/image/read.ts';
-import { BlindspotError } from '../../src/errors.ts';
 import { fixture } from '../helpers/cli.ts';
+import { rejectsWith } from '../helpers/errors.ts';
 
 const TMP = mkdtempSync(join(tmpdir(), 'blindspot-formats-'));
 
@@ -19,15 +19,6 @@ function writeTmp(name: string, bytes: Buffer): string {
   const p = join(TMP, name);
   writeFileSync(p, bytes);
   return p;
-}
-
-async function rejectsWith(p: Promise<unknown>, code: string, message: string): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof BlindspotError, `expected BlindspotError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.equal(e.message, message);
-    return true;
-  });
 }
 
 /** Encode known samples with sharp (raw input -> format); 1-2 channels are written as grey (+ alpha). */

@@ -10,19 +10,10 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { readImage } from '../../src/image/read.ts';
-import { BlindspotError } from '../../src/errors.ts';
 import { fixture } from '../helpers/cli.ts';
+import { rejectsWith } from '../helpers/errors.ts';
 
 const TMP = mkdtempSync(join(tmpdir(), 'blindspot-nifti-'));
-
-async function rejectsWith(p: Promise<unknown>, code: string, message: string): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof BlindspotError, `expected BlindspotError, got ${String(e)}`);
-    assert.equal(e.code, code);
-    assert.equal(e.message, message);
-    return true;
-  });
-}
 
 /** Minimal NIfTI-1 single-file writer: 348-byte header + 4 extension bytes + voxels (i fastest). */
 function writeNifti(
