@@ -63,7 +63,7 @@ async function generate(dir: string, n: number): Promise<void> {
     }
     const gtPng = await img.png().toBuffer();
     const stem = `cxr_${String(i).padStart(5, '0')}`;
-    await sharp(gtPng).toFile(join(dir, 'gt', `${stem}.png`));
+    await sharp(gtPng).toColourspace('b-w').png().toFile(join(dir, 'gt', `${stem}.png`));
     const small = await sharp(gtPng).resize(512, 512, { kernel: 'cubic' }).toBuffer();
     await sharp(small).resize(1024, 1024, { kernel: 'cubic' }).toColourspace('b-w').png().toFile(join(dir, 'bicubic', `${stem}_LR_bicubic_x0.50.png`));
   }

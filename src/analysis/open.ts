@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { BlindspotError } from '../errors.ts';
 import { sqlString } from '../store/blockTable.ts';
+import { DEFAULT_DIAGNOSE_OPTIONS, resolveDiagnoseOptions, type DiagnoseOptions, type ResolvedDiagnoseOptions } from '../tier3/options.ts';
 import { resolveAnalyzeOptions, type AnalyzeOptions } from './options.ts';
 import { buildViewsSql, splitStatements } from './views.ts';
 
@@ -24,7 +25,22 @@ export interface AnalysisHandle {
 export function readRunJson(dir: string): Record<string, unknown> | undefined {
   const names = existsSync(dir) ? readdirSync(dir).filter((n) => /^run(\.shard-\d+-of-\d+)?\.json$/.test(n)).sort() : [];
   if (names.length === 0) return undefined;
-  return JSON.parse(readFileSync(join(dir, names[0]!), 'utf8')) as Record<string, unknown>;
+  const file = join(dir, names[0]!);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new BlindspotError('E_CORRUPT', `not valid JSON (${(e as Error).message.split('\n')[0]})`, file);
+  }
+}
+
+/** The run's resolved block-engine options (defaults where run.json is missing or silent). */
+export function runDiagnoseOptions(run: Record<string, unknown> | undefined): ResolvedDiagnoseOptions {
+  const d = { ...((run?.diagnose ?? {}) as Record<string, unknown>) };
+  // run.json records the resolved object; keep only the option keys (dataRange is per image, from images/).
+  const known = Object.keys(DEFAULT_DIAGNOSE_OPTIONS);
+  for (const k of Object.keys(d)) if (!known.includes(k)) delete d[k];
+  d.dataRange = null;
+  return resolveDiagnoseOptions(d as Partial<DiagnoseOptions>);
 }
 
 /** Analysis defaults from the run's block options (hiddenR, hiddenDmu, K2). */
@@ -63,7 +79,8 @@ export async function openAnalysis(
     const cols = (await connection.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet('blocks/*/*/*.parquet', hive_partitioning = true) LIMIT 0)`)).getRows().map((r) => String(r[0]));
     const hasFailMask = cols.includes('fail_mask');
     const mat = materializedThresholds ?? existsSync(join(abs, 'analysis', 'thresholds.parquet'));
-    const viewsSql = buildViewsSql(o, { hasFailMask, materializedThresholds: mat });
+    const derive = runDiagnoseOptions(readRunJson(abs));
+    const viewsSql = buildViewsSql(o, { storedColumns: cols, derive, hasFailMask, materializedThresholds: mat });
     for (const stmt of splitStatements(viewsSql)) await connection.run(stmt);
     return { connection, options: o, hasFailMask, dir: abs, viewsSql, close: () => connection.closeSync() };
   } catch (e) {

@@ -14,9 +14,14 @@
  *   persistence   notta joined to tta on (model, image, row, col): Persistent (same non-Intact layer), notta-only
  *                 (failure repaired by TTA), tta-only (failure caused by TTA), Changed (one failure layer to another)
  */
+import { blocksViewSelect, type DerivedColumnParams } from '../store/blockView.ts';
 import type { AnalyzeOptions } from './options.ts';
 
 export interface ViewSources {
+  /** Column names of the stored block files (hive keys included). */
+  storedColumns: readonly string[];
+  /** The run's block-engine parameters, for the derived columns of the `blocks` view. */
+  derive: DerivedColumnParams;
   /** The block files carry fail_mask (full column set): axis-level views are defined. */
   hasFailMask: boolean;
   /** Read T10/T90 from analysis/thresholds.parquet (written by analyze) instead of computing them. */
@@ -49,8 +54,10 @@ CREATE OR REPLACE VIEW params AS SELECT
   ${num(p.visibleQuantile)} AS visible_quantile, ${num(p.hiddenQuantile)} AS hidden_quantile,
   ${num(p.hiddenR)} AS hidden_r, ${num(p.hiddenDmu)} AS hidden_dmu, ${num(p.kappaMembrane)} AS kappa_membrane,
   ${num(p.K2)} AS k2`);
-  s.push(`CREATE OR REPLACE VIEW blocks AS SELECT * FROM read_parquet('blocks/*/*/*.parquet', ${HIVE})`);
   s.push(`CREATE OR REPLACE VIEW images AS SELECT * FROM read_parquet('images/*/*/*.parquet', ${HIVE})`);
+  s.push(`CREATE OR REPLACE VIEW blocks_stored AS SELECT * FROM read_parquet('blocks/*/*/*.parquet', ${HIVE})`);
+  s.push(`-- Every column of the block table: stored facts plus columns derived by the block engine's formulas.
+CREATE OR REPLACE VIEW blocks AS ${blocksViewSelect(new Set(src.storedColumns), src.derive, 'blocks_stored', 'images')}`);
   s.push(`CREATE OR REPLACE VIEW thresholds_computed AS
 SELECT model, path, count(*) AS nonborder_blocks,
   quantile_cont(ssim_blk::DOUBLE, ${num(p.visibleQuantile)}) AS t10,
@@ -62,14 +69,14 @@ FROM blocks WHERE NOT is_border GROUP BY model, path`);
       : `CREATE OR REPLACE VIEW thresholds AS SELECT * FROM thresholds_computed`,
   );
   s.push(`CREATE OR REPLACE VIEW classified AS
-SELECT b.*, t.t10, t.t90, i.data_range,
+SELECT b.*, t.t10, t.t90,
   b.r_ac >= ${num(p.hiddenR)} AS damage_ac,
   abs(b.a1) >= ${num(p.hiddenDmu)} AS damage_dc,
   CASE WHEN b.ssim_blk < t.t10 THEN 'Visible'
        WHEN b.ssim_blk >= t.t90 AND ${damage} THEN 'Hidden'
        WHEN ${damage} THEN 'Gray'
        ELSE 'Intact' END AS layer,
-  CASE WHEN t.t90 > 0 AND (b.sx / i.data_range) * (b.sx / i.data_range) < ${num(p.K2 * p.K2)} * (1 - t.t90) / t.t90 THEN 'Silent'
+  CASE WHEN t.t90 > 0 AND (b.sx / b.data_range) * (b.sx / b.data_range) < ${num(p.K2 * p.K2)} * (1 - t.t90) / t.t90 THEN 'Silent'
        WHEN b.kappa < ${num(p.kappaMembrane)} THEN 'Membrane'
        ELSE 'Responsive' END AS regime,
   CASE WHEN b.r_ac >= ${num(p.hiddenR)} AND abs(b.a1) >= ${num(p.hiddenDmu)} THEN 'AC+DC'
@@ -77,7 +84,7 @@ SELECT b.*, t.t10, t.t90, i.data_range,
        WHEN abs(b.a1) >= ${num(p.hiddenDmu)} THEN 'DC' END AS cause,
   CASE WHEN b.fail_count = 0 THEN 'None' WHEN b.fail_count = 1 THEN 'Single' ELSE 'Multi' END AS attractor,
   ${singleAxis} AS single_axis
-FROM blocks b JOIN thresholds t USING (model, path) JOIN images i USING (model, path, image)`);
+FROM blocks b JOIN thresholds t USING (model, path)`);
   s.push(`CREATE OR REPLACE VIEW layer_counts AS
 SELECT model, path, layer, count(*) AS blocks,
   count(*) / sum(count(*)) OVER (PARTITION BY model, path) AS share

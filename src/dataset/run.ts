@@ -343,7 +343,8 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
     gt: o.gt,
     models: plan.configurations,
     columns: o.columns,
-    blockColumns: columnsOfSet(o.columns).map((s) => ({ name: s.name, storage: s.storage, description: s.description })),
+    // stored: in the Parquet parts; the others are derived in the `blocks` view (src/store/blockView.ts).
+    blockColumns: columnsOfSet(o.columns).map((s) => ({ name: s.name, storage: s.storage, stored: !s.derived, description: s.description })),
     csv: o.csv,
     partSize: o.partSize,
     shard: o.shard,

@@ -12,7 +12,7 @@ import { lcsMaps, windowMoments } from './moments.ts';
 import { MSSSIM_MIN_SIDE, msssimPlanes } from './msssim.ts';
 import { resolveSsimOptions, type SsimMode, type SsimOptions } from './options.ts';
 import { mse, psnrFromMse } from './psnr.ts';
-import { checkFinite, checkSameSize, imageLabel } from './validate.ts';
+import { checkFinite, checkSameSize, imageLabel, mayHoldNonFinite } from './validate.ts';
 import { gaussianTaps, uniformTaps } from './window.ts';
 
 /** Scores of one colour channel (per-channel policy). */
@@ -89,10 +89,6 @@ function planesOf(
   if (img.channels === 1 && shaveBy === 0)
     return { width: img.width, height: img.height, planes: [img.data] };
   return toGreyPlanes(shave(img, shaveBy), color);
-}
-
-function mayHoldNonFinite(img: Image): boolean {
-  return img.isFloat || img.format === 'raw' || !(img.bitDepth === 8 || img.bitDepth === 16);
 }
 
 /** A non-finite score from finite-looking input: find the bad sample and report it (E_NONFINITE). */

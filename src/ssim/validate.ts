@@ -23,6 +23,14 @@ export function checkSameSize(gt: Image, test: Image): void {
 }
 
 /**
+ * Whether an image can hold NaN/Infinity: float and in-memory images can; integer decoders (8/16-bit) cannot,
+ * so their scan is skipped.
+ */
+export function mayHoldNonFinite(img: Image): boolean {
+  return img.isFloat || img.format === 'raw' || !(img.bitDepth === 8 || img.bitDepth === 16);
+}
+
+/**
  * Every sample must be finite.
  * @throws BlindspotError E_NONFINITE naming the file and the first bad sample.
  */

@@ -165,15 +165,14 @@ export class BlockTableBuilder {
   }
 
   /**
-   * @param columnSet 'core' or 'full'.
+   * @param specs The block columns to write, in order (`columnsOfSet` or `storedColumnsOfSet`).
    * @param keyNames Names of the string key columns, written first.
    */
-  static async create(columnSet: ColumnSet, keyNames: readonly string[]): Promise<BlockTableBuilder> {
+  static async create(specs: readonly BlockColumnSpec[], keyNames: readonly string[]): Promise<BlockTableBuilder> {
     const instance = await storeInstance();
     const connection = await instance.connect();
     tableCounter += 1;
     const table = `blocks_${process.pid}_${tableCounter}`;
-    const specs = columnsOfSet(columnSet);
     const cols = ['_seg UINTEGER', ...specs.map((s) => `${sqlIdent(s.name)} ${s.storage}`)].join(', ');
     await connection.run(`CREATE TEMP TABLE ${table} (${cols})`);
     return new BlockTableBuilder(connection, table, specs, keyNames);
@@ -338,7 +337,7 @@ export async function writeBlockTable(
     await writeBlockCsv(file, columns, blockCount, specs, o.keys);
     return;
   }
-  const builder = await BlockTableBuilder.create(o.columnSet, Object.keys(o.keys));
+  const builder = await BlockTableBuilder.create(specs, Object.keys(o.keys));
   try {
     await builder.append(columns, blockCount, Object.values(o.keys));
     await builder.writeParquet(file);

@@ -6,7 +6,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { BlockTableBuilder, PARQUET_COPY_OPTIONS, sqlIdent, sqlString, storeInstance } from './blockTable.ts';
 import { readStaging } from './staging.ts';
-import type { ColumnSet } from '../tier3/columns.ts';
+import { storedColumnsOfSet, type ColumnSet } from '../tier3/columns.ts';
 import { writeAtomically } from './atomic.ts';
 
 /** Column types of the per-image table (images.parquet); model/path are left out of the Hive part files. */
@@ -46,20 +46,6 @@ async function withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promi
 }
 
 /**
- * Concatenate per-pair block files (same schema) in the given order into one Parquet part, atomically.
- * @param stagingFiles Parquet files, in image order.
- * @param outFile Part file path.
- */
-export async function assembleBlockPart(stagingFiles: readonly string[], outFile: string): Promise<void> {
-  const list = `[${stagingFiles.map(sqlString).join(', ')}]`;
-  await withConnection(async (c) => {
-    await writeAtomically(outFile, async (tmp) => {
-      await c.run(`COPY (SELECT * FROM read_parquet(${list}, hive_partitioning = false)) TO ${sqlString(tmp)} (${PARQUET_COPY_OPTIONS})`);
-    });
-  });
-}
-
-/**
  * Build one block part from per-pair staging files (staging.ts), in the given order: one Parquet encoding,
  * single-threaded DuckDB, written atomically. Holds one part's rows in memory.
  * @param entries Staging file and image key of each pair, in image order.
@@ -67,7 +53,7 @@ export async function assembleBlockPart(stagingFiles: readonly string[], outFile
  * @param outFile Part file path.
  */
 export async function assembleBlockPartFromStaging(entries: readonly { file: string; image: string }[], columnSet: ColumnSet, outFile: string): Promise<void> {
-  const builder = await BlockTableBuilder.create(columnSet, ['image']);
+  const builder = await BlockTableBuilder.create(storedColumnsOfSet(columnSet), ['image']);
   try {
     for (const e of entries) {
       const { arrays, blockCount } = await readStaging(e.file, columnSet);

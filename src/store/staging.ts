@@ -1,10 +1,11 @@
 /**
- * Staging files of a dataset run: one pair's block columns, already in their storage types, as one raw binary
+ * Staging files of a dataset run: one pair's stored block columns (the facts of the set, see storedColumnsOfSet),
+ * already in their storage types, as one raw binary
  * file (little-endian, each column padded to 8 bytes, columns in schema order). Writing one is a single buffer
  * write; the Parquet encoding happens once, when a part is assembled (parts.ts).
  */
 import { readFile } from 'node:fs/promises';
-import { columnsOfSet, type BlockColumns, type ColumnSet, type ColumnStorage } from '../tier3/columns.ts';
+import { storedColumnsOfSet, type BlockColumns, type ColumnSet, type ColumnStorage } from '../tier3/columns.ts';
 import { BlindspotError } from '../errors.ts';
 import { toStorageArray, type StorageArray } from './blockTable.ts';
 import { writeFileAtomic } from './atomic.ts';
@@ -15,7 +16,7 @@ const MAGIC = 0x42535431; // "BST1"
 
 /** Bytes of a staging file for `n` rows of a column set (16-byte header included). */
 export function stagingSize(columnSet: ColumnSet, n: number): number {
-  return 16 + columnsOfSet(columnSet).reduce((s, c) => s + pad8(WIDTH[c.storage] * n), 0);
+  return 16 + storedColumnsOfSet(columnSet).reduce((s, c) => s + pad8(WIDTH[c.storage] * n), 0);
 }
 
 /**
@@ -23,7 +24,7 @@ export function stagingSize(columnSet: ColumnSet, n: number): number {
  * @throws BlindspotError E_INVALID_OPTION when a value does not fit its storage type.
  */
 export async function writeStaging(file: string, columns: BlockColumns, blockCount: number, columnSet: ColumnSet): Promise<void> {
-  const specs = columnsOfSet(columnSet);
+  const specs = storedColumnsOfSet(columnSet);
   const buf = Buffer.alloc(stagingSize(columnSet, blockCount));
   buf.writeUInt32LE(MAGIC, 0);
   buf.writeUInt32LE(blockCount, 4);
@@ -45,7 +46,7 @@ export async function writeStaging(file: string, columns: BlockColumns, blockCou
  */
 export async function readStaging(file: string, columnSet: ColumnSet): Promise<{ arrays: StorageArray[]; blockCount: number }> {
   const buf = await readFile(file);
-  const specs = columnsOfSet(columnSet);
+  const specs = storedColumnsOfSet(columnSet);
   const n = buf.length >= 16 ? buf.readUInt32LE(4) : -1;
   if (buf.length < 16 || buf.readUInt32LE(0) !== MAGIC || buf.readUInt32LE(8) !== specs.length || buf.length !== stagingSize(columnSet, n)) {
     throw new BlindspotError('E_CORRUPT', 'not a staging file of this column set', file);

@@ -154,6 +154,7 @@ function columnViews(out: BlockColumns) {
     sev6: f('sev6'),
     failCount: i('fail_count'),
     failMask: i('fail_mask'),
+    gateMask: i('gate_mask'),
     a4Log2Energy: f('a4_log2_energy'),
   };
 }
@@ -231,6 +232,7 @@ export function diagnoseBlocks(
     dmu: c_dmu,
     failCount: c_failCount,
     failMask: c_failMask,
+    gateMask: c_gateMask,
     g1: c_g1,
     g2: c_g2,
     g3: c_g3,
@@ -626,6 +628,7 @@ export function diagnoseBlocks(
       if (sev6 >= 1) mask |= 32;
 
       c_failMask[k] = mask;
+      c_gateMask[k] = 33 | (g2 ? 2 : 0) | (g3 ? 4 : 0) | (g4 ? 8 : 0) | (g5 ? 16 : 0); // A1, A6: always open
       c_failCount[k] =
         (mask & 1) +
         ((mask >> 1) & 1) +

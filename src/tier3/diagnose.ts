@@ -7,7 +7,7 @@ import { toGreyPlanes } from '../image/color.ts';
 import type { Image } from '../image/types.ts';
 import { resolveDataRange } from '../ssim/dataRange.ts';
 import { ssim } from '../ssim/index.ts';
-import { checkFinite, checkSameSize } from '../ssim/validate.ts';
+import { checkFinite, checkSameSize, mayHoldNonFinite } from '../ssim/validate.ts';
 import { blockGrid, createDiagnoseScratch, diagnoseBlocks } from './blocks.ts';
 import { allocateBlockColumns, type BlockColumns } from './columns.ts';
 import {
@@ -72,8 +72,9 @@ function greyPlane(img: Image, color: DiagnoseOptions['color']): Float64Array {
 export function diagnose(gt: Image, test: Image, options?: Partial<DiagnoseOptions>): DiagnoseResult {
   const o = resolveDiagnoseOptions(options);
   checkSameSize(gt, test);
-  checkFinite(gt, 'ground truth');
-  checkFinite(test, 'test image');
+  // Integer decoders cannot produce NaN/Inf (see mayHoldNonFinite); float and in-memory images are scanned.
+  if (mayHoldNonFinite(gt)) checkFinite(gt, 'ground truth');
+  if (mayHoldNonFinite(test)) checkFinite(test, 'test image');
   const range = resolveDataRange(gt, test, o.dataRange ?? undefined);
   const L = range.dataRange;
   const resolved = { ...o, dataRange: L };

@@ -9,6 +9,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { BlindspotError } from '../errors.ts';
+import { readRunJson, runDiagnoseOptions } from '../analysis/open.ts';
+import { blocksViewSelect } from '../store/blockView.ts';
+import { sqlString } from '../store/blockTable.ts';
 import { AXIS_VECTORS, MEMBRANE_RADIUS, NONE_POLE, YOLK_RADIUS } from './egg.ts';
 
 /** The block-engine options the labels need (from run.json `diagnose`). */
@@ -72,23 +75,6 @@ function num(v: unknown, name: string): string {
   return String(v);
 }
 
-const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
-
-function readRunJson(dir: string): Record<string, unknown> | null {
-  const names = readdirSync(dir)
-    .filter((n) => /^run(\.shard-\d+-of-\d+)?\.json$/.test(n))
-    .sort();
-  if (names.length === 0) return null;
-  try {
-    return JSON.parse(readFileSync(join(dir, names[0]!), 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw new BlindspotError(
-      'E_CORRUPT',
-      `not valid JSON (${(e as Error).message.split('\n')[0]})`,
-      join(dir, names[0]!),
-    );
-  }
-}
 
 function labelParams(run: Record<string, unknown> | null): LabelParams {
   const d = (run?.diagnose ?? {}) as Record<string, unknown>;
@@ -257,7 +243,7 @@ export class ResultsStore {
         dir,
       );
     }
-    const run = readRunJson(dir);
+    const run = readRunJson(dir) ?? null;
     const params = labelParams(run);
     const notices: string[] = [];
     if (!run) notices.push('no run.json: block-engine defaults assumed for the labels');
@@ -265,7 +251,24 @@ export class ResultsStore {
     const con = await instance.connect();
     const q = (sql: string) => con.run(sql);
     const glob = sqlString(join(dir, 'blocks', '*', '*', '*.parquet'));
-    await q(`CREATE VIEW raw_blocks AS SELECT * FROM read_parquet(${glob}, hive_partitioning = true)`);
+    await q(`CREATE VIEW stored_blocks AS SELECT * FROM read_parquet(${glob}, hive_partitioning = true)`);
+    const stored = new Set((await con.runAndReadAll('DESCRIBE stored_blocks')).getRows().map((r) => String(r[0])));
+    const imagesFile = join(dir, 'images.parquet');
+    const imagesGlob = existsSync(imagesFile)
+      ? `${sqlString(imagesFile)}, hive_partitioning = false`
+      : existsSync(join(dir, 'images'))
+        ? `${sqlString(join(dir, 'images', '*', '*', '*.parquet'))}, hive_partitioning = true`
+        : null;
+    if (imagesGlob) {
+      await q(`CREATE VIEW images_table AS SELECT * FROM read_parquet(${imagesGlob})`);
+    } else {
+      notices.push('no images.parquet: image list derived from the block table, data range 255 assumed');
+      await q(`CREATE VIEW images_table AS SELECT image, model, path, NULL::VARCHAR AS gt_file, NULL::VARCHAR AS test_file,
+        NULL::INTEGER AS width, NULL::INTEGER AS height, 255.0 AS data_range, NULL::DOUBLE AS ssim, NULL::DOUBLE AS msssim, NULL::DOUBLE AS psnr
+        FROM stored_blocks GROUP BY ALL`);
+    }
+    // Every block column: the stored facts plus the derived columns (src/store/blockView.ts).
+    await q(`CREATE VIEW raw_blocks AS ${blocksViewSelect(stored, runDiagnoseOptions(run ?? undefined), 'stored_blocks', 'images_table')}`);
     const cols = new Set((await con.runAndReadAll('DESCRIBE raw_blocks')).getRows().map((r) => String(r[0])));
     const columnSet: 'full' | 'core' = ['fail_mask', 'sev1', 'a4_log2_energy', 'l', 'c', 's'].every((c) =>
       cols.has(c),
@@ -276,22 +279,6 @@ export class ResultsStore {
       notices.push(
         'core column set: severities and failing axes are derived from the raw axis values without their gates',
       );
-    const imagesFile = join(dir, 'images.parquet');
-    const imagesGlob = existsSync(imagesFile)
-      ? sqlString(imagesFile)
-      : existsSync(join(dir, 'images'))
-        ? sqlString(join(dir, 'images', '*', '*', '*.parquet'))
-        : null;
-    if (imagesGlob) {
-      await q(
-        `CREATE VIEW images_table AS SELECT * FROM read_parquet(${imagesGlob}, hive_partitioning = false)`,
-      );
-    } else {
-      notices.push('no images.parquet: image list derived from the block table');
-      await q(`CREATE VIEW images_table AS SELECT image, model, path, NULL::VARCHAR AS gt_file, NULL::VARCHAR AS test_file,
-        NULL::INTEGER AS width, NULL::INTEGER AS height, 255.0 AS data_range, NULL::DOUBLE AS ssim, NULL::DOUBLE AS msssim, NULL::DOUBLE AS psnr
-        FROM raw_blocks GROUP BY ALL`);
-    }
     await q(
       `CREATE TABLE image_ranges AS SELECT image, model, path, any_value(data_range)::DOUBLE AS drange FROM images_table GROUP BY ALL`,
     );

@@ -13,7 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { runCli } from '../helpers/cli.ts';
 import { buildDataset, GT_NAMES, type BuiltDataset } from '../fixtures/dataset/buildDataset.ts';
-import { columnsOfSet } from '../../src/tier3/columns.ts';
+import { columnsOfSet, storedColumnsOfSet } from '../../src/tier3/columns.ts';
+import { openAnalysis, queryRows } from '../../src/analysis/open.ts';
+import { readImage } from '../../src/image/read.ts';
+import { diagnose } from '../../src/tier3/diagnose.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'bs-run-e2e-'));
 let ds: BuiltDataset;
@@ -67,9 +70,9 @@ test('run writes Hive partitions with one row per block of every pair, and a man
   assert.equal(counts.length, 12);
   assert.deepEqual([...new Set(counts.map((c) => c[2]))], IMAGES);
   for (const c of counts) assert.deepEqual(c.slice(3), [BigInt(GRID * GRID), 0, GRID - 1, 0, GRID - 1, BigInt(GRID * GRID)]);
-  // Column order: image first, then the full block column set.
+  // Column order: image first, then the stored (non-derived) columns of the full set.
   const cols = await query(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet('${join(out, 'blocks/model=blur/path=notta/part-00000.parquet')}', hive_partitioning = false))`);
-  assert.deepEqual(cols.map((c) => c[0]), ['image', ...columnsOfSet('full').map((s) => s.name)]);
+  assert.deepEqual(cols.map((c) => c[0]), ['image', ...storedColumnsOfSet('full').map((s) => s.name)]);
   // images.parquet: one row per pair, ssim in (0, 1), block mean recomputable from the block rows.
   const img = await query(
     `SELECT i.model, i.path, i.image, i.ssim, i.blocks, abs(i.blk_mean - b.m) FROM read_parquet('${join(out, 'images.parquet')}') i
@@ -110,6 +113,45 @@ test('run writes Hive partitions with one row per block of every pair, and a man
   assert.deepEqual(report.missing, ['images/model=blur/path=notta/part-00000.parquet']);
   assert.deepEqual(report.extra, ['blocks/model=blur/notes.txt']);
   assert.equal(report.ok, 17);
+});
+
+test('the blocks view gives every full-set column; derived ones equal the block engine run directly on the pair', async () => {
+  const out = join(root, 'V');
+  const r = await runCli(runArgs(out, ['--workers', '1']));
+  assert.equal(r.code, 0, r.stderr);
+  const image = IMAGES[1]!;
+  const h = await openAnalysis(out);
+  let rows: Record<string, unknown>[];
+  try {
+    const names = (await queryRows(h.connection, 'SELECT column_name FROM (DESCRIBE blocks)')).map((x) => x.column_name);
+    assert.deepEqual(names, ['model', 'path', 'image', ...columnsOfSet('full').map((s) => s.name), 'data_range']);
+    rows = await queryRows(h.connection, `SELECT * FROM blocks WHERE model = 'jpeg' AND path = 'notta' AND image = '${image}' ORDER BY "row", col`);
+  } finally {
+    h.close();
+  }
+  // The reference: the kernel's float64 values for the same pair (what a single-pair file stores).
+  const testFile = readdirSync(ds.dirs.jpegNotta).find((f) => f.startsWith(image))!;
+  const ref = diagnose(await readImage(join(ds.gt, `${image}.png`)), await readImage(join(ds.dirs.jpegNotta, testFile)));
+  assert.equal(rows.length, ref.blockCount);
+  let checked = 0;
+  for (const spec of columnsOfSet('full')) {
+    const col = ref.columns[spec.name]!;
+    for (let k = 0; k < ref.blockCount; k++) {
+      const want = col[k]!;
+      const v = rows[k]![spec.name];
+      const got = typeof v === 'boolean' ? (v ? 1 : 0) : Number(v);
+      if (Number.isNaN(want)) {
+        assert.ok(Number.isNaN(got), `${spec.name}[${k}]: want NaN, got ${got}`);
+        continue;
+      }
+      // float32 storage: relative 1e-6; sxy/rho/a3/s come from se, so their error scales with sx^2 + sy^2.
+      const sxsy = Number(ref.columns['sx']![k]) ** 2 + Number(ref.columns['sy']![k]) ** 2;
+      const tol = spec.storage === 'FLOAT' ? 2e-6 * Math.abs(want) + 1e-6 + (['sxy', 'rho', 'a3', 's', 'ssim'].includes(spec.name) ? 1e-6 * (1 + sxsy) : 0) : 0;
+      assert.ok(Math.abs(got - want) <= tol, `${spec.name}[${k}]: view ${got} vs kernel ${want}`);
+      checked++;
+    }
+  }
+  assert.equal(checked > 40 * ref.blockCount, true);
 });
 
 test('1 worker and 2 workers give byte-identical manifests (and files)', async () => {

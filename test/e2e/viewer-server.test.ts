@@ -18,6 +18,7 @@ import { buildViewerResults, type ViewerFixture } from './viewer-fixture.ts';
 import { damageOf, dominantFailingAxis, layerOf, quantile, regimeOf } from '../../src/tier3/regimes.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from '../../src/tier3/options.ts';
 import { runCli } from '../helpers/cli.ts';
+import { openAnalysis, queryRows } from '../../src/analysis/open.ts';
 
 let fx: ViewerFixture;
 let viewer: ViewerHandle;
@@ -28,14 +29,14 @@ test.before(async () => {
   writeFileSync(join(fx.root, 'outside-secret.txt'), 'do not serve');
   symlinkSync(join(fx.root, 'outside-secret.txt'), join(fx.results, 'escape.txt'));
   viewer = await startViewer(fx.results);
-  const inst = await DuckDBInstance.create(':memory:');
-  const con = await inst.connect();
-  raw = (
-    await con.runAndReadAll(
-      `SELECT * FROM read_parquet('${join(fx.results, 'blocks/*/*/*.parquet')}', hive_partitioning = true) ORDER BY model, path, image, "row", col`,
-    )
-  ).getRowObjectsJS() as Record<string, unknown>[];
-  con.closeSync();
+  // Every block column through the analysis `blocks` view (stored facts + derived columns; the view itself is
+  // checked against the block engine in run-dataset.test.ts).
+  const h = await openAnalysis(fx.results);
+  try {
+    raw = await queryRows(h.connection, 'SELECT * FROM blocks ORDER BY model, path, image, "row", col');
+  } finally {
+    h.close();
+  }
 });
 test.after(async () => {
   await viewer?.close();

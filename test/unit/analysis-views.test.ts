@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allocateBlockColumns, type BlockColumns } from '../../src/tier3/columns.ts';
-import { writeBlockTable } from '../../src/store/blockTable.ts';
+import { allocateBlockColumns, columnsOfSet, type BlockColumns } from '../../src/tier3/columns.ts';
+import { BlockTableBuilder } from '../../src/store/blockTable.ts';
 import { writeImageRows } from '../../src/store/parts.ts';
 import { openAnalysis, queryRows } from '../../src/analysis/open.ts';
 import { analyze } from '../../src/analysis/analyze.ts';
@@ -105,19 +105,19 @@ test.before(async () => {
   }
 });
 
-/** Write a two-image part: image keys per block via two single-image files concatenated by DuckDB. */
+/** Write a two-image part holding every column of the full set (materialized, as a single-pair file would). */
 async function writeBlockPart(file: string, cols: BlockColumns): Promise<void> {
-  const { assembleBlockPart } = await import('../../src/store/parts.ts');
-  const files: string[] = [];
-  for (let i = 0; i < IMAGES.length; i++) {
-    const one = allocateBlockColumns(N);
-    for (const [name, arr] of Object.entries(cols)) one[name]!.set((arr as Float64Array).subarray(i * N, (i + 1) * N) as never);
-    const f = `${file}.img${i}.parquet`;
-    await writeBlockTable(f, one, N, { keys: { image: IMAGES[i]! } });
-    files.push(f);
+  const builder = await BlockTableBuilder.create(columnsOfSet('full'), ['image']);
+  try {
+    for (let i = 0; i < IMAGES.length; i++) {
+      const one = allocateBlockColumns(N);
+      for (const [name, arr] of Object.entries(cols)) one[name]!.set((arr as Float64Array).subarray(i * N, (i + 1) * N) as never);
+      await builder.append(one, N, [IMAGES[i]!]);
+    }
+    await builder.writeParquet(file);
+  } finally {
+    builder.close();
   }
-  await assembleBlockPart(files, file);
-  for (const f of files) rmSync(f);
 }
 
 /** Type-7 quantile, the plain way. */
