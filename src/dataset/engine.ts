@@ -5,8 +5,10 @@
 import type { Image } from '../image/types.ts';
 import type { BlockColumns } from '../tier3/columns.ts';
 import { diagnose } from '../tier3/index.ts';
+import type { DiagnoseBuffers } from '../tier3/diagnose.ts';
 
 export interface PairDiagnosis {
+  /** Valid until the next call (buffers are reused). */
   columns: BlockColumns;
   blockCount: number;
   /** The data range L the engine used. */
@@ -19,9 +21,12 @@ export interface PairEngine {
   diagnose(gt: Image, test: Image, options: Record<string, unknown>): PairDiagnosis;
 }
 
+// Columns and scratch reused pair after pair on this thread (the caller consumes them before the next call).
+const buffers: DiagnoseBuffers = {};
+
 const engine: PairEngine = {
   diagnose(gt, test, options) {
-    const r = diagnose(gt, test, options);
+    const r = diagnose(gt, test, options, buffers);
     return { columns: r.columns, blockCount: r.blockCount, dataRange: r.summary.dataRange, tier1: r.summary.tier1 };
   },
 };

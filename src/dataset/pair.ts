@@ -71,11 +71,20 @@ async function readGt(file: string): Promise<Image> {
   return image;
 }
 
+// Pairs run one at a time per thread: the engine's column buffers are reused (inline runs start many at once).
+let queue: Promise<unknown> = Promise.resolve();
+
 /**
  * Process one pair and write its staging files. Never throws for a bad pair: the error becomes the outcome
  * (and its marker); other failures (disk full, bugs) do throw.
  */
-export async function processPair(task: PairTask): Promise<PairOutcome> {
+export function processPair(task: PairTask): Promise<PairOutcome> {
+  const run = queue.then(() => processPairNow(task));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function processPairNow(task: PairTask): Promise<PairOutcome> {
   let outcome: PairOutcome;
   try {
     const engine = await loadEngine();

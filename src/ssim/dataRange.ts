@@ -68,14 +68,8 @@ export function resolveDataRange(gt: Image, test: Image, explicit?: number): Dat
       label(gt, 'ground truth'),
     );
   }
-  const lTest = naturalRange(test);
-  if (lTest === null) {
-    throw new BlindspotError(
-      'E_NO_DATA_RANGE',
-      'float samples have no natural data range; pass --data-range L (option dataRange)',
-      label(test, 'test image'),
-    );
-  }
+  // A float test image (e.g. an upscaler's float TIFF of signed CT data) is on the GT's scale: the GT sets L.
+  const lTest = naturalRange(test) ?? lGt;
   if (lTest !== lGt) {
     warnings.push(
       `data range: the test image's natural range ${lTest} differs from the ground truth's; using ${lGt}`,

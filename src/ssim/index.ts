@@ -1,6 +1,6 @@
 /** SSIM core (DESIGN §3): pure, synchronous functions on images and on typed-array planes. */
-export { ssim, msssim } from './ssim.ts';
-export type { SsimResult, SsimChannelResult } from './ssim.ts';
+export { ssim, msssim, tier1Scalars } from './ssim.ts';
+export type { SsimResult, SsimChannelResult, Tier1Scalars } from './ssim.ts';
 export { DEFAULT_SSIM_OPTIONS, SSIM_MODES, resolveSsimOptions } from './options.ts';
 export type { SsimOptions, SsimMode } from './options.ts';
 export { resolveDataRange } from './dataRange.ts';

@@ -10,7 +10,7 @@ import { boxDownsample, matlab2009Factor } from './downsample.ts';
 import { ssimMap, type SamplePlane, type SsimConstants } from './kernel.ts';
 import { lcsMaps, windowMoments } from './moments.ts';
 import { MSSSIM_MIN_SIDE, msssimPlanes } from './msssim.ts';
-import { resolveSsimOptions, type SsimMode, type SsimOptions } from './options.ts';
+import { DEFAULT_SSIM_OPTIONS, resolveSsimOptions, type SsimMode, type SsimOptions } from './options.ts';
 import { mse, psnrFromMse } from './psnr.ts';
 import { checkFinite, checkSameSize, imageLabel, mayHoldNonFinite } from './validate.ts';
 import { gaussianTaps, uniformTaps } from './window.ts';
@@ -288,4 +288,44 @@ export function msssim(gt: Image, test: Image, options?: Partial<SsimOptions>): 
   const value = mean(values);
   for (const [i, g] of p.gtPlanes.entries()) assertFiniteResult(mse(g, p.testPlanes[i]!), gt, test);
   return value;
+}
+
+/** Tier-1 image scalars of one grey plane pair (see {@link tier1Scalars}). */
+export interface Tier1Scalars {
+  /** SSIM, `wang` mode (11x11 Gaussian, sigma 1.5). */
+  ssim: number;
+  /** MS-SSIM (5 scales); null below 176 pixels a side. */
+  msssim: number | null;
+  /** PSNR in dB (Infinity for identical planes). */
+  psnr: number;
+}
+
+// One map buffer per thread: Tier 1 keeps only the means, so the 8 bytes/pixel map is never handed out.
+let tier1Map: Float64Array | undefined;
+
+/**
+ * SSIM (wang), MS-SSIM and PSNR of two grey planes whose data range is known — what `ssim(gt, test, { mode:
+ * 'wang', dataRange: L })` reports, without its input checks and without allocating the SSIM map (for block runs
+ * that score thousands of pairs). Planes must be finite and at least 11x11.
+ */
+export function tier1Scalars(
+  x: SamplePlane,
+  y: SamplePlane,
+  width: number,
+  height: number,
+  L: number,
+  K1 = DEFAULT_SSIM_OPTIONS.K1,
+  K2 = DEFAULT_SSIM_OPTIONS.K2,
+): Tier1Scalars {
+  const taps = gaussianTaps(11, 1.5);
+  const consts: SsimConstants = { C1: (K1 * L) ** 2, C2: (K2 * L) ** 2, covNorm: 1 };
+  const need = (width - taps.length + 1) * (height - taps.length + 1);
+  if (tier1Map === undefined || tier1Map.length < need) tier1Map = new Float64Array(need);
+  const wantMsssim = Math.min(width, height) >= MSSSIM_MIN_SIDE;
+  const r = ssimMap(x, y, width, height, taps, consts, { withCs: wantMsssim, out: tier1Map });
+  return {
+    ssim: r.mssim,
+    msssim: wantMsssim ? msssimPlanes(x, y, width, height, consts, r).msssim : null,
+    psnr: psnrFromMse(r.sumSquaredError / (width * height), L),
+  };
 }

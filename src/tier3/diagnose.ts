@@ -6,9 +6,10 @@
 import { toGreyPlanes } from '../image/color.ts';
 import type { Image } from '../image/types.ts';
 import { resolveDataRange } from '../ssim/dataRange.ts';
-import { ssim } from '../ssim/index.ts';
+import type { SamplePlane } from '../ssim/kernel.ts';
+import { tier1Scalars } from '../ssim/ssim.ts';
 import { checkFinite, checkSameSize, mayHoldNonFinite } from '../ssim/validate.ts';
-import { blockGrid, createDiagnoseScratch, diagnoseBlocks } from './blocks.ts';
+import { blockGrid, createDiagnoseScratch, diagnoseBlocks, type DiagnoseScratch } from './blocks.ts';
 import { allocateBlockColumns, type BlockColumns } from './columns.ts';
 import {
   resolveDiagnoseOptions,
@@ -49,13 +50,25 @@ export interface DiagnoseResult {
   summary: DiagnoseSummary;
   /** The options used, dataRange resolved. */
   options: ResolvedDiagnoseOptions & { dataRange: number };
-  /** The grey planes that were compared (GT, test), for pictures. */
-  planes: { gt: Float64Array; test: Float64Array };
+  /** The grey planes that were compared (GT, test), for pictures (a grey image's own samples, not a copy). */
+  planes: { gt: SamplePlane; test: SamplePlane };
   warnings: string[];
 }
 
-function greyPlane(img: Image, color: DiagnoseOptions['color']): Float64Array {
-  return toGreyPlanes(img, color).planes[0]!;
+/**
+ * Buffers reused between calls on one thread (a dataset worker scores thousands of pairs): block columns and
+ * kernel scratch are allocated once per size. With a holder, the returned `columns` alias it and are overwritten
+ * by the next call.
+ */
+export interface DiagnoseBuffers {
+  columns?: BlockColumns;
+  capacity?: number;
+  scratch?: DiagnoseScratch;
+}
+
+function greyPlane(img: Image, color: DiagnoseOptions['color']): SamplePlane {
+  // A grey image's samples already are the plane (the kernels read float32 and float64 alike).
+  return img.channels === 1 ? img.data : toGreyPlanes(img, color).planes[0]!;
 }
 
 /**
@@ -69,7 +82,12 @@ function greyPlane(img: Image, color: DiagnoseOptions['color']): Float64Array {
  *   E_TOO_SMALL (smaller than one block), E_INVALID_OPTION.
  * @example const r = diagnose(await readImage('gt.png'), await readImage('sr.png')); r.summary.all.ssimBlk.mean
  */
-export function diagnose(gt: Image, test: Image, options?: Partial<DiagnoseOptions>): DiagnoseResult {
+export function diagnose(
+  gt: Image,
+  test: Image,
+  options?: Partial<DiagnoseOptions>,
+  buffers?: DiagnoseBuffers,
+): DiagnoseResult {
   const o = resolveDiagnoseOptions(options);
   checkSameSize(gt, test);
   // Integer decoders cannot produce NaN/Inf (see mayHoldNonFinite); float and in-memory images are scanned.
@@ -82,13 +100,20 @@ export function diagnose(gt: Image, test: Image, options?: Partial<DiagnoseOptio
   const grid = blockGrid(width, height, o.blockSize, o.stride, gt.source !== '' ? gt.source : undefined);
   const x = greyPlane(gt, o.color);
   const y = greyPlane(test, o.color);
-  const columns = allocateBlockColumns(grid.blockCount);
-  diagnoseBlocks(x, y, width, height, resolved, columns, createDiagnoseScratch(width, o.blockSize));
+  const b = buffers ?? {};
+  if (b.columns === undefined || (b.capacity ?? 0) < grid.blockCount) {
+    b.columns = allocateBlockColumns(grid.blockCount);
+    b.capacity = grid.blockCount;
+  }
+  if (b.scratch === undefined || b.scratch.width !== width || b.scratch.blockSize !== o.blockSize) {
+    b.scratch = createDiagnoseScratch(width, o.blockSize);
+  }
+  const columns = b.columns;
+  diagnoseBlocks(x, y, width, height, resolved, columns, b.scratch);
 
-  const warnings = [...range.warnings];
-  // Tier 1 through the SSIM core (same grey plane policy and L); MS-SSIM is null below 176 px a side.
-  const s = ssim(gt, test, { mode: 'wang', dataRange: L, color: o.color, msssim: true });
-  for (const w of s.warnings) if (!warnings.includes(w)) warnings.push(w);
+  const warnings = [...new Set([...gt.warnings, ...test.warnings, ...range.warnings])];
+  // Tier 1 on the same grey planes, L, K1 and K2 (= ssim() in wang mode); MS-SSIM is null below 176 px a side.
+  const tier1 = tier1Scalars(x, y, width, height, L, o.K1, o.K2);
   const { C2 } = ssimConstants(o, L);
   const field = summarizeBlocks(columns, grid.blockCount, resolved, C2);
   const summary: DiagnoseSummary = {
@@ -98,7 +123,7 @@ export function diagnose(gt: Image, test: Image, options?: Partial<DiagnoseOptio
     gridCols: grid.gridCols,
     blockCount: grid.blockCount,
     dataRange: L,
-    tier1: { ssim: s.mssim, msssim: s.msssim, psnr: s.psnr },
+    tier1,
     ...field,
   };
   return {

@@ -37,9 +37,12 @@ export function resolveUpscaleFolderOptions(partial?: Partial<UpscaleFolderOptio
   return { ...resolveUpscaleOptions(rest), overwrite, workers };
 }
 
-/** File name of the output for GT stem `stem`: `STEM_MODEL_xSCALE[_tta].png` (pairs with the GT by stem prefix). */
-export function upscaleOutputName(stem: string, model: string, scale: number, tta: boolean): string {
-  return `${stem}_${model}_x${scale}${tta ? '_tta' : ''}.png`;
+/**
+ * File name of the output for GT stem `stem`: `STEM_MODEL_xSCALE[_tta].png` (pairs with the GT by stem prefix);
+ * `.tif` (float32) when the samples do not fit PNG: signed CT/MR data or float GTs.
+ */
+export function upscaleOutputName(stem: string, model: string, scale: number, tta: boolean, ext: 'png' | 'tif' = 'png'): string {
+  return `${stem}_${model}_x${scale}${tta ? '_tta' : ''}.${ext}`;
 }
 
 /** Name of the error log written into the output folder (not an image: the run stage ignores it). */
@@ -110,27 +113,31 @@ export async function upscaleFolder(
     onProgress?.({ done, total: files.length, file, status });
   };
   report('', 'started');
-  const todo: { file: string; outName: string }[] = [];
+  const todo: { file: string; stem: string }[] = [];
   for (const f of files) {
-    const outName = upscaleOutputName(f.stem, o.model, o.scale, o.tta);
-    if (!overwrite && (await isFile(join(outDir, outName)))) {
-      result.kept.push(outName);
+    let kept: string | undefined;
+    for (const ext of ['png', 'tif'] as const) {
+      const name = upscaleOutputName(f.stem, o.model, o.scale, o.tta, ext);
+      if (kept === undefined && !overwrite && (await isFile(join(outDir, name)))) kept = name;
+    }
+    if (kept !== undefined) {
+      result.kept.push(kept);
       report(f.name, 'kept');
     } else {
-      todo.push({ file: f.name, outName });
+      todo.push({ file: f.name, stem: f.stem });
     }
   }
   const threads = Math.min(todo.length, workers === 0 ? availableParallelism() : workers);
   const pool = shared?.pool ?? createUpscalePool(threads > 1 ? threads : 0);
   try {
     await Promise.all(
-      todo.map(async ({ file, outName }) => {
+      todo.map(async ({ file, stem }) => {
         const r = await pool.run({
           gtPath: join(gtDir, file),
-          outPath: join(outDir, outName),
+          outBase: join(outDir, upscaleOutputName(stem, o.model, o.scale, o.tta).replace(/\.png$/, '')),
           options: upscaleOptions,
         });
-        if (r.ok) result.written.push(outName);
+        if (r.ok) result.written.push(upscaleOutputName(stem, o.model, o.scale, o.tta, r.ext));
         else result.failed.push({ file, code: r.code, reason: r.reason });
         report(file, r.ok ? 'written' : 'failed');
       }),

@@ -121,6 +121,8 @@ export interface ImresizeOptions {
    * intermediate result keeps the input class. null (default): float throughout, no rounding.
    */
   integerMax?: number | null;
+  /** Lower clamp of integer results: 0 (default, unsigned) or the minimum of signed data (e.g. -2^(bits-1)). */
+  integerMin?: number;
   /** Out-of-range taps: 'replicate' (default, MATLAB) or 'symmetric'. */
   edge?: ResizeEdge;
   /** Kernel: 'bicubic' (default) or 'lanczos3'. */
@@ -128,9 +130,9 @@ export interface ImresizeOptions {
 }
 
 /** MATLAB's rounding of doubles to integers: half away from zero, then saturate. */
-function roundSat(v: number, max: number): number {
+function roundSat(v: number, min: number, max: number): number {
   const r = v < 0 ? -Math.round(-v) : Math.round(v);
-  return r <= 0 ? 0 : r > max ? max : r;
+  return r <= min ? min : r > max ? max : r;
 }
 
 /**
@@ -151,6 +153,7 @@ export function imresize(
 ): { data: Float64Array; width: number; height: number } {
   const antialias = options.antialias ?? true;
   const integerMax = options.integerMax ?? null;
+  const integerMin = options.integerMin ?? 0;
   const edge = options.edge ?? 'replicate';
   const method = options.method ?? 'bicubic';
   let scaleX: number, scaleY: number, outW: number, outH: number;
@@ -178,6 +181,7 @@ export function imresize(
         channels,
         resizeTable(ch, outH, scaleY, antialias, edge, method),
         integerMax,
+        integerMin,
       );
       ch = outH;
     } else {
@@ -188,6 +192,7 @@ export function imresize(
         channels,
         resizeTable(cw, outW, scaleX, antialias, edge, method),
         integerMax,
+        integerMin,
       );
       cw = outW;
     }
@@ -202,6 +207,7 @@ function resizeVertical(
   c: number,
   table: ResizeTable,
   integerMax: number | null,
+  integerMin: number,
 ): Float64Array {
   const rowLen = w * c;
   const out = new Float64Array(table.outLength * rowLen);
@@ -214,7 +220,7 @@ function resizeVertical(
       const s = indices[j * taps + t]! * rowLen;
       for (let i = 0; i < rowLen; i++) out[o + i]! += wgt * src[s + i]!;
     }
-    if (integerMax !== null) for (let i = 0; i < rowLen; i++) out[o + i] = roundSat(out[o + i]!, integerMax);
+    if (integerMax !== null) for (let i = 0; i < rowLen; i++) out[o + i] = roundSat(out[o + i]!, integerMin, integerMax);
   }
   return out;
 }
@@ -226,6 +232,7 @@ function resizeHorizontal(
   c: number,
   table: ResizeTable,
   integerMax: number | null,
+  integerMin: number,
 ): Float64Array {
   const outW = table.outLength;
   const out = new Float64Array(outW * h * c);
@@ -238,7 +245,7 @@ function resizeHorizontal(
         let acc = 0;
         for (let t = 0; t < taps; t++)
           acc += weights[j * taps + t]! * src[srow + indices[j * taps + t]! * c + k]!;
-        out[orow + j * c + k] = integerMax === null ? acc : roundSat(acc, integerMax);
+        out[orow + j * c + k] = integerMax === null ? acc : roundSat(acc, integerMin, integerMax);
       }
     }
   }

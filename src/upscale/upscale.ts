@@ -96,18 +96,32 @@ export async function selfEnsemble(
   return out;
 }
 
-/** The natural maximum of an image's samples, for value mapping and clamping. */
-function valueMaxOf(image: Image, needed: boolean): number | null {
-  if (image.dataRange !== null) return image.dataRange;
-  if (!image.isFloat) return 2 ** image.bitDepth - 1;
-  if (needed) {
+/** The value range of an image's samples, for value mapping and clamping. */
+interface ValueRange {
+  lo: number;
+  hi: number;
+}
+
+/**
+ * The natural range of an image's samples: [0, 2^bits - 1], or for signed DICOM data (PixelRepresentation 1, e.g.
+ * CT) the same width centred on 0, [-2^(bits-1), 2^(bits-1) - 1]: clamping those at 0 would erase every negative
+ * sample. null for a float image without a data range (allowed only where no network needs one).
+ */
+function valueRangeOf(image: Image, needed: boolean): ValueRange | null {
+  const max = image.dataRange ?? (image.isFloat ? null : 2 ** image.bitDepth - 1);
+  if (max === null) {
+    if (!needed) return null;
     throw new BlindspotError(
       'E_NO_DATA_RANGE',
       'float image has no natural value range; networks need one (convert to 8/16-bit)',
       image.source || undefined,
     );
   }
-  return null;
+  if (!image.isFloat && image.meta['pixelRepresentation'] === 1) {
+    const half = (max + 1) / 2;
+    return { lo: -half, hi: half - 1 };
+  }
+  return { lo: 0, hi: max };
 }
 
 function checkChannels(image: Image): void {
@@ -120,11 +134,11 @@ function checkChannels(image: Image): void {
   }
 }
 
-/** The plain (no-TTA) upscaler for `options` on images of `channels` channels, maximum `max`, integer or not. */
+/** The plain (no-TTA) upscaler for `options` on images of `channels` channels, value range `range`, integer or not. */
 async function planeUpscaler(
   options: UpscaleOptions,
   channels: number,
-  max: number | null,
+  range: ValueRange | null,
   integer: boolean,
   inputForRange?: Float32Array,
 ): Promise<PlaneUpscaler> {
@@ -133,7 +147,8 @@ async function planeUpscaler(
   if (info.kind === 'classical') {
     const method = model === 'lanczos3' ? 'lanczos3' : 'bicubic';
     // Integer images: round after each pass like MATLAB imresize on uint8/uint16 input.
-    const integerMax = integer && max !== null ? max : null;
+    const integerMax = integer && range !== null ? range.hi : null;
+    const integerMin = range?.lo ?? 0;
     return async (data, width, height) =>
       Float32Array.from(
         imresize(
@@ -145,6 +160,7 @@ async function planeUpscaler(
           {
             method,
             integerMax,
+            integerMin,
           },
         ).data,
       );
@@ -152,8 +168,8 @@ async function planeUpscaler(
   const { loadEsrgan } = await import('./esrgan.ts');
   const net = await loadEsrgan(model, scale, options.backend);
   // network input = (v - lo) * toModel; output back = y * fromModel + lo
-  let lo = 0;
-  let hi = max as number;
+  let lo = range!.lo;
+  let hi = range!.hi;
   if (options.intensity === 'minmax' && inputForRange) {
     lo = Infinity;
     hi = -Infinity;
@@ -188,13 +204,14 @@ async function planeUpscaler(
     runTiled(data, width, height, channels, scale, options.tile, options.tileOverlap, runNet);
 }
 
-/** Round and clamp to the integer range of the source (integer images); clamp at 0..max otherwise. */
-function quantize(data: Float32Array, max: number | null, integer: boolean): Float32Array {
-  if (max === null) return data;
+/** Round (integer images) and clamp to the source's value range. */
+function quantize(data: Float32Array, range: ValueRange | null, integer: boolean): Float32Array {
+  if (range === null) return data;
+  const { lo, hi } = range;
   for (let i = 0; i < data.length; i++) {
     let v = data[i]!;
     if (integer) v = Math.round(v);
-    data[i] = v < 0 ? 0 : v > max ? max : v;
+    data[i] = v < lo ? lo : v > hi ? hi : v;
   }
   return data;
 }
@@ -211,11 +228,11 @@ function quantize(data: Float32Array, max: number | null, integer: boolean): Flo
 export async function upscaleImage(image: Image, options?: Partial<UpscaleOptions>): Promise<Image> {
   const o = resolveUpscaleOptions(options);
   checkChannels(image);
-  const max = valueMaxOf(image, UPSCALE_MODELS[o.model].kind === 'network');
+  const range = valueRangeOf(image, UPSCALE_MODELS[o.model].kind === 'network');
   const integer = !image.isFloat;
   const input = image.data instanceof Float32Array ? image.data : Float32Array.from(image.data);
   // 'minmax' uses the whole image's range (never a tile's or a TTA copy's), so every part maps the same way
-  const run = await planeUpscaler(o, image.channels, max, integer, input);
+  const run = await planeUpscaler(o, image.channels, range, integer, input);
   const { width, height, channels } = image;
   const raw = o.tta
     ? await selfEnsemble(run, input, width, height, channels, o.scale)
@@ -224,7 +241,7 @@ export async function upscaleImage(image: Image, options?: Partial<UpscaleOption
     ...image,
     width: width * o.scale,
     height: height * o.scale,
-    data: quantize(raw, max, integer),
+    data: quantize(raw, range, integer),
     meta: { ...image.meta, upscale: { model: o.model, scale: o.scale, tta: o.tta } },
     warnings: [...image.warnings],
   };
@@ -253,8 +270,8 @@ export async function upscaleFromGt(
 ): Promise<UpscaleFromGtResult> {
   const o = resolveUpscaleOptions(options);
   checkChannels(gt);
-  const max = valueMaxOf(gt, UPSCALE_MODELS[o.model].kind === 'network');
-  const integerMax = !gt.isFloat && max !== null ? max : null;
+  const range = valueRangeOf(gt, UPSCALE_MODELS[o.model].kind === 'network');
+  const integerMax = !gt.isFloat && range !== null ? range.hi : null;
   const lw = Math.ceil(gt.width / o.scale);
   const lh = Math.ceil(gt.height / o.scale);
   const small = imresize(
@@ -265,6 +282,7 @@ export async function upscaleFromGt(
     { scale: 1 / o.scale, width: lw, height: lh },
     {
       integerMax,
+      integerMin: range?.lo ?? 0,
     },
   );
   const lr: Image = {

@@ -109,6 +109,58 @@ test('blindspot upscale: recomputed outputs are byte-identical (1 thread vs 2 wo
   }
 });
 
+test('signed CT (DICOM, 14-bit, negative HU-like samples) comes out as float TIFF with its negatives intact', async () => {
+  const { readImage } = await import('../../src/image/read.ts');
+  const { copyFile, mkdir } = await import('node:fs/promises');
+  const dcm = fileURLToPath(new URL('../fixtures/medical/ct/693_UNCI.dcm', import.meta.url));
+  const gtImage = await readImage(dcm);
+  let min = Infinity;
+  for (const v of gtImage.data) min = Math.min(min, v);
+  assert.ok(min < -2000, `fixture has negative samples (min ${min})`);
+  // Reference: the same samples shifted by +8192 into an unsigned 16-bit PNG take the validated unsigned path;
+  // bicubic is shift-equivariant, so the signed output must be that output - 8192, up to MATLAB's rounding of exact
+  // halves away from zero (-2.5 -> -3 but 8189.5 -> 8190) in each rounded pass: measured 95% of pixels equal, the
+  // rest within 3 grey levels, mean difference -0.05.
+  const root = await mkdtemp(join(tmpdir(), 'bs-upscale-ct-'));
+  const signedDir = join(root, 'signed');
+  const shiftedDir = join(root, 'shifted');
+  await mkdir(signedDir);
+  await mkdir(shiftedDir);
+  await copyFile(dcm, join(signedDir, 'ct.dcm'));
+  const u16 = Uint16Array.from(gtImage.data, (v) => v + 8192);
+  await sharp(u16, { raw: { width: gtImage.width, height: gtImage.height, channels: 1 } }).toColourspace('grey16').png().toFile(join(shiftedDir, 'ct.png'));
+  for (const [dir, out] of [[signedDir, 'out-signed'], [shiftedDir, 'out-shifted']] as const) {
+    const r = await runCli(['upscale', '--in', dir, '--out', join(root, out), '--model', 'bicubic']);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  assert.deepEqual((await readdir(join(root, 'out-signed'))).filter((f) => !f.endsWith('.json') && !f.endsWith('.jsonl')), ['ct_bicubic_x2.tif']);
+  const signed = await readImage(join(root, 'out-signed', 'ct_bicubic_x2.tif'));
+  const shifted = await readImage(join(root, 'out-shifted', 'ct_bicubic_x2.png'));
+  assert.equal(signed.isFloat, true);
+  let exact = 0;
+  let sum = 0;
+  let outMin = Infinity;
+  for (let i = 0; i < signed.data.length; i++) {
+    assert.ok(Number.isInteger(signed.data[i]), `pixel ${i} is an integer`);
+    const d = signed.data[i]! - (shifted.data[i]! - 8192);
+    assert.ok(Math.abs(d) <= 3, `pixel ${i}: ${signed.data[i]} vs ${shifted.data[i]! - 8192}`);
+    if (d === 0) exact++;
+    sum += d;
+    outMin = Math.min(outMin, signed.data[i]!);
+  }
+  assert.ok(exact / signed.data.length > 0.9, `exact share ${exact / signed.data.length}`);
+  assert.ok(Math.abs(sum / signed.data.length) < 0.1, `mean difference ${sum / signed.data.length}`);
+  assert.ok(outMin < -2000, `negatives kept (min ${outMin}); a PNG would have clipped them to 0`);
+  // The run stage scores the float output on the GT's scale (L = 2^14 - 1), with no data-range error.
+  const res = join(root, 'RESULTS');
+  const run = await runCli(['run', '--gt', signedDir, '--model', `bicubic=${join(root, 'out-signed')}`, '--out', res, '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  const q = await runCli(['sql', res, 'SELECT data_range, ssim FROM images', '--json']);
+  const [row] = JSON.parse(q.stdout) as { data_range: number; ssim: number }[];
+  assert.equal(row!.data_range, 16383);
+  assert.ok(row!.ssim > 0.99, `ssim ${row!.ssim}`);
+});
+
 test('blindspot upscale: --help exits 0; unknown model and missing --in are one-line usage errors (exit 2)', async () => {
   const help = await runCli(['upscale', '--help']);
   assert.equal(help.code, 0);

