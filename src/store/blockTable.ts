@@ -64,50 +64,55 @@ const DUCK_TYPE: Record<ColumnStorage, DuckDBType> = {
 
 export type StorageArray = Float64Array | Float32Array | Int32Array | Int16Array | Uint8Array;
 
+/** A typed array of a storage type's element (BOOLEAN as 0/1 bytes). */
+export function storageArrayOf(storage: ColumnStorage, buffer: ArrayBuffer, byteOffset: number, n: number): StorageArray {
+  switch (storage) {
+    case 'DOUBLE':
+      return new Float64Array(buffer, byteOffset, n);
+    case 'FLOAT':
+      return new Float32Array(buffer, byteOffset, n);
+    case 'INTEGER':
+      return new Int32Array(buffer, byteOffset, n);
+    case 'SMALLINT':
+      return new Int16Array(buffer, byteOffset, n);
+    case 'UTINYINT':
+    case 'BOOLEAN':
+      return new Uint8Array(buffer, byteOffset, n);
+  }
+}
+
+/** Bytes per value of each storage type. */
+export const STORAGE_WIDTH: Readonly<Record<ColumnStorage, number>> = Object.freeze({ DOUBLE: 8, FLOAT: 4, INTEGER: 4, SMALLINT: 2, UTINYINT: 1, BOOLEAN: 1 });
+
 /**
- * One column converted to its storage type (float64 -> float32 rounds to nearest; booleans become 0/1).
+ * One column converted to its storage type (float64 -> float32 rounds to nearest; booleans become 0/1), into
+ * `out` (e.g. a view on a staging buffer) or a new array.
  * @throws BlindspotError E_INVALID_OPTION when a value does not fit a SMALLINT/UTINYINT column.
  */
-export function toStorageArray(spec: BlockColumnSpec, source: ArrayLike<number>, n: number): StorageArray {
+export function toStorageArray(spec: BlockColumnSpec, source: ArrayLike<number>, n: number, out?: StorageArray): StorageArray {
+  const o = out ?? storageArrayOf(spec.storage, new ArrayBuffer(n * STORAGE_WIDTH[spec.storage]), 0, n);
   switch (spec.storage) {
-    case 'DOUBLE': {
-      const out = new Float64Array(n);
-      for (let i = 0; i < n; i++) out[i] = source[i]!;
-      return out;
-    }
-    case 'FLOAT': {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = source[i]!;
-      return out;
-    }
-    case 'INTEGER': {
-      const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) out[i] = source[i]!;
-      return out;
-    }
-    case 'SMALLINT': {
-      const out = new Int16Array(n);
+    case 'SMALLINT':
       for (let i = 0; i < n; i++) {
         const v = source[i]!;
         if (v < -32768 || v > 32767) throw invalidOption(`column ${spec.name}`, 'values in the SMALLINT range', v);
-        out[i] = v;
+        o[i] = v;
       }
-      return out;
-    }
-    case 'UTINYINT': {
-      const out = new Uint8Array(n);
+      return o;
+    case 'UTINYINT':
       for (let i = 0; i < n; i++) {
         const v = source[i]!;
         if (v < 0 || v > 255) throw invalidOption(`column ${spec.name}`, 'values in 0..255', v);
-        out[i] = v;
+        o[i] = v;
       }
-      return out;
-    }
-    case 'BOOLEAN': {
-      const out = new Uint8Array(n);
-      for (let i = 0; i < n; i++) out[i] = source[i] ? 1 : 0;
-      return out;
-    }
+      return o;
+    case 'BOOLEAN':
+      for (let i = 0; i < n; i++) o[i] = source[i] ? 1 : 0;
+      return o;
+    default:
+      // DOUBLE, FLOAT (rounds to nearest), INTEGER: the typed array converts on assignment.
+      for (let i = 0; i < n; i++) o[i] = source[i]!;
+      return o;
   }
 }
 

@@ -1,22 +1,21 @@
 /**
  * Staging files of a dataset run: one pair's stored block columns (the facts of the set, see storedColumnsOfSet),
- * already in their storage types, as one raw binary
- * file (little-endian, each column padded to 8 bytes, columns in schema order). Writing one is a single buffer
- * write; the Parquet encoding happens once, when a part is assembled (parts.ts).
+ * already in their storage types, as one raw binary file (little-endian, each column padded to 8 bytes, columns
+ * in schema order). Writing one is a single buffer write; the Parquet encoding happens once, when a part is
+ * assembled (parts.ts).
  */
 import { readFile } from 'node:fs/promises';
-import { storedColumnsOfSet, type BlockColumns, type ColumnSet, type ColumnStorage } from '../tier3/columns.ts';
+import { storedColumnsOfSet, type BlockColumns, type ColumnSet } from '../tier3/columns.ts';
 import { BlindspotError } from '../errors.ts';
-import { toStorageArray, type StorageArray } from './blockTable.ts';
+import { STORAGE_WIDTH, storageArrayOf, toStorageArray, type StorageArray } from './blockTable.ts';
 import { writeFileAtomic } from './atomic.ts';
 
-const WIDTH: Record<ColumnStorage, number> = { DOUBLE: 8, FLOAT: 4, INTEGER: 4, SMALLINT: 2, UTINYINT: 1, BOOLEAN: 1 };
 const pad8 = (n: number): number => (n + 7) & ~7;
 const MAGIC = 0x42535431; // "BST1"
 
 /** Bytes of a staging file for `n` rows of a column set (16-byte header included). */
 export function stagingSize(columnSet: ColumnSet, n: number): number {
-  return 16 + storedColumnsOfSet(columnSet).reduce((s, c) => s + pad8(WIDTH[c.storage] * n), 0);
+  return 16 + storedColumnsOfSet(columnSet).reduce((s, c) => s + pad8(STORAGE_WIDTH[c.storage] * n), 0);
 }
 
 /**
@@ -25,7 +24,9 @@ export function stagingSize(columnSet: ColumnSet, n: number): number {
  */
 export async function writeStaging(file: string, columns: BlockColumns, blockCount: number, columnSet: ColumnSet): Promise<void> {
   const specs = storedColumnsOfSet(columnSet);
-  const buf = Buffer.alloc(stagingSize(columnSet, blockCount));
+  // Columns are converted straight into the file's buffer (8-byte aligned offsets; padding stays zero).
+  const ab = new ArrayBuffer(stagingSize(columnSet, blockCount));
+  const buf = Buffer.from(ab);
   buf.writeUInt32LE(MAGIC, 0);
   buf.writeUInt32LE(blockCount, 4);
   buf.writeUInt32LE(specs.length, 8);
@@ -33,9 +34,8 @@ export async function writeStaging(file: string, columns: BlockColumns, blockCou
   for (const spec of specs) {
     const src = columns[spec.name];
     if (src === undefined) throw new BlindspotError('E_INVALID_OPTION', `block columns: missing column "${spec.name}"`);
-    const a = toStorageArray(spec, src, blockCount);
-    buf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), off);
-    off += pad8(a.byteLength);
+    toStorageArray(spec, src, blockCount, storageArrayOf(spec.storage, ab, off, blockCount));
+    off += pad8(STORAGE_WIDTH[spec.storage] * blockCount);
   }
   await writeFileAtomic(file, buf);
 }
@@ -57,19 +57,8 @@ export async function readStaging(file: string, columnSet: ColumnSet): Promise<{
   const arrays: StorageArray[] = [];
   let off = 16;
   for (const spec of specs) {
-    const bytes = WIDTH[spec.storage] * n;
-    const a =
-      spec.storage === 'DOUBLE'
-        ? new Float64Array(ab, off, n)
-        : spec.storage === 'FLOAT'
-          ? new Float32Array(ab, off, n)
-          : spec.storage === 'INTEGER'
-            ? new Int32Array(ab, off, n)
-            : spec.storage === 'SMALLINT'
-              ? new Int16Array(ab, off, n)
-              : new Uint8Array(ab, off, n);
-    arrays.push(a);
-    off += pad8(bytes);
+    arrays.push(storageArrayOf(spec.storage, ab, off, n));
+    off += pad8(STORAGE_WIDTH[spec.storage] * n);
   }
   return { arrays, blockCount: n };
 }

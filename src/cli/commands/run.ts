@@ -21,7 +21,9 @@ Options:
   --run-file FILE          JSON or YAML run file declaring gt, models (name, notta, tta) and options
   --out DIR                results folder (required unless the run file names one)
   --block N                block size in pixels (default 8)
-  --columns core|full      block column set (default full)
+  --columns core|full      block column set (default full). Parts store the measured columns only (30 bytes
+                           per block row for full); the others (kappa, r_ac, l, c, s, ...) are derived by the
+                           \`blocks\` view of blindspot sql / analyze
   --csv                    also write one CSV per pair under csv/
   --workers N              worker threads (default 0 = all cores)
   --shard K/N              run only shard K of N (parts whose index is K-1 mod N)
