@@ -1,0 +1,102 @@
+/**
+ * A fixed pool of worker threads, each running one task at a time (the dataset run's pairs and parts, the
+ * upscaler's images). Tasks queue in order; urgent ones jump the queue. Results come back in completion order:
+ * callers must not depend on it. A worker that dies fails its task and every later one.
+ */
+import { parentPort, type Worker } from 'node:worker_threads';
+import { startModuleWorker } from './worker.ts';
+
+/** What a worker posts back for a task: its result, or the stack of an error that is not a task outcome. */
+export type TaskReply<R> = { id: number; outcome: R } | { id: number; fatal: string };
+
+/** What the pool posts to a worker. */
+export interface TaskRequest<T> {
+  id: number;
+  task: T;
+}
+
+export interface TaskPool<T, R> {
+  run(task: T, urgent?: boolean): Promise<R>;
+  close(): Promise<void>;
+}
+
+/**
+ * @param url Worker module (it calls {@link serveTasks}); started through startModuleWorker (tsx from sources).
+ * @param size Number of threads (>= 1).
+ * @param label Names the pool in the error of a failed worker ("upscale worker failed: ...").
+ */
+export function createTaskPool<T, R>(url: URL, size: number, label: string): TaskPool<T, R> {
+  interface Slot {
+    worker: Worker;
+    busy: boolean;
+  }
+  interface Pending {
+    resolve: (r: R) => void;
+    reject: (e: Error) => void;
+    slot: Slot | undefined;
+  }
+  const pending = new Map<number, Pending>();
+  const queue: TaskRequest<T>[] = [];
+  const slots: Slot[] = [];
+  let nextId = 0;
+  let failure: Error | undefined;
+
+  const pump = (): void => {
+    for (const slot of slots) {
+      if (slot.busy || queue.length === 0) continue;
+      const req = queue.shift()!;
+      slot.busy = true;
+      pending.get(req.id)!.slot = slot;
+      slot.worker.postMessage(req);
+    }
+  };
+
+  for (let i = 0; i < size; i++) {
+    const slot: Slot = { worker: startModuleWorker(url), busy: false };
+    slot.worker.on('message', (msg: TaskReply<R>) => {
+      const p = pending.get(msg.id);
+      if (!p) return;
+      pending.delete(msg.id);
+      slot.busy = false;
+      if ('fatal' in msg) p.reject(new Error(`${label} failed: ${msg.fatal}`));
+      else p.resolve(msg.outcome);
+      pump();
+    });
+    slot.worker.on('error', (e) => {
+      failure = e;
+      for (const [id, p] of pending) {
+        if (p.slot === slot) {
+          pending.delete(id);
+          p.reject(e);
+        }
+      }
+    });
+    slots.push(slot);
+  }
+
+  return {
+    run(task, urgent = false) {
+      if (failure) return Promise.reject(failure);
+      return new Promise<R>((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject, slot: undefined });
+        if (urgent) queue.unshift({ id, task });
+        else queue.push({ id, task });
+        pump();
+      });
+    },
+    async close() {
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    },
+  };
+}
+
+/** Worker side of {@link createTaskPool}: answer every posted task with `handler`'s result (one at a time). */
+export function serveTasks<T, R>(handler: (task: T) => Promise<R>): void {
+  parentPort?.on('message', (msg: TaskRequest<T>) => {
+    handler(msg.task).then(
+      (outcome) => parentPort!.postMessage({ id: msg.id, outcome } satisfies TaskReply<R>),
+      (e: unknown) => parentPort!.postMessage({ id: msg.id, fatal: (e as Error)?.stack ?? String(e) } satisfies TaskReply<R>),
+    );
+  });
+}
