@@ -6,11 +6,9 @@
  *
  *   node --import tsx bench/viewer-fps.ts [RESULTS] [--render points|quads] [--sizes 0,1000,10000,100000] [--seconds 5] [--width 1280 --height 800]
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../test/helpers/chromium.ts';
 import { startViewer } from '../src/viewer/server.ts';
 
 const { values, positionals } = parseArgs({
@@ -27,7 +25,6 @@ const sizes = (values.sizes ?? '0,1000,10000,100000').split(',').map(Number);
 const seconds = Number(values.seconds ?? 5);
 const width = Number(values.width ?? 1280);
 const height = Number(values.height ?? 800);
-const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(CHROMIUM)) {
   process.stderr.write(`viewer-fps: ${CHROMIUM} missing (apt-get install -y chromium); skipped\n`);
   process.exit(0);
@@ -42,24 +39,7 @@ if (!results) {
   cleanup = () => rmSync(fx.root, { recursive: true, force: true });
 }
 const viewer = await startViewer(results);
-const profile = mkdtempSync(join(tmpdir(), 'bs-viewer-bench-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: CHROMIUM,
-  headless: true,
-  viewport: { width, height },
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--use-angle=swiftshader',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-gpu-vsync',
-    '--disable-frame-rate-limit',
-  ],
-});
+const { context, profile } = await launchChromium({ width, height }, ['--disable-gpu-vsync', '--disable-frame-rate-limit']);
 const page = context.pages()[0] ?? (await context.newPage());
 const rows: { n: number; fps: number; msPerFrame: number }[] = [];
 for (const n of sizes) {

@@ -6,16 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.ts';
 import { startViewer, type ViewerHandle } from '../../src/viewer/server.ts';
 import { buildViewerResults, type ViewerFixture } from './viewer-fixture.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const skip = existsSync(CHROMIUM)
   ? false
@@ -42,22 +41,7 @@ test.before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   fx = await buildViewerResults();
   viewer = await startViewer(fx.results);
-  profile = mkdtempSync(join(tmpdir(), 'bs-viewer-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1200, height: 760 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--use-angle=swiftshader',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  ({ context, profile } = await launchChromium({ width: 1200, height: 760 }));
   page = context.pages()[0] ?? (await context.newPage());
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());
