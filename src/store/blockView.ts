@@ -150,6 +150,8 @@ export function blocksViewSelect(stored: ReadonlySet<string>, p: DerivedColumnPa
   }
   return (
     `SELECT q.model, q.path, q.image, ${cols.join(', ')}, q.data_range\n` +
-    `FROM (SELECT ${inner.join(', ')} FROM ${raw} r JOIN ${images} i USING (model, path, image)) q`
+    // LEFT JOIN: a block whose pair has no image row (a damaged folder; `verify` names it) keeps its stored
+    // columns, with NULL derived ones, instead of silently vanishing from counts.
+    `FROM (SELECT ${inner.join(', ')} FROM ${raw} r LEFT JOIN ${images} i USING (model, path, image)) q`
   );
 }
