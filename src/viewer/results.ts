@@ -98,7 +98,7 @@ const nz = (e: string): string => `coalesce(CASE WHEN isnan(${e}) THEN 0 ELSE ${
  */
 export function blockStatesSql(
   p: LabelParams,
-  columnSet: 'full' | 'core',
+  cols: ReadonlySet<string>,
   thresholdsFile: string | null = null,
 ): string {
   const hidden = p.hiddenThreshold === null ? 'NULL' : String(p.hiddenThreshold);
@@ -118,19 +118,23 @@ export function blockStatesSql(
     `abs(${nz('a1')}) / ${p.a1Fail}`,
     `abs(${nz('a2')}) / ${p.a2Fail}`,
     `${nz('a3')} / ${1 - p.a3FailRho}`,
-    columnSet === 'full'
+    cols.has('a4_log2_energy')
       ? `greatest(${nz('a4')} / ${p.a4FailCosine}, abs(${nz('a4_log2_energy')}) / ${p.a4FailLog2Energy})`
       : `${nz('a4')} / ${p.a4FailCosine}`,
     `abs(${nz('a5')}) / ${p.a5Fail}`,
     `${nz('a6')} / ${p.a6Fail}`,
   ];
-  const mask =
-    columnSet === 'full'
-      ? 'fail_mask::INTEGER'
-      : e.map((x, k) => `(CASE WHEN ${x} >= 1 THEN ${1 << k} ELSE 0 END)`).join(' + ');
-  const sev = [1, 2, 3, 4, 5, 6].map((k) =>
-    columnSet === 'full' ? `least(1, greatest(0, ${nz(`sev${k}`)}))` : `least(1, greatest(0, e${k}))`,
-  );
+  // Stored decisions and severities where the run has them; otherwise estimated from the raw axis values.
+  const hasMask = cols.has('fail_mask');
+  const mask = hasMask
+    ? 'fail_mask::INTEGER'
+    : e.map((x, k) => `(CASE WHEN ${x} >= 1 THEN ${1 << k} ELSE 0 END)`).join(' + ');
+  const sev = [1, 2, 3, 4, 5, 6].map((k) => {
+    if (cols.has(`sev${k}`)) return `least(1, greatest(0, ${nz(`sev${k}`)}))`;
+    const raw = `least(1, greatest(0, e${k}))`;
+    const gated = cols.has(`g${k}`) ? `CASE WHEN g${k} THEN ${raw} ELSE 0 END` : raw;
+    return hasMask ? `CASE WHEN (fail_mask & ${1 << (k - 1)}) <> 0 THEN 1 ELSE ${gated} END` : gated;
+  });
   const dir = (c: 0 | 1 | 2): string =>
     `(w * ${NONE_POLE[c]} + ${AXIS_VECTORS.map((v, k) => `s${k + 1} * ${v[c]}`).join(' + ')})`;
   return `
@@ -277,7 +281,9 @@ export class ResultsStore {
       : 'core';
     if (columnSet === 'core')
       notices.push(
-        'core column set: severities and failing axes are derived from the raw axis values without their gates',
+        cols.has('fail_mask')
+          ? "core column set: A4's severity leaves out its gradient-energy criterion (a4_log2_energy is not stored)"
+          : 'core column set: severities and failing axes are derived from the raw axis values without their gates',
       );
     await q(
       `CREATE TABLE image_ranges AS SELECT image, model, path, any_value(data_range)::DOUBLE AS drange FROM images_table GROUP BY ALL`,
@@ -293,7 +299,7 @@ export class ResultsStore {
       useAnalysis = ['model', 'path', 't10', 't90'].every((c) => tcols.has(c));
     }
     if (useAnalysis) notices.push('T10/T90 from analysis/thresholds.parquet (blindspot analyze)');
-    await q(blockStatesSql(params, columnSet, useAnalysis ? thresholdsFile : null));
+    await q(blockStatesSql(params, cols, useAnalysis ? thresholdsFile : null));
     let radiusBins = 20;
     let cellCount = 0;
     for (const bins of [20, 10, 5, 2]) {

@@ -366,7 +366,7 @@ test('blockSample 0.5 keeps about half of the block positions, the same position
   }
 });
 
-test('a core-column run (no sev/fail_mask) gives the same layers and regimes, with a notice about ungated axes', async () => {
+test('a core-column run gives the same layers, regimes and failing axes, with a notice about A4 missing a criterion', async () => {
   const { runDataset } = await import('../../src/dataset/run.ts');
   const { parseModelFlag } = await import('../../src/dataset/options.ts');
   const { ResultsStore } = await import('../../src/viewer/results.ts');
@@ -396,6 +396,11 @@ test('a core-column run (no sev/fail_mask) gives the same layers and regimes, wi
     assert.deepEqual(
       b.regime,
       ref.map((r) => r.regime),
+    );
+    // The core set stores the kernel's fail_mask: the same failing axes as the full run.
+    assert.deepEqual(
+      b.mask,
+      ref.map((r) => r.fail_mask),
     );
   } finally {
     store.close();
