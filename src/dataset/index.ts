@@ -20,6 +20,9 @@ export type { AnalyzeOptions } from '../analysis/options.ts';
 export { DEFAULT_ANALYZE_OPTIONS, resolveAnalyzeOptions } from '../analysis/options.ts';
 export type { AnalyzeResult, AnalysisSummary } from '../analysis/analyze.ts';
 export type { BlockTableOptions, BlockTableFormat } from '../store/blockTable.ts';
+// The SQL of the `blocks` view (stored columns + derived ones) for users who open the Parquet in their own DuckDB.
+export { blocksViewSelect } from '../store/blockView.ts';
+export type { DerivedColumnParams } from '../store/blockView.ts';
 
 /**
  * Run the block diagnostics over a dataset into a RESULTS folder (blindspot run). See `runDataset` in
