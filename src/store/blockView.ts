@@ -54,6 +54,9 @@ function derivations(p: DerivedColumnParams): Record<string, Derivation> {
   const a2 = 'log2((q._sy * q._k8 + 1) / (q._sx * q._k8 + 1))';
   const a3 = '1 - q._rho';
   const a6 = 'sqrt((q._my - q._mx) * (q._my - q._mx) + q._ve) * q._k8';
+  const lTerm = '(2 * q._mx * q._my + q._c1) / (q._mx * q._mx + q._my * q._my + q._c1)';
+  const cTerm = '(2 * q._sx * q._sy + q._c2) / (q._vx + q._vy + q._c2)';
+  const sTerm = '(q._cxy + q._c2 / 2) / (q._sx * q._sy + q._c2 / 2)'; // C3 = C2 / 2
   const sevOf = (k: number, raw: string): string => `CASE WHEN ${gate(k)} THEN ${clip01(raw)} ELSE 0 END`;
   const out: Record<string, Derivation> = {
     y0: { needs: ['row'], sql: `q."row" * ${S}` },
@@ -67,15 +70,10 @@ function derivations(p: DerivedColumnParams): Record<string, Derivation> {
     r_ac: { needs: ['sx', 'se'], sql: `q._ve / greatest(q._vx, ${num(p.rFloorVariance)} / (q._k8 * q._k8))` },
     kappa: { needs: ['sx', 'sy'], sql: '(q._vx + q._vy) / (q._vx + q._vy + q._c2)' },
     lambda: { needs: ['mx', 'my'], sql: 'q._c1 / (q._mx * q._mx + q._my * q._my + q._c1)' },
-    l: { needs: ['mx', 'my'], sql: '(2 * q._mx * q._my + q._c1) / (q._mx * q._mx + q._my * q._my + q._c1)' },
-    c: { needs: ['sx', 'sy'], sql: '(2 * q._sx * q._sy + q._c2) / (q._vx + q._vy + q._c2)' },
-    s: { needs: moments, sql: '(q._cxy + q._c2 / 2) / (q._sx * q._sy + q._c2 / 2)' },
-    ssim: {
-      needs: ['mx', 'my', ...moments],
-      sql:
-        '(2 * q._mx * q._my + q._c1) / (q._mx * q._mx + q._my * q._my + q._c1) * ' +
-        '((2 * q._sx * q._sy + q._c2) / (q._vx + q._vy + q._c2)) * ((q._cxy + q._c2 / 2) / (q._sx * q._sy + q._c2 / 2))',
-    },
+    l: { needs: ['mx', 'my'], sql: lTerm },
+    c: { needs: ['sx', 'sy'], sql: cTerm },
+    s: { needs: moments, sql: sTerm },
+    ssim: { needs: ['mx', 'my', ...moments], sql: `(${lTerm}) * (${cTerm}) * (${sTerm})` },
     a1: { needs: ['mx', 'my'], sql: a1 },
     a2: { needs: ['sx', 'sy'], sql: a2 },
     a3: { needs: moments, sql: a3 },

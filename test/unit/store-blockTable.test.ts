@@ -154,3 +154,18 @@ test('staging files round-trip storage arrays exactly and assemble into the same
   assert.equal(sha(join(dir, 'staged.parquet')), sha(join(dir, 'direct.parquet')));
   await assert.rejects(readStaging(f, 'core'), (e: unknown) => e instanceof BlindspotError && e.code === 'E_CORRUPT' && e.message === `${f}: not a staging file of this column set`);
 });
+
+test('every derived column has a SQL derivation that reads only stored columns of its own set', async () => {
+  const { derivedColumnNames, blocksViewSelect } = await import('../../src/store/blockView.ts');
+  const { resolveDiagnoseOptions } = await import('../../src/tier3/options.ts');
+  const p = resolveDiagnoseOptions({});
+  const derived = BLOCK_COLUMNS.filter((s) => s.derived).map((s) => s.name);
+  assert.deepEqual([...derivedColumnNames(p)].sort(), [...derived].sort());
+  // The view over a set's stored columns yields every column of that set (a derived column never needs a column
+  // the set does not store).
+  for (const set of ['core', 'full'] as const) {
+    const stored = new Set(['model', 'path', 'image', ...storedColumnsOfSet(set).map((s) => s.name)]);
+    const sql = blocksViewSelect(stored, p, 'raw', 'imgs');
+    for (const spec of columnsOfSet(set)) assert.ok(sql.includes(`"${spec.name}"`), `${set}: ${spec.name} missing from the view`);
+  }
+});
