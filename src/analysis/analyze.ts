@@ -63,9 +63,11 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
   const outDir = join(first.dir, 'analysis');
   await mkdir(join(outDir, 'plots'), { recursive: true });
   try {
+    // Exact quantiles on every core; the few result rows are then written by one thread (deterministic bytes).
+    await first.connection.run('CREATE TEMP TABLE thresholds_once AS SELECT * FROM thresholds_computed ORDER BY model, path');
     await first.connection.run('SET threads = 1');
     await writeAtomically(join(outDir, 'thresholds.parquet'), async (tmp) => {
-      await first.connection.run(`COPY (SELECT * FROM thresholds_computed ORDER BY model, path) TO ${sqlString(tmp)} (${PARQUET_COPY_OPTIONS})`);
+      await first.connection.run(`COPY (SELECT * FROM thresholds_once ORDER BY model, path) TO ${sqlString(tmp)} (${PARQUET_COPY_OPTIONS})`);
     });
   } finally {
     first.close();
@@ -78,6 +80,11 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
     files.push(rel);
   };
   try {
+    // Every count comes from two aggregates (views.ts): compute each once and keep it as a table for this session.
+    for (const cube of ['block_cube', 'pair_cube']) {
+      await c.run(`CREATE TEMP TABLE ${cube}_once AS SELECT * FROM ${cube}`);
+      await c.run(`CREATE OR REPLACE VIEW ${cube} AS SELECT * FROM ${cube}_once`);
+    }
     const p = h.options;
     const thresholds = await queryRows(c, 'SELECT * FROM thresholds ORDER BY model, path');
     const layers = await queryRows(c, 'SELECT * FROM layer_counts ORDER BY model, path, layer');

@@ -85,23 +85,27 @@ SELECT b.*, t.t10, t.t90,
   CASE WHEN b.fail_count = 0 THEN 'None' WHEN b.fail_count = 1 THEN 'Single' ELSE 'Multi' END AS attractor,
   ${singleAxis} AS single_axis
 FROM blocks b JOIN thresholds t USING (model, path)`);
+  // Every count below comes from two small aggregates (one scan of `classified`, one of the notta/tta join), so
+  // `analyze` reads the block rows twice instead of once per view; `analyze` also keeps both as tables.
+  s.push(`CREATE OR REPLACE VIEW block_cube AS
+SELECT model, path, layer, regime, attractor, single_axis, ${src.hasFailMask ? 'fail_mask' : 'NULL::UTINYINT AS fail_mask'},
+  is_border, ring <= 2 AS ring2, count(*) AS blocks
+FROM classified GROUP BY ALL`);
+  const share = (partition: string): string => `sum(blocks)::DOUBLE / (sum(sum(blocks)) OVER (PARTITION BY ${partition}))::DOUBLE`;
   s.push(`CREATE OR REPLACE VIEW layer_counts AS
-SELECT model, path, layer, count(*) AS blocks,
-  count(*) / sum(count(*)) OVER (PARTITION BY model, path) AS share
-FROM classified GROUP BY model, path, layer`);
+SELECT model, path, layer, sum(blocks)::BIGINT AS blocks, ${share('model, path')} AS share
+FROM block_cube GROUP BY model, path, layer`);
   s.push(`CREATE OR REPLACE VIEW regime_counts AS
-SELECT model, path, layer, regime, count(*) AS blocks,
-  count(*) / sum(count(*)) OVER (PARTITION BY model, path, layer) AS share_of_layer
-FROM classified GROUP BY model, path, layer, regime`);
+SELECT model, path, layer, regime, sum(blocks)::BIGINT AS blocks, ${share('model, path, layer')} AS share_of_layer
+FROM block_cube GROUP BY model, path, layer, regime`);
   s.push(`CREATE OR REPLACE VIEW attractor_counts AS
-SELECT model, path, layer, attractor, single_axis AS axis, count(*) AS blocks,
-  count(*) / sum(count(*)) OVER (PARTITION BY model, path, layer) AS share_of_layer
-FROM classified WHERE layer <> 'Intact' GROUP BY model, path, layer, attractor, single_axis`);
+SELECT model, path, layer, attractor, single_axis AS axis, sum(blocks)::BIGINT AS blocks, ${share('model, path, layer')} AS share_of_layer
+FROM block_cube WHERE layer <> 'Intact' GROUP BY model, path, layer, attractor, single_axis`);
   if (src.hasFailMask) {
     s.push(`CREATE OR REPLACE VIEW axis_shares AS
-${AXES.map(
-  (a, k) => `SELECT model, path, layer, '${a}' AS axis, count(*) AS blocks, avg(((fail_mask >> ${k}) & 1)::DOUBLE) AS fail_share FROM classified GROUP BY model, path, layer`,
-).join('\nUNION ALL\n')}`);
+SELECT model, path, layer, axis, sum(blocks)::BIGINT AS blocks, sum(blocks * fails)::DOUBLE / sum(blocks)::DOUBLE AS fail_share
+FROM (${AXES.map((a, k) => `SELECT model, path, layer, '${a}' AS axis, (fail_mask >> ${k}) & 1 AS fails, blocks FROM block_cube`).join(' UNION ALL ')})
+GROUP BY model, path, layer, axis`);
   }
   s.push(`CREATE OR REPLACE VIEW persistence AS
 SELECT model, image, "row", col, n.is_border, n.ring,
@@ -118,30 +122,33 @@ SELECT model, image, "row", col, n.is_border, n.ring,
        ELSE 'Changed' END AS persistence
 FROM (SELECT * FROM classified WHERE path = 'notta') n
 JOIN (SELECT * FROM classified WHERE path = 'tta') t USING (model, image, "row", col)`);
+  s.push(`CREATE OR REPLACE VIEW pair_cube AS
+SELECT model, layer_notta, layer_tta, regime_notta, persistence,
+  ${src.hasFailMask ? 'fail_mask_notta, fail_mask_tta' : 'NULL::UTINYINT AS fail_mask_notta, NULL::UTINYINT AS fail_mask_tta'}, count(*) AS blocks
+FROM persistence GROUP BY ALL`);
   s.push(`CREATE OR REPLACE VIEW layer_transitions AS
-SELECT model, layer_notta, layer_tta, count(*) AS blocks,
-  count(*) / sum(count(*)) OVER (PARTITION BY model, layer_notta) AS share_of_notta
-FROM persistence GROUP BY model, layer_notta, layer_tta`);
+SELECT model, layer_notta, layer_tta, sum(blocks)::BIGINT AS blocks, ${share('model, layer_notta')} AS share_of_notta
+FROM pair_cube GROUP BY model, layer_notta, layer_tta`);
   if (src.hasFailMask) {
     s.push(`CREATE OR REPLACE VIEW axis_transitions AS
-${AXES.map(
-  (a, k) =>
-    `SELECT model, '${a}' AS axis, ((fail_mask_notta >> ${k}) & 1) = 1 AS fails_notta, ((fail_mask_tta >> ${k}) & 1) = 1 AS fails_tta, count(*) AS blocks FROM persistence GROUP BY ALL`,
-).join('\nUNION ALL\n')}`);
+SELECT model, axis, fails_notta, fails_tta, sum(blocks)::BIGINT AS blocks
+FROM (${AXES.map((a, k) => `SELECT model, '${a}' AS axis, ((fail_mask_notta >> ${k}) & 1) = 1 AS fails_notta, ((fail_mask_tta >> ${k}) & 1) = 1 AS fails_tta, blocks FROM pair_cube`).join(' UNION ALL ')})
+GROUP BY model, axis, fails_notta, fails_tta`);
   }
+  const ratio = (cond: string): string => `sum(blocks * (${cond})::INTEGER)::DOUBLE / sum(blocks)::DOUBLE`;
   s.push(`CREATE OR REPLACE VIEW headline AS
 WITH cfg AS (SELECT model, path FROM thresholds),
-hc AS (SELECT model, path, count(*) AS hidden_blocks,
-         avg((attractor = 'None')::DOUBLE) AS hidden_none_share,
-         avg((attractor = 'Single')::DOUBLE) AS hidden_single_share,
-         avg((attractor = 'Multi')::DOUBLE) AS hidden_multi_share
-       FROM classified WHERE layer = 'Hidden' GROUP BY model, path),
-vc AS (SELECT model, path, count(*) AS visible_blocks, avg(is_border::DOUBLE) AS visible_border_share,
-         avg((ring <= 2)::DOUBLE) AS visible_ring2_share
-       FROM classified WHERE layer = 'Visible' GROUP BY model, path),
-hp AS (SELECT model, count(*) AS hidden_persistent_blocks,
-         avg((regime_notta = 'Silent')::DOUBLE) AS hidden_persistent_silent_share
-       FROM persistence WHERE persistence = 'Persistent' AND layer_notta = 'Hidden' GROUP BY model)
+hc AS (SELECT model, path, sum(blocks)::BIGINT AS hidden_blocks,
+         ${ratio("attractor = 'None'")} AS hidden_none_share,
+         ${ratio("attractor = 'Single'")} AS hidden_single_share,
+         ${ratio("attractor = 'Multi'")} AS hidden_multi_share
+       FROM block_cube WHERE layer = 'Hidden' GROUP BY model, path),
+vc AS (SELECT model, path, sum(blocks)::BIGINT AS visible_blocks, ${ratio('is_border')} AS visible_border_share,
+         ${ratio('ring2')} AS visible_ring2_share
+       FROM block_cube WHERE layer = 'Visible' GROUP BY model, path),
+hp AS (SELECT model, sum(blocks)::BIGINT AS hidden_persistent_blocks,
+         ${ratio("regime_notta = 'Silent'")} AS hidden_persistent_silent_share
+       FROM pair_cube WHERE persistence = 'Persistent' AND layer_notta = 'Hidden' GROUP BY model)
 SELECT cfg.model, cfg.path,
   coalesce(hc.hidden_blocks, 0) AS hidden_blocks, hc.hidden_none_share, hc.hidden_single_share, hc.hidden_multi_share,
   coalesce(vc.visible_blocks, 0) AS visible_blocks, vc.visible_border_share, vc.visible_ring2_share,

@@ -197,6 +197,15 @@ test('layer, regime and attractor of every block match the definitions; counts a
     // Every layer occurs somewhere, so the comparison covers all four rules.
     assert.deepEqual([...new Set(counts.map((c) => String(c.layer)))].sort(), ['Gray', 'Hidden', 'Intact', 'Visible']);
     assert.deepEqual([...new Set(rows.map((c) => String(c.regime)))].sort(), ['Membrane', 'Responsive', 'Silent']);
+    // Axis shares: per configuration and layer, the share of blocks whose fail_mask has bit k.
+    const shares = await queryRows(h.connection, 'SELECT * FROM axis_shares');
+    assert.equal(shares.length, layerCounts.size * 6);
+    for (const sh of shares) {
+      const k = Number(String(sh.axis).slice(1)) - 1;
+      const inLayer = blocks.filter((b) => b.model === sh.model && b.path === sh.path && classify(b).layer === sh.layer);
+      assert.equal(sh.blocks, inLayer.length);
+      assert.equal(sh.fail_share, inLayer.filter((b) => (b.failMask >> k) & 1).length / inLayer.length);
+    }
     // Attractor counts inside failing layers.
     const att = await queryRows(h.connection, `SELECT model, path, layer, attractor, sum(blocks) AS n FROM attractor_counts GROUP BY ALL`);
     for (const a of att) {
