@@ -13,6 +13,7 @@ import { readRunJson, runDiagnoseOptions } from '../analysis/open.ts';
 import { blocksViewSelect } from '../store/blockView.ts';
 import { sqlString } from '../store/blockTable.ts';
 import { AXIS_VECTORS, MEMBRANE_RADIUS, NONE_POLE, YOLK_RADIUS } from './egg.ts';
+import { AUTO_SAMPLE_ROWS } from './options.ts';
 
 /** The block-engine options the labels need (from run.json `diagnose`). */
 export interface LabelParams {
@@ -100,6 +101,7 @@ export function blockStatesSql(
   p: LabelParams,
   cols: ReadonlySet<string>,
   thresholdsFile: string | null = null,
+  fraction = 1,
 ): string {
   const hidden = p.hiddenThreshold === null ? 'NULL' : String(p.hiddenThreshold);
   const visible = p.visibleThreshold === null ? 'NULL' : String(p.visibleThreshold);
@@ -137,12 +139,12 @@ export function blockStatesSql(
   });
   const dir = (c: 0 | 1 | 2): string =>
     `(w * ${NONE_POLE[c]} + ${AXIS_VECTORS.map((v, k) => `s${k + 1} * ${v[c]}`).join(' + ')})`;
-  return `
-${thresholdsSql}
-CREATE OR REPLACE VIEW block_states AS
+  // The view body over a source relation: block_states reads every block; the sampled 3D cells read a hash
+  // sample of raw_blocks, filtered before any column is computed.
+  const states = (source: string): string => `
 WITH b AS (
   SELECT r.*, t.t10, t.t90, coalesce(i.drange, 255) AS drange
-  FROM raw_blocks r JOIN config_thresholds t ON r.model = t.model AND r.path = t.path
+  FROM ${source} r JOIN config_thresholds t ON r.model = t.model AND r.path = t.path
   LEFT JOIN image_ranges i ON r.image = i.image AND r.model = i.model AND r.path = i.path
 ), e AS (
   SELECT *, ${e.map((x, k) => `${x} AS e${k + 1}`).join(', ')},
@@ -175,8 +177,16 @@ SELECT *,
   CASE WHEN sqrt(dx*dx + dy*dy + dz*dz) < 1e-9 THEN ${NONE_POLE[0]} ELSE radius * dx / sqrt(dx*dx + dy*dy + dz*dz) END AS px,
   CASE WHEN sqrt(dx*dx + dy*dy + dz*dz) < 1e-9 THEN ${NONE_POLE[1]} * radius ELSE radius * dy / sqrt(dx*dx + dy*dy + dz*dz) END AS py,
   CASE WHEN sqrt(dx*dx + dy*dy + dz*dz) < 1e-9 THEN ${NONE_POLE[2]} ELSE radius * dz / sqrt(dx*dx + dy*dy + dz*dz) END AS pz
-FROM d;
-CREATE OR REPLACE VIEW block_pairs AS ${pairsSelect('block_states')};
+FROM d`;
+  return `
+${thresholdsSql}
+CREATE OR REPLACE VIEW block_states AS ${states('raw_blocks')};
+CREATE OR REPLACE VIEW block_pairs AS ${pairsSelect('block_states')};${
+    fraction < 1
+      ? `
+CREATE OR REPLACE VIEW block_states_sampled AS ${states(`(SELECT * FROM raw_blocks WHERE ${sampleFilter(fraction)})`)};`
+      : ''
+  }
 `;
 }
 
@@ -210,7 +220,7 @@ FROM (
     avg(severity) AS severity, avg(ssim_blk::DOUBLE) AS ssim_blk, avg(kappa::DOUBLE) AS kappa,
     count(DISTINCT image)::INTEGER AS images,
     count(*) FILTER (WHERE dmg_ac)::INTEGER AS n_ac, count(*) FILTER (WHERE dmg_dc)::INTEGER AS n_dc
-  FROM (${fraction >= 1 ? 'SELECT * FROM block_pairs' : `WITH sampled AS (SELECT * FROM block_states WHERE ${sampleFilter(fraction)}) ${pairsSelect('sampled')}`}) GROUP BY ALL
+  FROM (${fraction >= 1 ? 'SELECT * FROM block_pairs' : pairsSelect('block_states_sampled')}) GROUP BY ALL
 );`;
 }
 
@@ -234,10 +244,11 @@ export class ResultsStore {
    * Open RESULTS: read run.json, create the views and the cells table.
    * @param dir a folder written by `blindspot run`
    * @param maxCells most cells (radius bins are coarsened until the table fits)
-   * @param blockSample fraction (0, 1] of block positions that feed the cells (default 1)
+   * @param blockSample fraction (0, 1] of block positions that feed the cells; null (default) = every block up to
+   *   AUTO_SAMPLE_ROWS rows, else the fraction that keeps about that many
    * @throws BlindspotError E_NOT_FOUND when `dir` has no blocks/ partitions
    */
-  static async open(dir: string, maxCells: number, blockSample = 1): Promise<ResultsStore> {
+  static async open(dir: string, maxCells: number, sample: number | null = null): Promise<ResultsStore> {
     if (!existsSync(dir)) throw new BlindspotError('E_NOT_FOUND', 'no such results folder', dir);
     const blocksDir = join(dir, 'blocks');
     if (!existsSync(blocksDir) || !readdirSync(blocksDir).some((n) => n.startsWith('model='))) {
@@ -257,6 +268,9 @@ export class ResultsStore {
     const glob = sqlString(join(dir, 'blocks', '*', '*', '*.parquet'));
     await q(`CREATE VIEW stored_blocks AS SELECT * FROM read_parquet(${glob}, hive_partitioning = true)`);
     const stored = new Set((await con.runAndReadAll('DESCRIBE stored_blocks')).getRows().map((r) => String(r[0])));
+    // count(*) over Parquet reads only the footers: cheap even for hundreds of millions of rows.
+    const storedRows = Number((await con.runAndReadAll('SELECT count(*) FROM stored_blocks')).getRows()[0]![0]);
+    const blockSample = sample ?? (storedRows > AUTO_SAMPLE_ROWS ? Number((AUTO_SAMPLE_ROWS / storedRows).toPrecision(3)) : 1);
     const imagesFile = join(dir, 'images.parquet');
     const imagesGlob = existsSync(imagesFile)
       ? `${sqlString(imagesFile)}, hive_partitioning = false`
@@ -299,7 +313,7 @@ export class ResultsStore {
       useAnalysis = ['model', 'path', 't10', 't90'].every((c) => tcols.has(c));
     }
     if (useAnalysis) notices.push('T10/T90 from analysis/thresholds.parquet (blindspot analyze)');
-    await q(blockStatesSql(params, cols, useAnalysis ? thresholdsFile : null));
+    await q(blockStatesSql(params, cols, useAnalysis ? thresholdsFile : null, blockSample));
     let radiusBins = 20;
     let cellCount = 0;
     for (const bins of [20, 10, 5, 2]) {
@@ -310,7 +324,8 @@ export class ResultsStore {
     }
     if (blockSample < 1)
       notices.push(
-        `3D cells are built from a ${(100 * blockSample).toPrecision(3)}% hash sample of block positions (counts are sample counts)`,
+        `3D cells are built from a ${(100 * blockSample).toPrecision(3)}% hash sample of block positions (counts are sample counts)` +
+          (sample === null ? `: ${storedRows.toLocaleString('en-US')} block rows, automatic above ${AUTO_SAMPLE_ROWS.toLocaleString('en-US')}` : ''),
       );
     if (cellCount > maxCells)
       notices.push(`${cellCount} cells even at 2 radius bins; only the ${maxCells} largest are drawn`);
@@ -435,11 +450,11 @@ export class ResultsStore {
     const blocks = await this.rows(
       `SELECT image, model, path, "row", col, ssim_blk::DOUBLE AS ssim_blk, kappa::DOUBLE AS kappa, layer, regime, dom,
          severity, r_ac::DOUBLE AS r_ac, dmu::DOUBLE AS dmu, other_layer, persistent
-       FROM block_pairs
+       FROM ${this.meta.blockSample < 1 ? `(${pairsSelect('block_states_sampled')})` : 'block_pairs'}
        WHERE model = $1 AND path = $2 AND layer = $3 AND regime = $4 AND attractor = $5 AND is_border = $6
          AND coalesce(persistent, false) = $7 AND dom = $8
          AND least(${this.meta.radiusBins - 1}, floor(radius * ${this.meta.radiusBins}))::INTEGER = $9
-         AND least(3, floor(severity * 4))::INTEGER = $10 AND ${sampleFilter(this.meta.blockSample)}
+         AND least(3, floor(severity * 4))::INTEGER = $10
        ORDER BY hash(image, "row", col), image, "row", col LIMIT ${Math.max(1, Math.floor(size))}`,
       [
         String(cell.model),

@@ -8,7 +8,8 @@ const HELP = `Usage: blindspot sql RESULTS "QUERY" [--json | --csv]
 
 Runs QUERY in DuckDB with the analysis views defined over RESULTS (see docs/dataset-runs.md): blocks (every
 block column: the stored ones plus those derived from them), blocks_stored (the Parquet as stored), images,
-params, thresholds, classified (one row per block with layer, regime, cause, attractor, single_axis), layer_counts,
+params, thresholds, classified (one row per block with layer, regime, cause, attractor, single_axis), block_cube and
+pair_cube (the class-combination counts the count views read), layer_counts,
 regime_counts, attractor_counts, axis_shares, persistence, layer_transitions, axis_transitions, headline.
 T10/T90 come from RESULTS/analysis/thresholds.parquet when \`blindspot analyze\` has run (fast), else they are
 computed by the query.
