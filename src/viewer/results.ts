@@ -139,8 +139,9 @@ export function blockStatesSql(
   });
   const dir = (c: 0 | 1 | 2): string =>
     `(w * ${NONE_POLE[c]} + ${AXIS_VECTORS.map((v, k) => `s${k + 1} * ${v[c]}`).join(' + ')})`;
-  // The view body over a source relation: block_states reads every block; the sampled 3D cells read a hash
-  // sample of raw_blocks, filtered before any column is computed.
+  // The view body over a source relation: block_states reads every block; the sampled 3D cells read
+  // raw_blocks_sampled (a hash sample of the stored rows, made by ResultsStore.open, filtered before any column
+  // is derived).
   const states = (source: string): string => `
 WITH b AS (
   SELECT r.*, t.t10, t.t90, coalesce(i.drange, 255) AS drange
@@ -184,7 +185,7 @@ CREATE OR REPLACE VIEW block_states AS ${states('raw_blocks')};
 CREATE OR REPLACE VIEW block_pairs AS ${pairsSelect('block_states')};${
     fraction < 1
       ? `
-CREATE OR REPLACE VIEW block_states_sampled AS ${states(`(SELECT * FROM raw_blocks WHERE ${sampleFilter(fraction)})`)};`
+CREATE OR REPLACE VIEW block_states_sampled AS ${states('raw_blocks_sampled')};`
       : ''
   }
 `;
@@ -286,7 +287,12 @@ export class ResultsStore {
         FROM stored_blocks GROUP BY ALL`);
     }
     // Every block column: the stored facts plus the derived columns (src/store/blockView.ts).
-    await q(`CREATE VIEW raw_blocks AS ${blocksViewSelect(stored, runDiagnoseOptions(run ?? undefined), 'stored_blocks', 'images_table')}`);
+    const derive = runDiagnoseOptions(run ?? undefined);
+    await q(`CREATE VIEW raw_blocks AS ${blocksViewSelect(stored, derive, 'stored_blocks', 'images_table')}`);
+    // The sampled 3D cells filter the stored rows before anything is derived from them.
+    if (blockSample < 1) {
+      await q(`CREATE VIEW raw_blocks_sampled AS ${blocksViewSelect(stored, derive, `(SELECT * FROM stored_blocks WHERE ${sampleFilter(blockSample)})`, 'images_table')}`);
+    }
     const cols = new Set((await con.runAndReadAll('DESCRIBE raw_blocks')).getRows().map((r) => String(r[0])));
     const columnSet: 'full' | 'core' = ['fail_mask', 'sev1', 'a4_log2_energy', 'l', 'c', 's'].every((c) =>
       cols.has(c),

@@ -79,7 +79,7 @@ function stringParam(q: unknown, name: string): string {
  * Start the viewer over `resultsDir`.
  * @param resultsDir a folder written by `blindspot run` (optionally with analysis/ from `blindspot analyze`)
  * @param options port (default 0 = free port), host (default 127.0.0.1), maxCells (100000), sampleSize (24),
- *   blockSample (null = automatic: all blocks up to 8M rows)
+ *   blockSample (null = automatic: all blocks up to 4M rows)
  * @returns the URL and a close function
  * @throws BlindspotError E_NOT_FOUND when the folder has no block table or the app bundle cannot be built;
  *   E_INVALID_OPTION for bad options

@@ -17,8 +17,8 @@ Options:
   --host ADDR    interface to bind (default 127.0.0.1)
   --open         open the URL in the default browser
   --sample F     build the 3D cells from a fraction F in (0, 1] of block positions (hash-chosen, the same on
-                 both paths). Tables and image overlays still use every block. Default: every block up to 8M block
-                 rows, above that the fraction that keeps about 8M (the app says so)
+                 both paths). Tables and image overlays still use every block. Default: every block up to 4M block
+                 rows, above that the fraction that keeps about 4M (the app says so)
   --json         print {"url": ...} as JSON instead of a sentence
   -h, --help     this help
 
