@@ -76,7 +76,6 @@ function num(v: unknown, name: string): string {
   return String(v);
 }
 
-
 function labelParams(run: Record<string, unknown> | null): LabelParams {
   const d = (run?.diagnose ?? {}) as Record<string, unknown>;
   const p: LabelParams = { ...DEFAULT_LABEL_PARAMS };
@@ -96,6 +95,9 @@ const nz = (e: string): string => `coalesce(CASE WHEN isnan(${e}) THEN 0 ELSE ${
 /**
  * SQL of the `block_states` view: one row per stored block with its labels and egg position. Written out in
  * full in docs/viewer.md.
+ * @param cols Columns of `raw_blocks`: stored decisions and severities are used where present.
+ * @param thresholdsFile analysis/thresholds.parquet to read T10/T90 from, or null to compute them.
+ * @param fraction Below 1, also `block_states_sampled` over `raw_blocks_sampled` (made by ResultsStore.open).
  */
 export function blockStatesSql(
   p: LabelParams,
@@ -245,7 +247,7 @@ export class ResultsStore {
    * Open RESULTS: read run.json, create the views and the cells table.
    * @param dir a folder written by `blindspot run`
    * @param maxCells most cells (radius bins are coarsened until the table fits)
-   * @param blockSample fraction (0, 1] of block positions that feed the cells; null (default) = every block up to
+   * @param sample fraction (0, 1] of block positions that feed the cells; null (default) = every block up to
    *   AUTO_SAMPLE_ROWS rows, else the fraction that keeps about that many
    * @throws BlindspotError E_NOT_FOUND when `dir` has no blocks/ partitions
    */
