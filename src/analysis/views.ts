@@ -22,7 +22,7 @@ export interface ViewSources {
   storedColumns: readonly string[];
   /** The run's block-engine parameters, for the derived columns of the `blocks` view. */
   derive: DerivedColumnParams;
-  /** The block files carry fail_mask (full column set): axis-level views are defined. */
+  /** The block files carry fail_mask (both column sets since 0.2): axis-level views are defined. */
   hasFailMask: boolean;
   /** Read T10/T90 from analysis/thresholds.parquet (written by analyze) instead of computing them. */
   materializedThresholds: boolean;
