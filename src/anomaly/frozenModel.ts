@@ -144,6 +144,8 @@ export function freezeLayersModel(
         const next = used.find((l) =>
           (l.inboundNodes[0]?.inboundLayers ?? []).some((i) => i.name === layer.name),
         );
+        // The step carries the layer's name, or the folded BN's name: the BN's consumers read it.
+        let stepName = layer.name;
         if (
           next &&
           next.getClassName() === 'BatchNormalization' &&
@@ -156,24 +158,7 @@ export function freezeLayersModel(
           for (let i = 0; i < kData.length; i++) kData[i]! *= aff.g[i % outChannels]!;
           for (let o = 0; o < outChannels; o++) bias[o] = bias[o]! * aff.g[o]! + aff.shift[o]!;
           folded.add(next.name);
-          // The step carries the BN's name: the BN's consumers read it.
-          const k = keep(tf.tensor4d(kData, kshape));
-          const b = keep(tf.tensor1d(bias));
-          const strides = pair(c['strides']);
-          const dil = pair(cfg(c, 'dilationRate', 'dilation_rate') ?? 1);
-          const pad = c['padding'] as 'same' | 'valid';
-          steps.push({
-            name: next.name,
-            inputs,
-            run: ([x]) =>
-              tf.add(
-                depthwise
-                  ? tf.depthwiseConv2d(x as TfTypes.Tensor4D, k, strides, pad, 'NHWC', dil)
-                  : tf.conv2d(x as TfTypes.Tensor4D, k, strides, pad, 'NHWC', dil),
-                b,
-              ),
-          });
-          break;
+          stepName = next.name; // the conv's activation is linear here
         }
         const k = keep(tf.tensor4d(kData, kshape));
         const b = keep(tf.tensor1d(bias));
@@ -182,7 +167,7 @@ export function freezeLayersModel(
         const pad = c['padding'] as 'same' | 'valid';
         const a = act;
         steps.push({
-          name: layer.name,
+          name: stepName,
           inputs,
           run: ([x]) =>
             a(
