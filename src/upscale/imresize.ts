@@ -173,29 +173,13 @@ export function imresize(
   let ch = height;
   const passes: ('y' | 'x')[] = rowsFirst ? ['y', 'x'] : ['x', 'y'];
   for (const dim of passes) {
-    if (dim === 'y') {
-      cur = resizeVertical(
-        cur,
-        cw,
-        ch,
-        channels,
-        resizeTable(ch, outH, scaleY, antialias, edge, method),
-        integerMax,
-        integerMin,
-      );
-      ch = outH;
-    } else {
-      cur = resizeHorizontal(
-        cur,
-        cw,
-        ch,
-        channels,
-        resizeTable(cw, outW, scaleX, antialias, edge, method),
-        integerMax,
-        integerMin,
-      );
-      cw = outW;
-    }
+    const vertical = dim === 'y';
+    const table = vertical
+      ? resizeTable(ch, outH, scaleY, antialias, edge, method)
+      : resizeTable(cw, outW, scaleX, antialias, edge, method);
+    cur = (vertical ? resizeVertical : resizeHorizontal)(cur, cw, ch, channels, table, integerMax, integerMin);
+    if (vertical) ch = outH;
+    else cw = outW;
   }
   return { data: cur, width: outW, height: outH };
 }
