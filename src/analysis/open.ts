@@ -40,7 +40,12 @@ export function runDiagnoseOptions(run: Record<string, unknown> | undefined): Re
   const known = Object.keys(DEFAULT_DIAGNOSE_OPTIONS);
   for (const k of Object.keys(d)) if (!known.includes(k)) delete d[k];
   d.dataRange = null;
-  return resolveDiagnoseOptions(d as Partial<DiagnoseOptions>);
+  try {
+    return resolveDiagnoseOptions(d as Partial<DiagnoseOptions>);
+  } catch (e) {
+    if (e instanceof BlindspotError) throw new BlindspotError('E_CORRUPT', `run.json: diagnose options: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Analysis defaults from the run's block options (hiddenR, hiddenDmu, K2). */

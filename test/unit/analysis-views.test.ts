@@ -292,3 +292,21 @@ test('analyze writes deterministic reports whose numbers are the views, and a ma
   await assert.rejects(openAnalysis(join(dir, 'blocks')), (e: unknown) => e instanceof BlindspotError && e.code === 'E_NOT_FOUND');
   await assert.rejects(analyze(dir, { visibleQuantile: 0.95 }), /invalid visibleQuantile: expected less than hiddenQuantile \(0.9\), got 0.95/);
 });
+
+test('a run.json whose block options are corrupt is one E_CORRUPT line naming run.json, before any view is built', async () => {
+  const { cpSync, writeFileSync } = await import('node:fs');
+  const bad = join(dir, '..', `${dir.split('/').pop()}-badrun`);
+  cpSync(dir, bad, { recursive: true });
+  try {
+    writeFileSync(join(bad, 'run.json'), JSON.stringify({ diagnose: { blockSize: 'x' } }));
+    await assert.rejects(
+      openAnalysis(bad),
+      (e: unknown) =>
+        e instanceof BlindspotError &&
+        e.code === 'E_CORRUPT' &&
+        e.message === 'run.json: diagnose options: invalid blockSize: expected an integer from 7 to 4096 (default 8), got "x"',
+    );
+  } finally {
+    rmSync(bad, { recursive: true, force: true });
+  }
+});
