@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'E_NO_DATA_RANGE' // float input without an explicit data range
   | 'E_EMPTY' // empty folder or empty set
   | 'E_NOT_FOUND' // a result, model or file that should exist does not
+  | 'E_TOO_LARGE' // input over a size cap (pixels, decompressed bytes), refused before allocation
+  | 'E_LOCKED' // another process holds the results folder's lock
   | 'E_USAGE'; // CLI usage error (unknown flag, missing argument)
 
 export class BlindspotError extends Error {
