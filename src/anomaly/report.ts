@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { BlindspotError } from '../errors.ts';
 import { readImage } from '../image/read.ts';
 import { toExtractorInput } from './preprocess.ts';
+import type { AsResult } from './asStat.ts';
 import type { ExtractorInfo, ImageScore, ItemError, SetScores } from './score.ts';
 
 /** A labelled set for the outputs ('real', 'generated' or 'images'). */
@@ -184,8 +185,8 @@ export interface ReportInput {
   extractor: ExtractorInfo;
   seed: number;
   officialCompat: boolean;
-  /** AS and p when there are two sets. */
-  as?: { as: number; p: number };
+  /** AS and p (plus the small-sample fields of `AsResult`) when there are two sets. */
+  as?: { as: number; p: number } & Partial<Omit<AsResult, 'as' | 'p'>>;
   /** Extra JSON fields (settings, passes). */
   extra?: Record<string, unknown>;
   /** Thumbnails for this many most and least natural images. Default 8. */
@@ -236,9 +237,14 @@ export async function writeAnomalyReport(outDir: string, r: ReportInput): Promis
     'PGD update': r.officialCompat ? 'official repository (descent)' : 'ascent (paper)',
     images: r.sets.map((s) => `${s.label}: ${s.scores.images.length}`).join(', '),
   };
-  if (r.as) facts['AS (2-D KS D)'] = `${r.as.as} (p = ${r.as.p})`;
+  if (r.as) {
+    facts['AS (2-D KS D)'] =
+      `${r.as.as} (p = ${r.as.p}` +
+      (r.as.pPermutation !== undefined ? `; permutation p = ${r.as.pPermutation})` : ')');
+    if (r.as.warning) facts['warning'] = r.as.warning;
+  }
   const result = {
-    ...(r.as ? { as: r.as.as, p: r.as.p } : {}),
+    ...(r.as ? { ...r.as } : {}),
     counts: Object.fromEntries(r.sets.map((s) => [s.label, s.scores.images.length])),
     extractor: ex,
     seed: r.seed,

@@ -12,7 +12,7 @@ import { readImage } from '../image/read.ts';
 import type { Image } from '../image/types.ts';
 import { initTf, type Tf } from '../tf/backend.ts';
 import { type FeatureExtractor, loadExtractor } from './extractor.ts';
-import { ks2d } from './ks2d.ts';
+import { type AsResult, asFromPoints } from './asStat.ts';
 import {
   DEFAULT_MEASURE_SETTINGS,
   type MeasureSettings,
@@ -207,11 +207,7 @@ async function scoreItems(
 }
 
 /** Result of `anomalyScore`. */
-export interface AnomalyScoreResult {
-  /** AS: the 2-D KS statistic D between the (C, V) sets (lower = closer to real). */
-  as: number;
-  /** The KS p-value. */
-  p: number;
+export interface AnomalyScoreResult extends AsResult {
   real: SetScores;
   generated: SetScores;
   extractor: ExtractorInfo;
@@ -242,7 +238,7 @@ export async function anomalyScore(
     const real = await session.score(realItems, 'real', onProgress);
     const generated = await session.score(genItems, 'generated', onProgress);
     return {
-      ...asFromSets(real, generated, realDir, generatedDir),
+      ...asFromSets(real, generated, realDir, generatedDir, o.seed),
       real,
       generated,
       ...sessionFacts(session),
@@ -253,26 +249,18 @@ export async function anomalyScore(
 }
 
 /**
- * AS (2-D KS D and p) between two scored sets.
- * @throws BlindspotError E_EMPTY when a set has no scored image.
+ * AS (2-D KS D and p) between two scored sets, with a warning and a permutation p for small sets (asStat.ts).
+ * @param seed seed of the permutation null.
+ * @throws BlindspotError E_EMPTY when a set has no scored image, E_TOO_SMALL when it has one.
  */
 export function asFromSets(
   real: SetScores,
   generated: SetScores,
   realName = 'real',
   generatedName = 'generated',
-): { as: number; p: number } {
-  if (real.images.length === 0)
-    throw new BlindspotError('E_EMPTY', 'no real image could be scored', realName);
-  if (generated.images.length === 0)
-    throw new BlindspotError('E_EMPTY', 'no generated image could be scored', generatedName);
-  const r = ks2d(
-    real.images.map((i) => i.complexity),
-    real.images.map((i) => i.vulnerability),
-    generated.images.map((i) => i.complexity),
-    generated.images.map((i) => i.vulnerability),
-  );
-  return { as: r.D, p: r.p };
+  seed = 0,
+): AsResult {
+  return asFromPoints(real.images, generated.images, seed, realName, generatedName);
 }
 
 function sessionFacts(

@@ -107,7 +107,9 @@ export async function run(argv: string[]): Promise<number> {
       for (const e of scores.errors) process.stderr.write(`blindspot anomaly: skipped ${e.message}\n`);
       sets.push({ label: labels[i]!, scores });
     }
-    const as = sets.length === 2 ? asFromSets(sets[0]!.scores, sets[1]!.scores, real, generated) : undefined;
+    const as =
+      sets.length === 2 ? asFromSets(sets[0]!.scores, sets[1]!.scores, real, generated, o.seed) : undefined;
+    if (as?.warning) process.stderr.write(`blindspot anomaly: warning: ${as.warning}\n`);
     if (sets.every((s) => s.scores.images.length === 0))
       throw new BlindspotError('E_EMPTY', 'no image could be scored', images);
     const files = await writeAnomalyReport(outDir, {
@@ -122,7 +124,7 @@ export async function run(argv: string[]): Promise<number> {
     const ex = session.extractor;
     if (json) {
       const out = {
-        ...(as ? { as: as.as, p: as.p } : {}),
+        ...(as ? { ...as } : {}),
         sets: Object.fromEntries(
           sets.map((s) => [s.label, { images: s.scores.images, errors: s.scores.errors }]),
         ),
@@ -136,7 +138,9 @@ export async function run(argv: string[]): Promise<number> {
       const lines: string[] = [];
       if (as)
         lines.push(
-          `AS = ${as.as.toFixed(4)}  (2-D KS D, p = ${as.p.toPrecision(4)}; lower = closer to real)`,
+          `AS = ${as.as.toFixed(4)}  (2-D KS D, p = ${as.p.toPrecision(4)}` +
+            (as.pPermutation !== undefined ? `, permutation p = ${as.pPermutation.toPrecision(4)}` : '') +
+            '; lower = closer to real)',
         );
       for (const s of sets) {
         const asi = s.scores.images.map((i) => i.asi).filter(Number.isFinite);
