@@ -7,12 +7,18 @@
  *   part done    = `.staging/done/model=M/path=P/part-NNNNN.json` exists (written after the part's files).
  * A killed run restarted with the same options skips done parts and staged pairs; files are rewritten only from
  * staged data, so the end result does not depend on where the kill happened.
+ *
+ * One writer per folder (and per shard): `.staging/run[.shard-K-of-N].lock` is held for the whole run, and
+ * `.staging/folder.lock` for the few milliseconds of the options check, so two runs started together cannot both
+ * pass it. A shard stages under `.staging/shard-K-of-N/` and touches only its own parts' files, so shards of one
+ * run may write into one folder at the same time.
  */
 import { mkdir, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BlindspotError } from '../errors.ts';
 import { writeFileAtomic } from '../store/atomic.ts';
+import { acquireLock, type LockHandle } from '../store/lock.ts';
 import { writeManifest } from '../store/manifest.ts';
 import { writeImageRows } from '../store/parts.ts';
 import { resolveDiagnoseOptions, type DiagnoseOptions } from '../tier3/options.ts';
@@ -57,6 +63,8 @@ export interface RunHooks {
   onProgress?: (p: RunProgress) => void;
   /** Worker threads to use instead of options.workers (0 = inline, for tests). */
   inline?: boolean;
+  /** Awaited just before the folder lock and the options check (tests start two runs there together). */
+  beforeOptionsCheck?: () => Promise<void>;
 }
 
 /** Package version, recorded in run.json. */
@@ -77,11 +85,15 @@ interface DoneMarker {
 
 const pad8 = (n: number): string => String(n).padStart(8, '0');
 
-function stagingBase(out: string, pair: PlannedPair): string {
-  return join(out, '.staging', partitionDir(pair.model, pair.path), pad8(pair.imageIndex));
+/** This writer's staging folder: `.staging` for an unsharded run, `.staging/shard-K-of-N` for a shard. */
+function stagingRoot(out: string, o: RunOptions): string {
+  return o.shard ? join(out, '.staging', `shard-${o.shard.index}-of-${o.shard.count}`) : join(out, '.staging');
 }
-function doneMarkerPath(out: string, part: PlannedPart): string {
-  return join(out, '.staging', 'done', partitionDir(part.model, part.path), `${partName(part.part)}.json`);
+function stagingBase(stage: string, pair: PlannedPair): string {
+  return join(stage, partitionDir(pair.model, pair.path), pad8(pair.imageIndex));
+}
+function doneMarkerPath(stage: string, part: PlannedPart): string {
+  return join(stage, 'done', partitionDir(part.model, part.path), `${partName(part.part)}.json`);
 }
 function blockPartRel(part: PlannedPart): string {
   return `blocks/${partitionDir(part.model, part.path)}/${partName(part.part)}.parquet`;
@@ -102,8 +114,12 @@ async function readJson<T>(file: string): Promise<T | undefined> {
   }
 }
 
-/** Remove leftovers of killed atomic writes (`NAME.tmp-PID-N`) in the given folders. */
-async function removeTempFiles(dirs: Iterable<string>): Promise<void> {
+/**
+ * Remove leftovers of killed atomic writes (`NAME.tmp-PID-N`) in the given folders: every one in `own` folders
+ * (this writer's staging), and in shared folders only those of a file in `owned` (another shard may be writing
+ * the others right now).
+ */
+async function removeTempFiles(dirs: Iterable<string>, own: (dir: string) => boolean, owned: ReadonlySet<string>): Promise<void> {
   for (const dir of dirs) {
     let names: string[];
     try {
@@ -111,8 +127,48 @@ async function removeTempFiles(dirs: Iterable<string>): Promise<void> {
     } catch {
       continue;
     }
-    for (const n of names) if (/\.tmp-\d+-\d+$/.test(n)) await rm(join(dir, n), { force: true });
+    for (const n of names) {
+      const m = /^(.*)\.tmp-\d+-\d+$/.exec(n);
+      if (m && (own(dir) || owned.has(join(dir, m[1]!)))) await rm(join(dir, n), { force: true });
+    }
   }
+}
+
+/** Top-level run files and run keys in `out`: (name, fingerprint) of every run that wrote or is writing here. */
+async function runsInFolder(out: string): Promise<{ name: string; fingerprint: unknown }[]> {
+  const found: { name: string; fingerprint: unknown }[] = [];
+  const scan = async (dir: string, pattern: RegExp, rel: string, get: (v: unknown) => unknown): Promise<void> => {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const n of names.filter((x) => pattern.test(x)).sort()) {
+      const v = await readJson<unknown>(join(dir, n)).catch(() => undefined);
+      if (v !== undefined && get(v) !== undefined) found.push({ name: rel + n, fingerprint: get(v) });
+    }
+  };
+  await scan(out, /^run(\.shard-\d+-of-\d+)?\.json$/, '', (v) => (v as { fingerprint?: unknown } | null)?.fingerprint ?? undefined);
+  await scan(join(out, '.staging'), /^run-key(\.shard-\d+-of-\d+)?\.json$/, '.staging/', (v) => v);
+  return found;
+}
+
+/** The fingerprint without the shard: shards (and an unsharded run) of the same options write the same parts. */
+function withoutShard(fingerprint: unknown): string {
+  if (fingerprint === null || typeof fingerprint !== 'object') return JSON.stringify(fingerprint);
+  const { shard: _shard, ...rest } = fingerprint as Record<string, unknown>;
+  return JSON.stringify(rest);
+}
+
+/** One line for a folder the run cannot create or write (a file, read-only, full disk). */
+function outFolderError(e: unknown, out: string): unknown {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  const why: Record<string, string> = {
+    EEXIST: 'is not a folder',
+    ENOTDIR: 'is not a folder (or a parent is a file)',
+    EACCES: 'is not writable (permission denied)',
+    EPERM: 'is not writable (operation not permitted)',
+    EROFS: 'is on a read-only filesystem',
+    ENOSPC: 'no space left on the device; free some and run the same command again to resume',
+    EDQUOT: 'disk quota exceeded; free some and run the same command again to resume',
+  };
+  return code !== undefined && why[code] !== undefined ? new BlindspotError('E_UNREADABLE', `results folder ${why[code]}`, out) : e;
 }
 
 /** The error a pair gets before any decoding: no output file, or more than one. */
@@ -158,47 +214,140 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
     shard: o.shard,
     diagnose,
   };
-  const fingerprintText = JSON.stringify(fingerprint);
-  await mkdir(out, { recursive: true });
-  const keyFile = join(out, '.staging', `run-key${suffix}.json`);
-  const runFile = join(out, names.run);
-
-  // A finished run of the same options: nothing to do. Another run's files: refuse to mix.
-  if (!existsSync(keyFile) && existsSync(runFile)) {
-    const prev = await readJson<{ fingerprint?: unknown; pairs?: number; ok?: number; failed?: number; blocks?: number; blockBytes?: number }>(runFile);
-    if (JSON.stringify(prev?.fingerprint) !== fingerprintText || !existsSync(join(out, names.manifest))) {
-      throw new BlindspotError('E_USAGE', `holds a finished run with other options (${names.run}); choose another --out or delete it`, out);
+  const ctx: RunContext = {
+    o,
+    hooks,
+    plan,
+    parts,
+    suffix,
+    names,
+    out,
+    diagnose,
+    fingerprint,
+    fingerprintText: JSON.stringify(fingerprint),
+    keyFile: join(out, '.staging', `run-key${suffix}.json`),
+    runFile: join(out, names.run),
+  };
+  try {
+    await mkdir(out, { recursive: true });
+    if (!(await stat(out)).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+  } catch (e) {
+    throw outFolderError(e, out);
+  }
+  await hooks.beforeOptionsCheck?.();
+  let writer: LockHandle | undefined;
+  try {
+    const claim = await claimFolder(ctx);
+    if ('summary' in claim) return claim.summary;
+    writer = claim.writer;
+    return await executeRun(ctx);
+  } catch (e) {
+    throw outFolderError(e, out);
+  } finally {
+    if (writer) {
+      await writer.release();
+      await rmdir(join(out, '.staging')).catch(() => undefined); // fails while other writers' files are there
     }
-    const blocks = prev?.blocks ?? 0;
-    return {
-      pairs: prev?.pairs ?? 0,
-      ok: prev?.ok ?? 0,
-      failed: prev?.failed ?? 0,
-      resumed: prev?.pairs ?? 0,
-      blocks,
-      blockBytes: prev?.blockBytes ?? 0,
-      bytesPerBlockRow: blocks > 0 ? (prev?.blockBytes ?? 0) / blocks : 0,
-      files: 0,
-      alreadyComplete: true,
-      manifest: names.manifest,
-      errorsFile: names.errors,
-    };
   }
-  const prevKey = await readJson<unknown>(keyFile);
-  if (prevKey !== undefined && JSON.stringify(prevKey) !== fingerprintText) {
-    throw new BlindspotError('E_USAGE', `holds an unfinished run with other options (.staging/run-key${suffix}.json); rerun it with its options, or choose another --out`, out);
-  }
-  await mkdir(dirname(keyFile), { recursive: true });
-  if (prevKey === undefined) await writeFileAtomic(keyFile, fingerprintText);
+}
 
-  // Folders this run writes into; clear leftovers of killed atomic writes there.
-  const dirs = new Set<string>([out, join(out, '.staging'), join(out, '.staging', 'done')]);
+interface RunContext {
+  o: RunOptions;
+  hooks: RunHooks;
+  plan: Awaited<ReturnType<typeof buildPlan>>;
+  parts: PlannedPart[];
+  suffix: string;
+  names: { run: string; errors: string; manifest: string };
+  out: string;
+  diagnose: DiagnoseOptions;
+  fingerprint: Record<string, unknown> & { version: string };
+  fingerprintText: string;
+  keyFile: string;
+  runFile: string;
+}
+
+/**
+ * The options check, under `.staging/folder.lock` (so two runs started together cannot both pass it): refuse a
+ * folder holding runs of other options, return a finished run of these options, else take this writer's lock
+ * (refused while another live process holds it) and write the run key.
+ */
+async function claimFolder(ctx: RunContext): Promise<{ writer: LockHandle } | { summary: RunSummary }> {
+  const { o, suffix, names, out, fingerprint, fingerprintText, keyFile, runFile } = ctx;
+  const folderLock = await acquireLock(join(out, '.staging', 'folder.lock'), { folder: out, held: 'another blindspot run is starting here', waitMs: 30_000 });
+  try {
+    for (const other of await runsInFolder(out)) {
+      if (other.name === names.run || other.name === `.staging/run-key${suffix}.json`) continue;
+      if (withoutShard(other.fingerprint) !== withoutShard(fingerprint)) {
+        throw new BlindspotError('E_USAGE', `holds a run with other options (${other.name}); use the same options (only --shard may differ), or choose another --out`, out);
+      }
+    }
+    // A finished run of the same options: nothing to do. Another run's files: refuse to mix.
+    if (!existsSync(keyFile) && existsSync(runFile)) {
+      const prev = await readJson<{ fingerprint?: unknown; pairs?: number; ok?: number; failed?: number; blocks?: number; blockBytes?: number }>(runFile);
+      if (JSON.stringify(prev?.fingerprint) !== fingerprintText || !existsSync(join(out, names.manifest))) {
+        throw new BlindspotError('E_USAGE', `holds a finished run with other options (${names.run}); choose another --out or delete it`, out);
+      }
+      const blocks = prev?.blocks ?? 0;
+      return {
+        summary: {
+          pairs: prev?.pairs ?? 0,
+          ok: prev?.ok ?? 0,
+          failed: prev?.failed ?? 0,
+          resumed: prev?.pairs ?? 0,
+          blocks,
+          blockBytes: prev?.blockBytes ?? 0,
+          bytesPerBlockRow: blocks > 0 ? (prev?.blockBytes ?? 0) / blocks : 0,
+          files: 0,
+          alreadyComplete: true,
+          manifest: names.manifest,
+          errorsFile: names.errors,
+        },
+      };
+    }
+    const prevKey = await readJson<unknown>(keyFile);
+    if (prevKey !== undefined && JSON.stringify(prevKey) !== fingerprintText) {
+      throw new BlindspotError('E_USAGE', `holds an unfinished run with other options (.staging/run-key${suffix}.json); rerun it with its options, or choose another --out`, out);
+    }
+    const what = o.shard ? `another blindspot run of shard ${o.shard.index}/${o.shard.count} is writing here` : 'another blindspot run is writing here';
+    const writer = await acquireLock(join(out, '.staging', `run${suffix}.lock`), { folder: out, held: what });
+    try {
+      if (prevKey === undefined) await writeFileAtomic(keyFile, fingerprintText);
+    } catch (e) {
+      await writer.release();
+      throw e;
+    }
+    return { writer };
+  } finally {
+    await folderLock.release();
+  }
+}
+
+/** The run itself, under this writer's lock. */
+async function executeRun(ctx: RunContext): Promise<RunSummary> {
+  const { o, hooks, plan, parts, names, out, diagnose, fingerprint, keyFile, runFile } = ctx;
+  const stage = stagingRoot(out, o);
+
+  // Folders this run writes into; clear leftovers of killed atomic writes there: all of them in this writer's
+  // staging folders, only those of this writer's files in the shared ones.
+  const dirs = new Set<string>([out, join(out, '.staging'), stage, join(stage, 'done')]);
+  // (`.staging` itself is shared: other writers' keys and locks live there.)
+  const ownDirs = new Set<string>(o.shard ? [stage, join(stage, 'done')] : [join(stage, 'done')]);
   for (const cfg of plan.configurations) {
     const p = partitionDir(cfg.name, cfg.path);
-    for (const top of ['blocks', 'images', ...(o.csv ? ['csv'] : []), '.staging', '.staging/done']) dirs.add(join(out, top, p));
+    for (const top of ['blocks', 'images', ...(o.csv ? ['csv'] : [])]) dirs.add(join(out, top, p));
+    for (const d of [join(stage, p), join(stage, 'done', p)]) {
+      dirs.add(d);
+      ownDirs.add(d);
+    }
   }
-  for (const d of dirs) if (d.includes('.staging') || d.startsWith(join(out, 'csv'))) await mkdir(d, { recursive: true });
-  await removeTempFiles(dirs);
+  for (const d of dirs) if (d.startsWith(stage) || d.startsWith(join(out, 'csv'))) await mkdir(d, { recursive: true });
+  const owned = new Set<string>([keyFile, runFile, join(out, names.errors), join(out, names.manifest), join(out, 'images.parquet')]);
+  for (const part of parts) {
+    owned.add(join(out, blockPartRel(part))).add(join(out, imagePartRel(part)));
+    if (o.csv) for (const pair of part.pairs) owned.add(join(out, csvRel(pair)));
+  }
+  if (o.shard) owned.delete(join(out, 'images.parquet'));
+  await removeTempFiles(dirs, (d) => ownDirs.has(d), owned);
 
   const total = parts.reduce((s, p) => s + p.pairs.length, 0);
   const progress: RunProgress = { pairsDone: 0, pairsTotal: total, pairsFailed: 0, pairsResumed: 0, blocksDone: 0 };
@@ -215,7 +364,7 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
   const commitPart = async (part: PlannedPart): Promise<void> => {
     const outcomes: PairOutcome[] = [];
     for (const pair of part.pairs) {
-      const outcome = await readJson<PairOutcome>(`${stagingBase(out, pair)}.json`);
+      const outcome = await readJson<PairOutcome>(`${stagingBase(stage, pair)}.json`);
       if (!outcome) throw new Error(`internal: staged pair ${pair.image} of ${part.model}/${part.path} has no marker`);
       outcomes.push(outcome);
     }
@@ -224,7 +373,7 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
       await mkdir(dirname(join(out, blockPartRel(part))), { recursive: true });
       await mkdir(dirname(join(out, imagePartRel(part))), { recursive: true });
       const job: AssembleJob = {
-        entries: ok.map((p) => ({ file: `${stagingBase(out, p)}.bin`, image: p.image })),
+        entries: ok.map((p) => ({ file: `${stagingBase(stage, p)}.bin`, image: p.image })),
         columns: o.columns,
         blocksFile: join(out, blockPartRel(part)),
         imagesFile: join(out, imagePartRel(part)),
@@ -236,10 +385,10 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
       rows: outcomes.flatMap((x) => (x.ok ? [x.row] : [])),
       errors: outcomes.flatMap((x) => (x.ok ? [] : [x.error])),
     };
-    await writeFileAtomic(doneMarkerPath(out, part), JSON.stringify(marker));
+    await writeFileAtomic(doneMarkerPath(stage, part), JSON.stringify(marker));
     for (const pair of part.pairs) {
-      await rm(`${stagingBase(out, pair)}.bin`, { force: true });
-      await rm(`${stagingBase(out, pair)}.json`, { force: true });
+      await rm(`${stagingBase(stage, pair)}.bin`, { force: true });
+      await rm(`${stagingBase(stage, pair)}.json`, { force: true });
     }
   };
 
@@ -247,11 +396,11 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
   try {
     const work: Promise<void>[] = [];
     for (const part of parts) {
-      const done = await readJson<DoneMarker>(doneMarkerPath(out, part));
+      const done = await readJson<DoneMarker>(doneMarkerPath(stage, part));
       if (done) {
         for (const pair of part.pairs) {
-          await rm(`${stagingBase(out, pair)}.bin`, { force: true });
-          await rm(`${stagingBase(out, pair)}.json`, { force: true });
+          await rm(`${stagingBase(stage, pair)}.bin`, { force: true });
+          await rm(`${stagingBase(stage, pair)}.json`, { force: true });
         }
         for (const row of done.rows) count({ ok: true, row }, true);
         for (const error of done.errors) count({ ok: false, error }, true);
@@ -264,7 +413,7 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
         if (remaining === 0) await commitPart(part);
       };
       for (const pair of part.pairs) {
-        const base = stagingBase(out, pair);
+        const base = stagingBase(stage, pair);
         const staged = await readJson<PairOutcome>(`${base}.json`);
         if (staged) {
           count(staged, true);
@@ -312,7 +461,7 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
   const errors: PairError[] = [];
   const rows: ImageRow[] = [];
   for (const part of parts) {
-    const m = await readJson<DoneMarker>(doneMarkerPath(out, part));
+    const m = await readJson<DoneMarker>(doneMarkerPath(stage, part));
     if (!m) throw new Error(`internal: part ${partName(part.part)} of ${part.model}/${part.path} not committed`);
     markers.set(part, m);
     errors.push(...m.errors);
@@ -364,13 +513,12 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
   await writeManifest(out, files, names.manifest);
 
   // Clear this run's resume state (other shards' state in the same folder stays): files, then empty folders.
-  for (const part of parts) await rm(doneMarkerPath(out, part), { force: true });
+  for (const part of parts) await rm(doneMarkerPath(stage, part), { force: true });
   await rm(keyFile, { force: true });
-  const stagingDirs = [...dirs].filter((d) => d.startsWith(join(out, '.staging')));
-  for (const cfg of plan.configurations) {
-    stagingDirs.push(join(out, '.staging', `model=${cfg.name}`), join(out, '.staging', 'done', `model=${cfg.name}`));
-  }
+  const stagingDirs = [...ownDirs];
+  for (const cfg of plan.configurations) stagingDirs.push(join(stage, `model=${cfg.name}`), join(stage, 'done', `model=${cfg.name}`));
   for (const d of stagingDirs.sort((a, b) => b.length - a.length)) await rmdir(d).catch(() => undefined);
+  // `.staging` itself goes once the last writer has released its lock (runDataset).
 
   return {
     pairs: total,
