@@ -152,8 +152,7 @@ async function runsInFolder(out: string): Promise<{ name: string; fingerprint: u
 /** The fingerprint without the shard: shards (and an unsharded run) of the same options write the same parts. */
 function withoutShard(fingerprint: unknown): string {
   if (fingerprint === null || typeof fingerprint !== 'object') return JSON.stringify(fingerprint);
-  const { shard: _shard, ...rest } = fingerprint as Record<string, unknown>;
-  return JSON.stringify(rest);
+  return JSON.stringify({ ...(fingerprint as Record<string, unknown>), shard: undefined });
 }
 
 /** One line for a folder the run cannot create or write (a file, read-only, full disk). */
