@@ -2,8 +2,10 @@
  * DICOM (PS3.10 files, and raw data sets without the preamble) through `dicom-parser`.
  *
  * Transfer syntaxes decoded: Implicit VR Little Endian, Explicit VR Little Endian, Deflated Explicit VR Little
- * Endian, Explicit VR Big Endian (retired), JPEG Baseline (1.2.840.10008.1.2.4.50, the encapsulated frame decoded
- * by sharp/libjpeg-turbo). Every other syntax is E_UNSUPPORTED with its UID and name.
+ * Endian, Explicit VR Big Endian (retired); encapsulated: JPEG Baseline and 8-bit JPEG Extended (.4.50/.4.51,
+ * sharp/libjpeg-turbo), JPEG Lossless (.4.57/.4.70, jpeg-lossless-decoder-js), JPEG-LS (.4.80/.4.81, CharLS),
+ * JPEG 2000 and HTJ2K (.4.90/.4.91/.4.201-203, OpenJPEG), RLE Lossless (.5, rle.ts). Codecs load on first use
+ * (codecs.ts). 12-bit JPEG Extended and every other syntax are E_UNSUPPORTED with their UID and name.
  *
  * Samples are the STORED values by default: the bits above HighBit are masked off, BitsStored is sign-extended
  * when PixelRepresentation is 1, MONOCHROME1 is inverted within the stored range (so bright = dense, as in
@@ -12,11 +14,17 @@
  * are `RescaleSlope * stored + RescaleIntercept` (e.g. Hounsfield units) and the data range is
  * `|RescaleSlope| * (2^BitsStored - 1)`: the width of the representable stored interval after the same linear map,
  * so SSIM's constants mean the same thing with and without rescaling.
+ *
+ * Display window: `meta.windowCenter` / `meta.windowWidth` are the (0028,1050/1051) value arrays; `meta.voiLut`
+ * is the first item of the VOI LUT Sequence (0028,3010) when present ({ first, bits, data, explanation }).
  */
 import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import type { OutputInfo } from 'sharp';
 import { inflateRawSync } from 'node:zlib';
 import { BlindspotError } from '../errors.ts';
+import { decodeCompressedFrame, type CodecKind } from './codecs.ts';
+import { encapsulatedFrame } from './encapsulated.ts';
+import { decodeRleFrame } from './rle.ts';
 import { affineInPlace } from './samples.ts';
 import type { Image } from './types.ts';
 import { TRANSFER_SYNTAX_NAMES } from './transferSyntax.ts';
@@ -34,12 +42,14 @@ const EXPLICIT_LE = '1.2.840.10008.1.2.1';
 const DEFLATED_LE = '1.2.840.10008.1.2.1.99';
 const EXPLICIT_BE = '1.2.840.10008.1.2.2';
 const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
+const JPEG_EXTENDED = '1.2.840.10008.1.2.4.51';
+const RLE_LOSSLESS = '1.2.840.10008.1.2.5';
 
 /** Byte order of this machine (typed arrays use it). */
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 const SUPPORTED_SYNTAXES =
-  'implicit/explicit VR little endian, explicit VR big endian, deflated, JPEG baseline';
+  'implicit/explicit VR little endian, explicit VR big endian, deflated, JPEG baseline, 8-bit JPEG extended, JPEG lossless, JPEG-LS, JPEG 2000, HTJ2K, RLE';
 
 /** The DICOM tags read here, named. */
 const TAG = {
@@ -60,6 +70,17 @@ const TAG = {
   rescaleIntercept: 'x00281052',
   rescaleSlope: 'x00281053',
   rescaleType: 'x00281054',
+  seriesInstanceUID: 'x0020000e',
+  instanceNumber: 'x00200013',
+  imagePositionPatient: 'x00200032',
+  imageOrientationPatient: 'x00200037',
+  sliceThickness: 'x00180050',
+  pixelSpacing: 'x00280030',
+  lossyImageCompression: 'x00282110',
+  voiLutSequence: 'x00283010',
+  lutDescriptor: 'x00283002',
+  lutExplanation: 'x00283003',
+  lutData: 'x00283006',
   pixelData: 'x7fe00010',
   floatPixelData: 'x7fe00008',
   doubleFloatPixelData: 'x7fe00009',
@@ -136,48 +157,67 @@ function numbers(ds: DataSet, tag: string): number[] | undefined {
   return out.length ? out : undefined;
 }
 
+/** How a transfer syntax's pixel data is decoded. */
+type PixelCodec = 'native' | 'jpeg' | 'rle' | CodecKind;
+
+const CODEC_OF: Readonly<Record<string, PixelCodec>> = {
+  [IMPLICIT_LE]: 'native',
+  [EXPLICIT_LE]: 'native',
+  [DEFLATED_LE]: 'native',
+  [EXPLICIT_BE]: 'native',
+  [JPEG_BASELINE]: 'jpeg',
+  [JPEG_EXTENDED]: 'jpeg',
+  '1.2.840.10008.1.2.4.57': 'jpeglossless',
+  '1.2.840.10008.1.2.4.70': 'jpeglossless',
+  '1.2.840.10008.1.2.4.80': 'jpegls',
+  '1.2.840.10008.1.2.4.81': 'jpegls',
+  '1.2.840.10008.1.2.4.90': 'jpeg2000',
+  '1.2.840.10008.1.2.4.91': 'jpeg2000',
+  '1.2.840.10008.1.2.4.201': 'jpeg2000',
+  '1.2.840.10008.1.2.4.202': 'jpeg2000',
+  '1.2.840.10008.1.2.4.203': 'jpeg2000',
+  [RLE_LOSSLESS]: 'rle',
+};
+
+/** A parsed DICOM image: everything needed to decode any of its frames (see `openDicom`). */
+export interface DicomHeader {
+  ds: DataSet;
+  pixel: Element;
+  path: string;
+  ts: string;
+  codec: PixelCodec;
+  rows: number;
+  columns: number;
+  bitsAllocated: number;
+  bitsStored: number;
+  highBit: number;
+  signed: boolean;
+  samplesPerPixel: number;
+  planarConfiguration: number;
+  photometric: string;
+  /** Convert YBR_FULL samples to RGB after decoding (not for JPEG: libjpeg does it). */
+  ybrFull: boolean;
+  frames: number;
+  slope: number;
+  intercept: number;
+  /** File-level facts, copied into every frame's `meta`. */
+  meta: Record<string, unknown>;
+}
+
 /**
- * Decode one frame of a DICOM image.
+ * Parse a DICOM file's header and check that its pixel data can be decoded (no pixels decoded yet).
  * @param bytes the whole file
  * @param path the file (for messages)
  * @param hasPreamble whether 'DICM' sits at byte 128 (else the bytes are parsed as a raw implicit-VR data set)
- * @param options frame (default 0) and rescale (default false)
  * @throws BlindspotError E_UNSUPPORTED (transfer syntax, photometric interpretation, bit depth, no image),
- *   E_CORRUPT (unparsable, truncated pixel data), E_INVALID_OPTION (frame out of range).
+ *   E_CORRUPT (unparsable).
  */
-export async function decodeDicom(
-  bytes: Uint8Array,
-  path: string,
-  hasPreamble: boolean,
-  options: DicomDecodeOptions,
-): Promise<Image> {
+export function openDicom(bytes: Uint8Array, path: string, hasPreamble: boolean): DicomHeader {
   const { ds, ts } = parse(bytes, path, hasPreamble);
   const tsName = TRANSFER_SYNTAX_NAMES[ts] ?? 'unknown transfer syntax';
-  const pixel = ds.elements[TAG.pixelData];
-  if (pixel === undefined && !hasPreamble) {
-    throw new BlindspotError(
-      'E_CORRUPT',
-      'not a valid DICOM file (no DICM preamble, and not a readable raw data set with pixel data)',
-      path,
-    );
-  }
-  if (pixel === undefined) {
-    if (ds.elements[TAG.floatPixelData] || ds.elements[TAG.doubleFloatPixelData]) {
-      throw new BlindspotError(
-        'E_UNSUPPORTED',
-        'DICOM float pixel data (7FE0,0008/0009) is not supported',
-        path,
-      );
-    }
-    throw new BlindspotError('E_UNSUPPORTED', 'DICOM file has no pixel data (7FE0,0010): not an image', path);
-  }
-  if (
-    ts !== IMPLICIT_LE &&
-    ts !== EXPLICIT_LE &&
-    ts !== DEFLATED_LE &&
-    ts !== EXPLICIT_BE &&
-    ts !== JPEG_BASELINE
-  ) {
+  const pixel = pixelElement(ds, path, hasPreamble);
+  const codec = CODEC_OF[ts];
+  if (codec === undefined) {
     throw new BlindspotError(
       'E_UNSUPPORTED',
       `DICOM transfer syntax ${ts} (${tsName}) is not supported (supported: ${SUPPORTED_SYNTAXES})`,
@@ -189,16 +229,10 @@ export async function decodeDicom(
   const bitsAllocated = required(ds, TAG.bitsAllocated, 'BitsAllocated', path);
   const bitsStored = ds.uint16(TAG.bitsStored) ?? bitsAllocated;
   const highBit = ds.uint16(TAG.highBit) ?? bitsStored - 1;
-  const pixelRepresentation = ds.uint16(TAG.pixelRepresentation) ?? 0;
   const samplesPerPixel = ds.uint16(TAG.samplesPerPixel) ?? 1;
-  const planarConfiguration = ds.uint16(TAG.planarConfiguration) ?? 0;
   const photometric = (
     ds.string(TAG.photometric) ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')
   ).toUpperCase();
-  const frames = Math.max(1, ds.intString(TAG.numberOfFrames) ?? 1); // some writers put 0 for single frames
-  const slope = ds.floatString(TAG.rescaleSlope) ?? 1;
-  const intercept = ds.floatString(TAG.rescaleIntercept) ?? 0;
-
   if (rows < 1 || columns < 1)
     throw new BlindspotError('E_CORRUPT', `DICOM image has no pixels (${columns}x${rows})`, path);
   if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) {
@@ -216,101 +250,175 @@ export async function decodeDicom(
     );
   }
   const grey = photometric === 'MONOCHROME1' || photometric === 'MONOCHROME2';
-  // Uncompressed YBR_FULL is converted to RGB below; JPEG YBR_* frames come out of libjpeg as RGB.
-  const ybrFull = ts !== JPEG_BASELINE && photometric === 'YBR_FULL' && bitsAllocated === 8;
-  const colour = photometric === 'RGB' || ybrFull || (ts === JPEG_BASELINE && photometric.startsWith('YBR_'));
+  // YBR_FULL is converted to RGB here; libjpeg returns RGB for JPEG YBR_*, OpenJPEG undoes YBR_ICT/RCT itself.
+  const ybrFull = codec !== 'jpeg' && photometric === 'YBR_FULL' && bitsAllocated === 8;
+  const colour =
+    photometric === 'RGB' ||
+    ybrFull ||
+    (codec === 'jpeg' && photometric.startsWith('YBR_')) ||
+    (codec === 'jpeg2000' && (photometric === 'YBR_ICT' || photometric === 'YBR_RCT'));
   if (!(grey && samplesPerPixel === 1) && !(colour && samplesPerPixel === 3)) {
     throw new BlindspotError(
       'E_UNSUPPORTED',
-      `DICOM photometric interpretation ${photometric} with ${samplesPerPixel} samples per pixel is not supported (MONOCHROME1, MONOCHROME2, RGB, 8-bit YBR_FULL, YBR_* in JPEG)`,
+      `DICOM photometric interpretation ${photometric} with ${samplesPerPixel} samples per pixel is not supported (MONOCHROME1, MONOCHROME2, RGB, 8-bit YBR_FULL, YBR_* in JPEG, YBR_ICT/RCT in JPEG 2000)`,
       path,
     );
   }
-  if (!Number.isInteger(options.frame) || options.frame < 0 || options.frame >= frames) {
+  if (codec === 'jpeg' && bitsAllocated !== 8) {
     throw new BlindspotError(
-      'E_INVALID_OPTION',
-      `invalid frame: expected an integer in 0..${frames - 1} (the file has ${frames} frame${frames === 1 ? '' : 's'}), got ${options.frame}`,
+      'E_UNSUPPORTED',
+      `DICOM ${tsName} with BitsAllocated ${bitsAllocated} (${bitsStored}-bit JPEG) is not supported: no maintained JavaScript/WebAssembly decoder for 12-bit DCT JPEG is installed (sharp/libjpeg-turbo decodes 8-bit JPEG only)`,
       path,
     );
   }
-
-  const pixels = rows * columns;
-  const channels = samplesPerPixel;
-  const data = new Float32Array(pixels * channels);
-  const signed = pixelRepresentation === 1;
-  if (ts === JPEG_BASELINE) {
-    if (bitsAllocated !== 8) {
-      throw new BlindspotError(
-        'E_UNSUPPORTED',
-        `DICOM JPEG baseline with BitsAllocated ${bitsAllocated} is not supported`,
-        path,
-      );
-    }
-    await decodeJpegFrame(ds, pixel, options.frame, frames, { rows, columns, channels }, data, path);
-  } else {
-    readNativeFrame(
-      ds,
-      pixel,
-      options.frame,
-      {
-        rows,
-        columns,
-        channels,
-        bitsAllocated,
-        bitsStored,
-        highBit,
-        signed,
-        planar: planarConfiguration === 1,
-        bigEndian: ts === EXPLICIT_BE,
-      },
-      data,
-      path,
-    );
-    if (ybrFull) ybrFullToRgb(data);
-  }
-
-  const meta: Record<string, unknown> = {
-    transferSyntaxUID: ts,
-    transferSyntax: tsName,
-    modality: ds.string(TAG.modality),
-    photometricInterpretation: photometric,
-    samplesPerPixel,
+  const h: DicomHeader = {
+    ds,
+    pixel,
+    path,
+    ts,
+    codec,
+    rows,
+    columns,
     bitsAllocated,
     bitsStored,
     highBit,
-    pixelRepresentation,
-    rescaleSlope: slope,
-    rescaleIntercept: intercept,
+    signed: (ds.uint16(TAG.pixelRepresentation) ?? 0) === 1,
+    samplesPerPixel,
+    planarConfiguration: ds.uint16(TAG.planarConfiguration) ?? 0,
+    photometric,
+    ybrFull,
+    frames: Math.max(1, ds.intString(TAG.numberOfFrames) ?? 1), // some writers put 0 for single frames
+    slope: ds.floatString(TAG.rescaleSlope) ?? 1,
+    intercept: ds.floatString(TAG.rescaleIntercept) ?? 0,
+    meta: {},
+  };
+  h.meta = fileMeta(h, tsName);
+  return h;
+}
+
+/** The (7FE0,0010) element, or the reason there is none. */
+function pixelElement(ds: DataSet, path: string, hasPreamble: boolean): Element {
+  const pixel = ds.elements[TAG.pixelData];
+  if (pixel !== undefined) return pixel;
+  if (!hasPreamble) {
+    throw new BlindspotError(
+      'E_CORRUPT',
+      'not a valid DICOM file (no DICM preamble, and not a readable raw data set with pixel data)',
+      path,
+    );
+  }
+  if (ds.elements[TAG.floatPixelData] || ds.elements[TAG.doubleFloatPixelData]) {
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      'DICOM float pixel data (7FE0,0008/0009) is not supported',
+      path,
+    );
+  }
+  throw new BlindspotError('E_UNSUPPORTED', 'DICOM file has no pixel data (7FE0,0010): not an image', path);
+}
+
+/** File-level metadata (geometry and series facts are what the volume reader sorts and checks by). */
+function fileMeta(h: DicomHeader, tsName: string): Record<string, unknown> {
+  const { ds } = h;
+  const meta: Record<string, unknown> = {
+    transferSyntaxUID: h.ts,
+    transferSyntax: tsName,
+    modality: ds.string(TAG.modality),
+    photometricInterpretation: h.photometric,
+    samplesPerPixel: h.samplesPerPixel,
+    bitsAllocated: h.bitsAllocated,
+    bitsStored: h.bitsStored,
+    highBit: h.highBit,
+    pixelRepresentation: h.signed ? 1 : 0,
+    rescaleSlope: h.slope,
+    rescaleIntercept: h.intercept,
     rescaleType: ds.string(TAG.rescaleType),
     windowCenter: numbers(ds, TAG.windowCenter),
     windowWidth: numbers(ds, TAG.windowWidth),
-    numberOfFrames: frames,
-    frame: options.frame,
-    inverted: false,
-    rescaled: false,
+    numberOfFrames: h.frames,
   };
-  if (channels === 3) meta.planarConfiguration = planarConfiguration;
+  const optional: Record<string, unknown> = {
+    seriesInstanceUID: ds.string(TAG.seriesInstanceUID),
+    instanceNumber: ds.intString(TAG.instanceNumber),
+    imagePositionPatient: numbers(ds, TAG.imagePositionPatient),
+    imageOrientationPatient: numbers(ds, TAG.imageOrientationPatient),
+    pixelSpacing: numbers(ds, TAG.pixelSpacing),
+    sliceThickness: ds.floatString(TAG.sliceThickness),
+    lossyImageCompression: ds.string(TAG.lossyImageCompression),
+    voiLut: voiLut(ds, h.signed),
+  };
+  for (const [k, v] of Object.entries(optional)) if (v !== undefined) meta[k] = v;
+  if (h.samplesPerPixel === 3) meta.planarConfiguration = h.planarConfiguration;
+  return meta;
+}
+
+/**
+ * The first item of the VOI LUT Sequence (0028,3010), PS3.3 C.11.2: LUT Descriptor (entries, first stored value
+ * mapped, bits per entry; 0 entries means 65536) and LUT Data (US, or OW read as 16-bit little endian).
+ */
+function voiLut(
+  ds: DataSet,
+  signed: boolean,
+): { first: number; bits: number; data: number[]; explanation?: string } | undefined {
+  const item = ds.elements[TAG.voiLutSequence]?.items?.[0]?.dataSet;
+  if (item === undefined) return undefined;
+  const desc = item.elements[TAG.lutDescriptor];
+  const lut = item.elements[TAG.lutData];
+  if (desc === undefined || lut === undefined || desc.length < 6) return undefined;
+  const entries = item.uint16(TAG.lutDescriptor, 0) || 65536;
+  let first = item.uint16(TAG.lutDescriptor, 1) ?? 0;
+  if (signed && first >= 32768) first -= 65536; // US or SS per PixelRepresentation
+  const bits = item.uint16(TAG.lutDescriptor, 2) ?? 16;
+  const n = Math.min(entries, Math.floor(lut.length / 2));
+  const data: number[] = new Array<number>(n);
+  for (let i = 0; i < n; i++) data[i] = item.uint16(TAG.lutData, i) ?? 0;
+  const explanation = item.string(TAG.lutExplanation);
+  return explanation === undefined ? { first, bits, data } : { first, bits, data, explanation };
+}
+
+/**
+ * Decode one frame of a parsed DICOM image.
+ * @param h the header from `openDicom`
+ * @param frame 0-based frame index
+ * @param rescale return `slope * stored + intercept` instead of stored values
+ * @throws BlindspotError E_INVALID_OPTION (frame out of range), E_CORRUPT (truncated or undecodable pixel data),
+ *   E_UNSUPPORTED (a codestream the codec reports in an unsupported layout).
+ */
+export async function decodeDicomFrame(h: DicomHeader, frame: number, rescale: boolean): Promise<Image> {
+  const { path, frames } = h;
+  if (!Number.isInteger(frame) || frame < 0 || frame >= frames) {
+    throw new BlindspotError(
+      'E_INVALID_OPTION',
+      `invalid frame: expected an integer in 0..${frames - 1} (the file has ${frames} frame${frames === 1 ? '' : 's'}), got ${frame}`,
+      path,
+    );
+  }
+  const channels = h.samplesPerPixel;
+  const data = new Float32Array(h.rows * h.columns * channels);
+  await decodePixels(h, frame, data);
+  if (h.ybrFull) ybrFullToRgb(data);
+  const meta: Record<string, unknown> = { ...h.meta, frame, inverted: false, rescaled: false };
   const warnings: string[] = [];
-  if (photometric === 'MONOCHROME1') {
+  if (h.photometric === 'MONOCHROME1') {
     // MONOCHROME1 displays the minimum as white: mirror within the stored interval so bright = dense.
-    const sum = signed ? -1 : 2 ** bitsStored - 1;
+    const sum = h.signed ? -1 : 2 ** h.bitsStored - 1;
     affineInPlace(data, -1, sum);
     meta.inverted = true;
   }
-  let dataRange = 2 ** bitsStored - 1;
-  if (options.rescale) {
+  let dataRange = 2 ** h.bitsStored - 1;
+  if (rescale) {
     // Float64 for the map, stored back as float32 (HU and similar fit exactly for integer slope/intercept).
-    affineInPlace(data, slope, intercept);
-    dataRange = Math.abs(slope) * dataRange;
+    affineInPlace(data, h.slope, h.intercept);
+    dataRange = Math.abs(h.slope) * dataRange;
     meta.rescaled = true;
-    if (slope === 0) warnings.push('RescaleSlope is 0: every sample equals the intercept');
+    if (h.slope === 0) warnings.push('RescaleSlope is 0: every sample equals the intercept');
   }
   return {
-    width: columns,
-    height: rows,
+    width: h.columns,
+    height: h.rows,
     channels,
     data,
-    bitDepth: bitsAllocated,
+    bitDepth: h.bitsAllocated,
     isFloat: false,
     dataRange,
     source: path,
@@ -318,6 +426,87 @@ export async function decodeDicom(
     meta,
     warnings,
   };
+}
+
+/** Stored samples of one frame into `out`, whatever the transfer syntax. */
+async function decodePixels(h: DicomHeader, frame: number, out: Float32Array): Promise<void> {
+  const { ds, pixel, path } = h;
+  const pixels = h.rows * h.columns;
+  const layout = {
+    rows: h.rows,
+    columns: h.columns,
+    channels: h.samplesPerPixel,
+    bitsAllocated: h.bitsAllocated,
+    bitsStored: h.bitsStored,
+    highBit: h.highBit,
+    signed: h.signed,
+    planar: h.planarConfiguration === 1,
+    bigEndian: h.ts === EXPLICIT_BE,
+  };
+  if (h.codec === 'native') {
+    readNativeFrame(ds, pixel, frame, layout, out, path);
+    return;
+  }
+  if (h.codec === 'jpeg') {
+    const jpeg = encapsulatedFrame(ds, pixel, frame, h.frames, true, path);
+    await decodeJpegFrame(jpeg, frame, layout, out, path);
+    return;
+  }
+  if (h.codec === 'rle') {
+    const rle = encapsulatedFrame(ds, pixel, frame, h.frames, false, path);
+    const bytes = decodeRleFrame(rle, pixels, h.samplesPerPixel, h.bitsAllocated / 8, path);
+    // RLE segments are byte planes of each colour plane: planar whatever PlanarConfiguration says.
+    unpackSamples(bytes, 0, { ...layout, planar: true, bigEndian: false }, out);
+    return;
+  }
+  const codestream = encapsulatedFrame(ds, pixel, frame, h.frames, true, path);
+  const d = await decodeCompressedFrame(h.codec, codestream, frame, path);
+  const bytesPerSample = d.bytesPerSample;
+  if (
+    d.width !== h.columns ||
+    d.height !== h.rows ||
+    d.components !== h.samplesPerPixel ||
+    d.bytes.length < pixels * h.samplesPerPixel * bytesPerSample ||
+    bytesPerSample * 8 > h.bitsAllocated
+  ) {
+    throw new BlindspotError(
+      'E_CORRUPT',
+      `DICOM ${TRANSFER_SYNTAX_NAMES[h.ts]} frame ${frame} decodes to ${d.width}x${d.height}x${d.components} (${bytesPerSample * 8}-bit), header says ${h.columns}x${h.rows}x${h.samplesPerPixel} (${h.bitsAllocated}-bit)`,
+      path,
+    );
+  }
+  // Codec output is the sample value itself: no HighBit shift; mask and sign-extend to BitsStored as stored data.
+  unpackSamples(
+    d.bytes,
+    0,
+    {
+      ...layout,
+      bitsAllocated: bytesPerSample * 8,
+      highBit: Math.min(h.bitsStored, bytesPerSample * 8) - 1,
+      bitsStored: Math.min(h.bitsStored, bytesPerSample * 8),
+      planar: d.planar,
+      bigEndian: false,
+    },
+    out,
+  );
+}
+
+/**
+ * Decode one frame of a DICOM image (`openDicom` then `decodeDicomFrame`).
+ * @param bytes the whole file
+ * @param path the file (for messages)
+ * @param hasPreamble whether 'DICM' sits at byte 128 (else the bytes are parsed as a raw implicit-VR data set)
+ * @param options frame (default 0) and rescale (default false)
+ * @throws BlindspotError E_UNSUPPORTED (transfer syntax, photometric interpretation, bit depth, no image),
+ *   E_CORRUPT (unparsable, truncated pixel data), E_INVALID_OPTION (frame out of range).
+ */
+export async function decodeDicom(
+  bytes: Uint8Array,
+  path: string,
+  hasPreamble: boolean,
+  options: DicomDecodeOptions,
+): Promise<Image> {
+  return decodeDicomFrame(openDicom(bytes, path, hasPreamble), options.frame, options.rescale);
 }
 
 interface NativeLayout {
@@ -332,7 +521,7 @@ interface NativeLayout {
   bigEndian: boolean;
 }
 
-/** Native (uncompressed) pixel data: mask to BitsStored, sign-extend, de-planarise, into `out`. */
+/** Native (uncompressed) pixel data: locate the frame, check it is all there, unpack it into `out`. */
 function readNativeFrame(
   ds: DataSet,
   pixel: Element,
@@ -341,9 +530,7 @@ function readNativeFrame(
   out: Float32Array,
   path: string,
 ): void {
-  const bytesPerSample = l.bitsAllocated / 8;
-  const samples = l.rows * l.columns * l.channels;
-  const frameBytes = samples * bytesPerSample;
+  const frameBytes = l.rows * l.columns * l.channels * (l.bitsAllocated / 8);
   // Deflated files are parsed from an inflated copy: read from the data set's own byte array.
   const src = ds.byteArray as Uint8Array;
   const start = pixel.dataOffset + frame * frameBytes;
@@ -355,6 +542,17 @@ function readNativeFrame(
       path,
     );
   }
+  unpackSamples(src, start, l, out);
+}
+
+/**
+ * Samples laid out as native pixel data (from `start` in `src`) to floats: mask to BitsStored below HighBit,
+ * sign-extend, de-planarise, into `out`. Also used for RLE and codec output (little endian, no HighBit shift).
+ */
+function unpackSamples(src: Uint8Array, start: number, l: NativeLayout, out: Float32Array): void {
+  const bytesPerSample = l.bitsAllocated / 8;
+  const samples = l.rows * l.columns * l.channels;
+  const frameBytes = samples * bytesPerSample;
   const pixels = l.rows * l.columns;
   const planar = l.planar && l.channels > 1;
   const shift = l.highBit + 1 - l.bitsStored;
@@ -432,33 +630,32 @@ function interleave(planes: Float32Array, out: Float32Array, pixels: number, cha
   }
 }
 
-/** The JPEG bytes of one frame of encapsulated pixel data, decoded with sharp into `out`. */
+/**
+ * The sample precision in a JPEG codestream's start-of-frame marker (SOF0-SOF15 except DHT/JPG/DAC), or undefined.
+ */
+function jpegPrecision(jpeg: Uint8Array): number | undefined {
+  let i = 2;
+  while (i + 4 < jpeg.length && jpeg[i] === 0xff) {
+    const m = jpeg[i + 1]!;
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return jpeg[i + 4];
+    i += 2 + ((jpeg[i + 2]! << 8) | jpeg[i + 3]!);
+  }
+  return undefined;
+}
+
+/** One JPEG baseline / extended (8-bit) frame decoded with sharp into `out`. */
 async function decodeJpegFrame(
-  ds: DataSet,
-  pixel: Element,
+  jpeg: Uint8Array,
   frame: number,
-  frames: number,
   l: { rows: number; columns: number; channels: number },
   out: Float32Array,
   path: string,
 ): Promise<void> {
-  let jpeg: Uint8Array;
-  try {
-    const fragments = pixel.fragments ?? [];
-    if (frames === 1) {
-      jpeg = dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, 0, fragments.length) as Uint8Array;
-    } else if ((pixel.basicOffsetTable ?? []).length > 0) {
-      jpeg = dicomParser.readEncapsulatedImageFrame(ds, pixel, frame) as Uint8Array;
-    } else if (fragments.length === frames) {
-      jpeg = dicomParser.readEncapsulatedPixelDataFromFragments(ds, pixel, frame, 1) as Uint8Array;
-    } else {
-      const table = dicomParser.createJPEGBasicOffsetTable(ds, pixel);
-      jpeg = dicomParser.readEncapsulatedImageFrame(ds, pixel, frame, table) as Uint8Array;
-    }
-  } catch {
+  const precision = jpegPrecision(jpeg);
+  if (precision !== undefined && precision !== 8) {
     throw new BlindspotError(
-      'E_CORRUPT',
-      `DICOM encapsulated pixel data is truncated or corrupt (frame ${frame})`,
+      'E_UNSUPPORTED',
+      `DICOM ${precision}-bit JPEG (frame ${frame}) is not supported: no maintained JavaScript/WebAssembly decoder for ${precision}-bit DCT JPEG is installed (sharp/libjpeg-turbo decodes 8-bit JPEG only)`,
       path,
     );
   }

@@ -462,19 +462,21 @@ test('rescale gives slope * stored + intercept and scales the data range by |slo
   assert.equal(r.dataRange, 2047.5);
 });
 
-test('compressed transfer syntaxes other than JPEG baseline are E_UNSUPPORTED naming UID and name', async () => {
+test('transfer syntaxes without a decoder are E_UNSUPPORTED naming UID and name', async () => {
   const els = imageElements({ rows: 1, columns: 1, bitsAllocated: 8, bitsStored: 8, samples: [1] });
-  const p = writeTmp('j2k.dcm', writeDicom(els, 'explicit-le', { tsUid: '1.2.840.10008.1.2.4.90' }));
+  const supported =
+    'implicit/explicit VR little endian, explicit VR big endian, deflated, JPEG baseline, 8-bit JPEG extended, JPEG lossless, JPEG-LS, JPEG 2000, HTJ2K, RLE';
+  const mpeg = writeTmp('mpeg2.dcm', writeDicom(els, 'explicit-le', { tsUid: '1.2.840.10008.1.2.4.100' }));
   await rejectsWith(
-    readImage(p),
+    readImage(mpeg),
     'E_UNSUPPORTED',
-    `${p}: DICOM transfer syntax 1.2.840.10008.1.2.4.90 (JPEG 2000 Image Compression (Lossless Only)) is not supported (supported: implicit/explicit VR little endian, explicit VR big endian, deflated, JPEG baseline)`,
+    `${mpeg}: DICOM transfer syntax 1.2.840.10008.1.2.4.100 (MPEG2 Main Profile / Main Level) is not supported (supported: ${supported})`,
   );
-  const rle = writeTmp('rle.dcm', writeDicom(els, 'explicit-le', { tsUid: '1.2.840.10008.1.2.5' }));
+  const odd = writeTmp('odd.dcm', writeDicom(els, 'explicit-le', { tsUid: '1.2.3.4.5' }));
   await rejectsWith(
-    readImage(rle),
+    readImage(odd),
     'E_UNSUPPORTED',
-    `${rle}: DICOM transfer syntax 1.2.840.10008.1.2.5 (RLE Lossless) is not supported (supported: implicit/explicit VR little endian, explicit VR big endian, deflated, JPEG baseline)`,
+    `${odd}: DICOM transfer syntax 1.2.3.4.5 (unknown transfer syntax) is not supported (supported: ${supported})`,
   );
 });
 
@@ -510,7 +512,7 @@ test('truncated pixel data, missing pixel data and palette colour give exact one
   await rejectsWith(
     readImage(pal),
     'E_UNSUPPORTED',
-    `${pal}: DICOM photometric interpretation PALETTE COLOR with 1 samples per pixel is not supported (MONOCHROME1, MONOCHROME2, RGB, 8-bit YBR_FULL, YBR_* in JPEG)`,
+    `${pal}: DICOM photometric interpretation PALETTE COLOR with 1 samples per pixel is not supported (MONOCHROME1, MONOCHROME2, RGB, 8-bit YBR_FULL, YBR_* in JPEG, YBR_ICT/RCT in JPEG 2000)`,
   );
   const header = writeTmp('header_only.dcm', full.subarray(0, 200));
   await assert.rejects(
