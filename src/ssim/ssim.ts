@@ -304,9 +304,20 @@ export interface Tier1Scalars {
 let tier1Map: Float64Array | undefined;
 
 /**
+ * Refuse planes smaller than the 11x11 Gaussian window of Tier 1 SSIM (the map would have no pixel).
+ * @throws BlindspotError E_TOO_SMALL naming `file` when given.
+ */
+export function checkTier1Size(width: number, height: number, file?: string): void {
+  if (width < 11 || height < 11) {
+    throw new BlindspotError('E_TOO_SMALL', `image is ${width}x${height}, smaller than the 11x11 window of SSIM (wang)`, file);
+  }
+}
+
+/**
  * SSIM (wang), MS-SSIM and PSNR of two grey planes whose data range is known — what `ssim(gt, test, { mode:
  * 'wang', dataRange: L })` reports, without its input checks and without allocating the SSIM map (for block runs
  * that score thousands of pairs). Planes must be finite and at least 11x11.
+ * @throws BlindspotError E_TOO_SMALL below 11x11.
  */
 export function tier1Scalars(
   x: SamplePlane,
@@ -317,6 +328,7 @@ export function tier1Scalars(
   K1 = DEFAULT_SSIM_OPTIONS.K1,
   K2 = DEFAULT_SSIM_OPTIONS.K2,
 ): Tier1Scalars {
+  checkTier1Size(width, height);
   const taps = gaussianTaps(11, 1.5);
   const consts: SsimConstants = { C1: (K1 * L) ** 2, C2: (K2 * L) ** 2, covNorm: 1 };
   const need = (width - taps.length + 1) * (height - taps.length + 1);

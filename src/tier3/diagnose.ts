@@ -7,7 +7,7 @@ import { toGreyPlanes } from '../image/color.ts';
 import type { Image } from '../image/types.ts';
 import { resolveDataRange } from '../ssim/dataRange.ts';
 import type { SamplePlane } from '../ssim/kernel.ts';
-import { tier1Scalars } from '../ssim/ssim.ts';
+import { checkTier1Size, tier1Scalars } from '../ssim/ssim.ts';
 import { checkFinite, checkSameSize, mayHoldNonFinite } from '../ssim/validate.ts';
 import { blockGrid, createDiagnoseScratch, diagnoseBlocks, type DiagnoseScratch } from './blocks.ts';
 import { allocateBlockColumns, type BlockColumns } from './columns.ts';
@@ -79,7 +79,7 @@ function greyPlane(img: Image, color: DiagnoseOptions['color']): SamplePlane {
  *   K2 0.03, L = the images' natural range, DESIGN §3b gates).
  * @returns columns, grid, summary (Tier 1 + Tier 2 statistics) and the resolved options.
  * @throws BlindspotError E_SIZE_MISMATCH, E_NONFINITE, E_NO_DATA_RANGE (float input without dataRange),
- *   E_TOO_SMALL (smaller than one block), E_INVALID_OPTION.
+ *   E_TOO_SMALL (smaller than one block or than the 11x11 SSIM window), E_INVALID_OPTION.
  * @example const r = diagnose(await readImage('gt.png'), await readImage('sr.png')); r.summary.all.ssimBlk.mean
  */
 export function diagnose(
@@ -98,6 +98,7 @@ export function diagnose(
   const resolved = { ...o, dataRange: L };
   const { width, height } = gt;
   const grid = blockGrid(width, height, o.blockSize, o.stride, gt.source !== '' ? gt.source : undefined);
+  checkTier1Size(width, height, gt.source !== '' ? gt.source : undefined);
   const x = greyPlane(gt, o.color);
   const y = greyPlane(test, o.color);
   const b = buffers ?? {};
