@@ -10,6 +10,7 @@ import { listGtImages } from '../dataset/discover.ts';
 import { invalidOption, mergeOptions } from '../errors.ts';
 import { compareCodeUnits } from '../store/manifest.ts';
 import { writeFileAtomic } from '../store/atomic.ts';
+import { modelLabel } from './models.ts';
 import { createUpscalePool, type UpscalePool } from './pool.ts';
 import { DEFAULT_UPSCALE_OPTIONS, resolveUpscaleOptions, type UpscaleOptions } from './upscale.ts';
 
@@ -114,10 +115,12 @@ export async function upscaleFolder(
   };
   report('', 'started');
   const todo: { file: string; stem: string }[] = [];
+  // a user's model (onnx:PATH) is named by its file name in outputs
+  const label = modelLabel(o.model);
   for (const f of files) {
     let kept: string | undefined;
     for (const ext of ['png', 'tif'] as const) {
-      const name = upscaleOutputName(f.stem, o.model, o.scale, o.tta, ext);
+      const name = upscaleOutputName(f.stem, label, o.scale, o.tta, ext);
       if (kept === undefined && !overwrite && (await isFile(join(outDir, name)))) kept = name;
     }
     if (kept !== undefined) {
@@ -129,16 +132,23 @@ export async function upscaleFolder(
   }
   const threads = Math.min(todo.length, workers === 0 ? availableParallelism() : workers);
   const pool = shared?.pool ?? createUpscalePool(threads > 1 ? threads : 0);
+  // ONNX Runtime threads: the cores divided among the workers, so the pool never oversubscribes them
+  if (upscaleOptions.threads === 0) {
+    upscaleOptions.threads = Math.max(1, Math.floor(availableParallelism() / Math.max(1, pool.size)));
+  }
+  let networkScale: number | undefined;
   try {
     await Promise.all(
       todo.map(async ({ file, stem }) => {
         const r = await pool.run({
           gtPath: join(gtDir, file),
-          outBase: join(outDir, upscaleOutputName(stem, o.model, o.scale, o.tta).replace(/\.png$/, '')),
+          outBase: join(outDir, upscaleOutputName(stem, label, o.scale, o.tta).replace(/\.png$/, '')),
           options: upscaleOptions,
         });
-        if (r.ok) result.written.push(upscaleOutputName(stem, o.model, o.scale, o.tta, r.ext));
-        else result.failed.push({ file, code: r.code, reason: r.reason });
+        if (r.ok) {
+          result.written.push(upscaleOutputName(stem, label, o.scale, o.tta, r.ext));
+          if (r.networkScale) networkScale = r.networkScale;
+        } else result.failed.push({ file, code: r.code, reason: r.reason });
         report(file, r.ok ? 'written' : 'failed');
       }),
     );
@@ -157,6 +167,12 @@ export async function upscaleFolder(
         gtDir,
         degradation: 'matlab-bicubic',
         ...upscaleOptions,
+        ...(networkScale && networkScale !== o.scale
+          ? {
+              networkScale,
+              resample: `x${networkScale} network output, then MATLAB imresize bicubic x${o.scale}/${networkScale} (antialiased, float)`,
+            }
+          : {}),
         version: await packageVersion(),
       },
       null,

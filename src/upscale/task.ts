@@ -14,7 +14,9 @@ export interface UpscaleTask {
 }
 
 /** ok, or the BlindspotError (code and one-line message) that made this image fail. */
-export type UpscaleTaskOutcome = { ok: true; ext: 'png' | 'tif' } | { ok: false; code: string; reason: string };
+export type UpscaleTaskOutcome =
+  | { ok: true; ext: 'png' | 'tif'; networkScale?: number }
+  | { ok: false; code: string; reason: string };
 
 /**
  * Read the GT, run the degradation pipeline, write the output atomically (PNG, or float TIFF for signed/float data).
@@ -28,7 +30,8 @@ export async function runUpscaleTask(task: UpscaleTask): Promise<UpscaleTaskOutc
     await writeFileAtomic(`${task.outBase}.${ext}`, ext === 'tif' ? encodeFloatTiff(output) : await encodePng(output));
     // An overwritten output of the other kind would make the pair ambiguous for the run stage.
     await rm(`${task.outBase}.${ext === 'tif' ? 'png' : 'tif'}`, { force: true });
-    return { ok: true, ext };
+    const networkScale = (output.meta['upscale'] as { networkScale?: number } | undefined)?.networkScale;
+    return networkScale ? { ok: true, ext, networkScale } : { ok: true, ext };
   } catch (e) {
     if (!isBlindspotError(e)) throw e;
     return { ok: false, code: e.code, reason: e.message };

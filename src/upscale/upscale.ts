@@ -4,17 +4,27 @@
  */
 import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
 import type { Image } from '../image/types.ts';
-import type { TfBackendName } from '../tf/backend.ts';
 import { DIHEDRAL_COUNT, dihedral, dihedralInverse } from './dihedral.ts';
 import { imresize } from './imresize.ts';
-import { UPSCALE_MODELS, isUpscaleModelName, type UpscaleModelName } from './models.ts';
+import { UPSCALE_MODELS, byoModel, isUpscaleModelName, type ByoModelSpec, type UpscaleModelName } from './models.ts';
 import { cropInterleaved, runTiled } from './tile.ts';
+
+/**
+ * Inference backend: 'onnx' (ONNX Runtime, CPU), 'wasm' / 'cpu' (TensorFlow.js), or 'auto': onnx for the models
+ * it runs (Real-ESRGAN, ncnn and ONNX models: ~4x less CPU than TF.js wasm, bench/upscale-onnx.ts), wasm for the
+ * UpscalerJS models (TF.js layers models only).
+ */
+export type UpscaleBackend = 'auto' | 'onnx' | 'wasm' | 'cpu';
 
 /** Options of `upscaleImage`, `upscaleFromGt` and `upscaleFolder`. */
 export interface UpscaleOptions {
-  /** Which upscaler (default 'esrgan-slim'). */
-  model: UpscaleModelName;
-  /** Integer scale factor (default 2). Networks: 2, 3, 4, 8; classical: 2..8. */
+  /** Which upscaler (default 'esrgan-slim'): a registry name, or a user's model `onnx:PATH` / `ncnn:DIR`. */
+  model: UpscaleModelName | ByoModelSpec;
+  /**
+   * Integer scale factor (default 2). UpscalerJS networks: 2, 3, 4, 8; Real-ESRGAN: 2, 3, 4; classical: 2..8; a
+   * user's model: up to its own scale. A network whose own scale is larger (x4 for a x2 study) runs at its scale
+   * and its output is downscaled with MATLAB bicubic imresize, as Upscayl does (recorded in `meta.upscale`).
+   */
   scale: number;
   /** x8 dihedral self-ensemble (default false). */
   tta: boolean;
@@ -22,8 +32,18 @@ export interface UpscaleOptions {
   tile: number;
   /** Context pixels around each tile, in input pixels (default 16). */
   tileOverlap: number;
-  /** TensorFlow.js backend for networks (default 'wasm', chosen by bench/upscale.ts). */
-  backend: TfBackendName;
+  /** Inference backend (default 'auto', see UpscaleBackend). */
+  backend: UpscaleBackend;
+  /** ONNX Runtime intra-op threads per worker, 0 = the cores divided among the workers (default 0). */
+  threads: number;
+  /** Input layout of an `onnx:` model (default 'nchw'). */
+  modelLayout: 'nchw' | 'nhwc';
+  /** Value range an `onnx:` model takes and returns: 1 ([0, 1], default) or 255. */
+  modelRange: 1 | 255;
+  /** Channel order of an `onnx:` model (default 'rgb'). */
+  modelChannelOrder: 'rgb' | 'bgr';
+  /** Folder of converted ncnn -> ONNX models ('' = $BLINDSPOT_CACHE_DIR or ~/.cache/blindspot, then /onnx). */
+  cacheDir: string;
   /**
    * How samples map to a network's input range: 'range' (default) maps [0, data range] (e.g. 0-255, 0-65535);
    * 'minmax' maps the image's own [min, max], for 16-bit CT/MR that use a small part of their range (a network
@@ -38,9 +58,19 @@ export const DEFAULT_UPSCALE_OPTIONS: Readonly<UpscaleOptions> = Object.freeze({
   tta: false,
   tile: 256,
   tileOverlap: 16,
-  backend: 'wasm',
+  backend: 'auto',
+  threads: 0,
+  modelLayout: 'nchw',
+  modelRange: 1,
+  modelChannelOrder: 'rgb',
+  cacheDir: '',
   intensity: 'range',
 });
+
+/** Whether a model is a network (anything but the classical resamplers). */
+export function isNetworkModel(model: string): boolean {
+  return byoModel(model) !== null || (isUpscaleModelName(model) && UPSCALE_MODELS[model].kind === 'network');
+}
 
 /**
  * Merge and check upscale options.
@@ -48,12 +78,17 @@ export const DEFAULT_UPSCALE_OPTIONS: Readonly<UpscaleOptions> = Object.freeze({
  */
 export function resolveUpscaleOptions(partial?: Partial<UpscaleOptions>): UpscaleOptions {
   const o = mergeOptions(DEFAULT_UPSCALE_OPTIONS, partial, 'upscale');
-  if (typeof o.model !== 'string' || !isUpscaleModelName(o.model)) {
-    throw invalidOption('model', Object.keys(UPSCALE_MODELS).join('|'), o.model);
+  const byo = typeof o.model === 'string' ? byoModel(o.model) : null;
+  if (typeof o.model !== 'string' || (!byo && !isUpscaleModelName(o.model))) {
+    throw invalidOption('model', `${Object.keys(UPSCALE_MODELS).join('|')}|onnx:PATH|ncnn:DIR`, o.model);
   }
-  const scales = UPSCALE_MODELS[o.model].scales;
-  if (!Number.isInteger(o.scale) || !scales.includes(o.scale)) {
-    throw invalidOption('scale', `one of ${scales.join(', ')} for ${o.model}`, o.scale);
+  if (byo) {
+    if (!Number.isInteger(o.scale) || o.scale < 1 || o.scale > 16) throw invalidOption('scale', 'an integer 1..16', o.scale);
+  } else {
+    const scales = UPSCALE_MODELS[o.model as UpscaleModelName].scales;
+    if (!Number.isInteger(o.scale) || !scales.includes(o.scale)) {
+      throw invalidOption('scale', `one of ${scales.join(', ')} for ${o.model}`, o.scale);
+    }
   }
   if (typeof o.tta !== 'boolean') throw invalidOption('tta', 'a boolean', o.tta);
   if (!Number.isInteger(o.tile) || o.tile < 0 || (o.tile > 0 && o.tile < 16)) {
@@ -62,7 +97,18 @@ export function resolveUpscaleOptions(partial?: Partial<UpscaleOptions>): Upscal
   if (!Number.isInteger(o.tileOverlap) || o.tileOverlap < 0) {
     throw invalidOption('tileOverlap', 'an integer >= 0', o.tileOverlap);
   }
-  if (o.backend !== 'wasm' && o.backend !== 'cpu') throw invalidOption('backend', 'wasm|cpu', o.backend);
+  if (!['auto', 'onnx', 'wasm', 'cpu'].includes(o.backend)) throw invalidOption('backend', 'auto|onnx|wasm|cpu', o.backend);
+  const tfOnly = !byo && UPSCALE_MODELS[o.model as UpscaleModelName].format === 'tfjs';
+  if (o.backend === 'auto') o.backend = tfOnly ? 'wasm' : isNetworkModel(o.model) ? 'onnx' : 'wasm';
+  if (o.backend === 'onnx' && tfOnly) throw invalidOption('backend', `wasm|cpu for ${o.model} (a TF.js model)`, o.backend);
+  if (o.backend !== 'onnx' && byo?.format === 'onnx') throw invalidOption('backend', 'onnx for an onnx: model', o.backend);
+  if (!Number.isInteger(o.threads) || o.threads < 0 || o.threads > 256) throw invalidOption('threads', 'an integer 0..256', o.threads);
+  if (o.modelLayout !== 'nchw' && o.modelLayout !== 'nhwc') throw invalidOption('modelLayout', 'nchw|nhwc', o.modelLayout);
+  if (o.modelRange !== 1 && o.modelRange !== 255) throw invalidOption('modelRange', '1|255', o.modelRange);
+  if (o.modelChannelOrder !== 'rgb' && o.modelChannelOrder !== 'bgr') {
+    throw invalidOption('modelChannelOrder', 'rgb|bgr', o.modelChannelOrder);
+  }
+  if (typeof o.cacheDir !== 'string') throw invalidOption('cacheDir', 'a folder path', o.cacheDir);
   if (o.intensity !== 'range' && o.intensity !== 'minmax') {
     throw invalidOption('intensity', 'range|minmax', o.intensity);
   }
@@ -134,22 +180,24 @@ function checkChannels(image: Image): void {
   }
 }
 
-/** The plain (no-TTA) upscaler for `options` on images of `channels` channels, value range `range`, integer or not. */
+/**
+ * The plain (no-TTA) upscaler for `options` on images of `channels` channels, value range `range`, integer or not,
+ * and the scale it upscales by (a network's own scale, which may exceed options.scale).
+ */
 async function planeUpscaler(
   options: UpscaleOptions,
   channels: number,
   range: ValueRange | null,
   integer: boolean,
   inputForRange?: Float32Array,
-): Promise<PlaneUpscaler> {
+): Promise<{ run: PlaneUpscaler; scale: number; backend: string | null }> {
   const { model, scale } = options;
-  const info = UPSCALE_MODELS[model];
-  if (info.kind === 'classical') {
+  if (!isNetworkModel(model)) {
     const method = model === 'lanczos3' ? 'lanczos3' : 'bicubic';
     // Integer images: round after each pass like MATLAB imresize on uint8/uint16 input.
     const integerMax = integer && range !== null ? range.hi : null;
     const integerMin = range?.lo ?? 0;
-    return async (data, width, height) =>
+    const run: PlaneUpscaler = async (data, width, height) =>
       Float32Array.from(
         imresize(
           data,
@@ -164,9 +212,13 @@ async function planeUpscaler(
           },
         ).data,
       );
+    return { run, scale, backend: null };
   }
-  const { loadEsrgan } = await import('./esrgan.ts');
-  const net = await loadEsrgan(model, scale, options.backend);
+  const { loadNetwork } = await import('./network.ts');
+  const net = await loadNetwork(options);
+  if (net.scale < scale) {
+    throw new BlindspotError('E_INVALID_OPTION', `${model} is a x${net.scale} model; scale ${scale} is more than it makes`);
+  }
   // network input = (v - lo) * toModel; output back = y * fromModel + lo
   let lo = range!.lo;
   let hi = range!.hi;
@@ -200,8 +252,12 @@ async function planeUpscaler(
     }
     return out;
   };
-  return (data, width, height) =>
-    runTiled(data, width, height, channels, scale, options.tile, options.tileOverlap, runNet);
+  return {
+    run: (data, width, height) =>
+      runTiled(data, width, height, channels, net.scale, options.tile, options.tileOverlap, runNet),
+    scale: net.scale,
+    backend: net.backend,
+  };
 }
 
 /** Round (integer images) and clamp to the source's value range. */
@@ -228,21 +284,31 @@ function quantize(data: Float32Array, range: ValueRange | null, integer: boolean
 export async function upscaleImage(image: Image, options?: Partial<UpscaleOptions>): Promise<Image> {
   const o = resolveUpscaleOptions(options);
   checkChannels(image);
-  const range = valueRangeOf(image, UPSCALE_MODELS[o.model].kind === 'network');
+  const range = valueRangeOf(image, isNetworkModel(o.model));
   const integer = !image.isFloat;
   const input = image.data instanceof Float32Array ? image.data : Float32Array.from(image.data);
   // 'minmax' uses the whole image's range (never a tile's or a TTA copy's), so every part maps the same way
-  const run = await planeUpscaler(o, image.channels, range, integer, input);
+  const { run, scale: own, backend } = await planeUpscaler(o, image.channels, range, integer, input);
   const { width, height, channels } = image;
-  const raw = o.tta
-    ? await selfEnsemble(run, input, width, height, channels, o.scale)
+  let raw = o.tta
+    ? await selfEnsemble(run, input, width, height, channels, own)
     : await run(input, width, height);
+  const upscale: Record<string, unknown> = { model: o.model, scale: o.scale, tta: o.tta };
+  if (backend) upscale['backend'] = backend;
+  if (own !== o.scale) {
+    // a x4 network for a x2 study: x4, then MATLAB bicubic (antialiased) down to the target, in float
+    raw = Float32Array.from(
+      imresize(raw, width * own, height * own, channels, { scale: o.scale / own, width: width * o.scale, height: height * o.scale }, { integerMax: null }).data,
+    );
+    upscale['networkScale'] = own;
+    upscale['resample'] = `x${own} network output, then MATLAB imresize bicubic x${o.scale}/${own} (antialiased, float)`;
+  }
   return {
     ...image,
     width: width * o.scale,
     height: height * o.scale,
     data: quantize(raw, range, integer),
-    meta: { ...image.meta, upscale: { model: o.model, scale: o.scale, tta: o.tta } },
+    meta: { ...image.meta, upscale },
     warnings: [...image.warnings],
   };
 }
@@ -270,7 +336,7 @@ export async function upscaleFromGt(
 ): Promise<UpscaleFromGtResult> {
   const o = resolveUpscaleOptions(options);
   checkChannels(gt);
-  const range = valueRangeOf(gt, UPSCALE_MODELS[o.model].kind === 'network');
+  const range = valueRangeOf(gt, isNetworkModel(o.model));
   const integerMax = !gt.isFloat && range !== null ? range.hi : null;
   const lw = Math.ceil(gt.width / o.scale);
   const lh = Math.ceil(gt.height / o.scale);
