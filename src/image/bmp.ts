@@ -9,6 +9,7 @@
  */
 import { decode } from 'bmp-ts';
 import { BlindspotError } from '../errors.ts';
+import { checkPixelCount } from './limits.ts';
 import { firstChannel, isGreyRgb } from './samples.ts';
 import type { Image } from './types.ts';
 
@@ -43,6 +44,7 @@ export function decodeBmp(bytes: Buffer, path: string): Image {
       path,
     );
   }
+  checkPixelCount(Math.abs(bytes.readInt32LE(18)), Math.abs(bytes.readInt32LE(22)), path);
   const bitsPerPixel = bytes.readUInt16LE(28);
   const compression = bytes.readUInt32LE(30);
   const colors = bytes.readUInt32LE(46);

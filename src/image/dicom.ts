@@ -22,6 +22,7 @@ import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import type { OutputInfo } from 'sharp';
 import { inflateRawSync } from 'node:zlib';
 import { BlindspotError } from '../errors.ts';
+import { checkPixelCount } from './limits.ts';
 import { decodeCompressedFrame, type CodecKind } from './codecs.ts';
 import { encapsulatedFrame } from './encapsulated.ts';
 import { decodeRleFrame } from './rle.ts';
@@ -235,6 +236,7 @@ export function openDicom(bytes: Uint8Array, path: string, hasPreamble: boolean)
   ).toUpperCase();
   if (rows < 1 || columns < 1)
     throw new BlindspotError('E_CORRUPT', `DICOM image has no pixels (${columns}x${rows})`, path);
+  checkPixelCount(columns, rows, path);
   if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) {
     throw new BlindspotError(
       'E_UNSUPPORTED',

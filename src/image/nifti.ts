@@ -18,6 +18,7 @@
  */
 import { NIFTI1, readHeader } from 'nifti-reader-js';
 import { BlindspotError } from '../errors.ts';
+import { checkPixelCount } from './limits.ts';
 import { affineInPlace, assertFinite } from './samples.ts';
 import type { Image } from './types.ts';
 
@@ -160,7 +161,11 @@ export function decodeNifti(bytes: Uint8Array, path: string, options: NiftiDecod
   const ndim = header.dims[0] ?? 0;
   if (ndim < 2 || ndim > 7)
     throw new BlindspotError('E_CORRUPT', `NIfTI dim[0] = ${ndim} is outside 1..7`, path);
-  const dim = (d: number): number => (d <= ndim ? Math.max(1, header.dims[d] ?? 1) : 1);
+  for (let d = 1; d <= ndim; d++) {
+    const v = header.dims[d] ?? 0;
+    if (!Number.isInteger(v) || v < 1) throw new BlindspotError('E_CORRUPT', `NIfTI dim[${d}] = ${v} is not a positive size`, path);
+  }
+  const dim = (d: number): number => (d <= ndim ? (header.dims[d] ?? 1) : 1);
   const [nx, ny, nz, nt] = [dim(1), dim(2), dim(3), dim(4)];
   for (let d = 5; d <= ndim; d++) {
     if (dim(d) > 1)
@@ -199,6 +204,7 @@ export function decodeNifti(bytes: Uint8Array, path: string, options: NiftiDecod
   const origin = voxOffset + (slice * stride[axis] + options.volume * nx * ny * nz) * type.bytes;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const le = header.littleEndian;
+  checkPixelCount(width, height, path);
   const data = new Float32Array(width * height);
   let min = Infinity;
   let max = -Infinity;

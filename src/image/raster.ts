@@ -9,6 +9,7 @@
  */
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { BlindspotError } from '../errors.ts';
+import { checkPixelCount, maxPixels } from './limits.ts';
 import { assertFinite, firstChannel, isGreyRgb } from './samples.ts';
 import { formatName } from './sniff.ts';
 import type { Image, ImageFormat } from './types.ts';
@@ -42,6 +43,7 @@ export async function decodeRaster(
       path,
     );
   }
+  checkPixelCount(meta.width ?? 0, meta.height ?? 0, path);
   const pages = meta.pages ?? 1;
   if (!Number.isInteger(frame) || frame < 0 || frame >= pages) {
     throw new BlindspotError(
@@ -64,7 +66,8 @@ export async function decodeRaster(
   const space = grey ? (sixteen ? 'grey16' : 'b-w') : sixteen ? 'rgb16' : 'srgb';
   let raw: { data: Buffer; info: OutputInfo };
   try {
-    let pipeline = sharp(bytes, pages > 1 ? { page: frame } : {}).removeAlpha();
+    // sharp's own pixel limit follows ours (its default would refuse a raised cap as "corrupt").
+    let pipeline = sharp(bytes, { limitInputPixels: maxPixels(), ...(pages > 1 ? { page: frame } : {}) }).removeAlpha();
     // Float colour data keeps its own space: a colourspace conversion would rescale it.
     if (!(isFloat && !grey)) pipeline = pipeline.toColourspace(space);
     // libvips casts to float32 in C (exact for 8/16-bit integers): faster than converting in JS, and the result

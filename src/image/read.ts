@@ -3,9 +3,10 @@
  * the extension is only a hint (see sniff.ts). Each decoder lives in its own file and is imported on first use
  * (sharp, dicom-parser and nifti-reader-js each take 0.1-0.8 s to load), so importing the package stays cheap.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
+import { checkByteCount, maxInputBytes, tooLargeDecompressed } from './limits.ts';
 import { formatFromExtension, formatName, isGzip, sniffFormat, SUPPORTED_FORMAT_NAMES } from './sniff.ts';
 import type { Image } from './types.ts';
 
@@ -58,10 +59,17 @@ export function resolveReadImageOptions(partial?: Partial<ReadImageOptions>): Re
   return o;
 }
 
+/** The whole file, refusing non-regular files (devices, FIFOs: `/dev/zero` never ends) and files over the cap. */
 async function readBytes(path: string): Promise<Buffer> {
   try {
+    // stat, not open: opening a FIFO would wait for a writer.
+    const st = await stat(path);
+    if (st.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+    if (!st.isFile()) throw new BlindspotError('E_UNREADABLE', 'is not a regular file (a device, pipe or socket)', path);
+    checkByteCount(st.size, 'file', path);
     return await readFile(path);
   } catch (e) {
+    if (e instanceof BlindspotError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT'
@@ -118,8 +126,9 @@ export async function decodeImageBytes(
   let gunzipped: Buffer | undefined;
   if (isGzip(bytes)) {
     try {
-      gunzipped = gunzipSync(bytes);
-    } catch {
+      gunzipped = gunzipSync(bytes, { maxOutputLength: maxInputBytes() });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLargeDecompressed(path);
       throw new BlindspotError('E_CORRUPT', 'gzip data is truncated or corrupt', path);
     }
   }
