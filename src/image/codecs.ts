@@ -106,7 +106,7 @@ function decodeJpegLossless(codestream: Uint8Array, frame: number, path: string)
   const d = new Decoder();
   let out: Uint8Array | Uint16Array;
   try {
-    const copy = codestream.slice();
+    const copy = new Uint8Array(codestream); // a copy with its own ArrayBuffer (Buffer.slice would share)
     out = d.decode(copy.buffer, 0, copy.byteLength);
   } catch (e) {
     return Promise.reject(fail('JPEG lossless', frame, path, (e as Error)?.message));
