@@ -52,12 +52,25 @@ async function topLevelHelp(): Promise<string> {
     const mod = await loadCommand(name);
     if (mod) lines.push(`  ${name.padEnd(14)}${mod.summary}`);
   }
+  lines.push('', 'Every command takes --max-pixels N: the largest image decoded (default 67108864 = 8192^2; also', 'BLINDSPOT_MAX_PIXELS). Files and gzip streams are capped at 16 bytes per pixel of it.');
   lines.push('', 'Run `blindspot <command> --help` for the options of one command.');
   return lines.join('\n');
 }
 
+/** `--max-pixels N` works with every command: it sets the image size cap (src/image/limits.ts) and is removed. */
+function takeMaxPixels(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--max-pixels' && i + 1 < argv.length) process.env.BLINDSPOT_MAX_PIXELS = argv[++i]!;
+    else if (a.startsWith('--max-pixels=')) process.env.BLINDSPOT_MAX_PIXELS = a.slice('--max-pixels='.length);
+    else out.push(a);
+  }
+  return out;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name, ...rest] = takeMaxPixels(argv);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write((await topLevelHelp()) + '\n');
     return name === undefined ? 2 : 0;
