@@ -11,7 +11,7 @@ import type { Image } from '../image/types.ts';
 export interface Gray8 {
   width: number;
   height: number;
-  /** OpenCV's BGR2GRAY of the 8-bit RGB (fixed point, (4899 R + 9617 G + 1868 B + 8192) >> 14), or the grey plane. */
+  /** OpenCV 4 BGR2GRAY of the 8-bit RGB (15-bit fixed point, (9798 R + 19235 G + 3735 B + 16384) >> 15), or the grey plane. */
   gray: Uint8Array;
   /** Interleaved 8-bit RGB when the source has colour (3 or 4 channels, alpha dropped), else null. */
   rgb: Uint8Array | null;
@@ -54,7 +54,7 @@ export function toGray8(img: Image, dataRange: number): Gray8 {
     rgb[i * 3] = r;
     rgb[i * 3 + 1] = g;
     rgb[i * 3 + 2] = b;
-    gray[i] = (r * 4899 + g * 9617 + b * 1868 + 8192) >> 14;
+    gray[i] = (r * 9798 + g * 19235 + b * 3735 + 16384) >> 15;
   }
   return { width, height, gray, rgb };
 }
