@@ -10,7 +10,8 @@
  */
 
 const SHIFT = 15;
-const TG22 = Math.floor(0.4142135623730950488016887242097 * (1 << SHIFT) + 0.5);
+/** tan(22.5 deg) in 15-bit fixed point, rounded: floor(0.41421356... * 2^15 + 0.5) = 13573 (OpenCV TG22). */
+const TG22 = 13573;
 
 /**
  * Canny edge map (1 = edge).
