@@ -13,11 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { listGtImages } from '../dataset/discover.ts';
 import type { RunProgress, RunSummary } from '../dataset/run.ts';
 import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
-import type { TfBackendName } from '../tf/backend.ts';
 import { upscaleFolder, type UpscaleFolderResult } from './folder.ts';
 import { UPSCALE_MODELS, isUpscaleModelName, type UpscaleModelName } from './models.ts';
 import { createUpscalePool } from './pool.ts';
-import { resolveUpscaleOptions } from './upscale.ts';
+import { resolveUpscaleOptions, type UpscaleBackend } from './upscale.ts';
 
 export type PipelinePath = 'notta' | 'tta';
 
@@ -37,8 +36,8 @@ export interface PipelineOptions {
   tile: number;
   /** Context around tiles (default 16). */
   tileOverlap: number;
-  /** TF.js backend (default 'wasm'). */
-  backend: TfBackendName;
+  /** Inference backend (default 'auto': ONNX Runtime for Real-ESRGAN, TF.js wasm for the UpscalerJS models). */
+  backend: UpscaleBackend;
   /** Network input mapping: 'range' (default) or 'minmax' (see UpscaleOptions.intensity). */
   intensity: 'range' | 'minmax';
   /** Worker threads for the upscale and run stages, 0 = all cores (default 0). */
@@ -57,7 +56,7 @@ export const DEFAULT_PIPELINE_OPTIONS: Readonly<PipelineOptions> = Object.freeze
   scale: 2,
   tile: 256,
   tileOverlap: 16,
-  backend: 'wasm',
+  backend: 'auto',
   intensity: 'range',
   workers: 0,
   columns: 'full',

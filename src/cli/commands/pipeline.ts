@@ -15,7 +15,7 @@ export const summary = 'The whole study: GT -> upscalers x {notta, tta} -> run -
 
 const D = DEFAULT_PIPELINE_OPTIONS;
 const HELP = `Usage: blindspot pipeline --gt DIR --out DIR [--models a,b,c] [--paths notta,tta] [--scale 2]
-                          [--tile N] [--backend wasm|cpu] [--intensity range|minmax] [--workers N]
+                          [--tile N] [--backend auto|onnx|tfjs|wasm|cpu] [--intensity range|minmax] [--workers N]
                           [--columns core|full] [--no-analyze] [--json]
 
 For every model and path: GT -> MATLAB bicubic 1/scale -> model (plain, or x8 dihedral TTA) -> PNG at GT size in
@@ -31,7 +31,7 @@ Options:
   --paths LIST        notta,tta (default both)
   --scale N           integer scale (default ${D.scale})
   --tile N            network tile size in LR pixels, 0 = none (default ${D.tile})
-  --backend NAME      TensorFlow.js backend: wasm (default) or cpu
+  --backend NAME      auto (default: ONNX Runtime for Real-ESRGAN, TF.js wasm for ESRGAN), onnx, tfjs = wasm, cpu
   --intensity MODE    network input mapping: range (default) or minmax (see blindspot upscale --help)
   --workers N         worker threads for the run stage, 0 = all cores (default 0)
   --columns SET       block columns: full (default) or core
@@ -110,7 +110,7 @@ export async function run(argv: string[]): Promise<number> {
       paths: list(v.paths, 'paths') as PipelinePath[] | undefined,
       scale: numberFlag(v, 'scale', { min: 2, max: 8, integer: true }),
       tile: numberFlag(v, 'tile', { min: 0, integer: true }),
-      backend: choiceFlag(v, 'backend', ['wasm', 'cpu'] as const),
+      backend: ((b) => (b === 'tfjs' ? 'wasm' : b))(choiceFlag(v, 'backend', ['auto', 'onnx', 'tfjs', 'wasm', 'cpu'] as const)),
       intensity: choiceFlag(v, 'intensity', ['range', 'minmax'] as const),
       workers: numberFlag(v, 'workers', { min: 0, integer: true }),
       columns: choiceFlag(v, 'columns', ['core', 'full'] as const),
