@@ -159,15 +159,15 @@ function withoutShard(fingerprint: unknown): string {
 function outFolderError(e: unknown, out: string): unknown {
   const code = (e as NodeJS.ErrnoException | null)?.code;
   const why: Record<string, string> = {
-    EEXIST: 'is not a folder',
-    ENOTDIR: 'is not a folder (or a parent is a file)',
-    EACCES: 'is not writable (permission denied)',
-    EPERM: 'is not writable (operation not permitted)',
-    EROFS: 'is on a read-only filesystem',
+    EEXIST: 'is a file, not a folder',
+    ENOTDIR: 'is a file, not a folder (or a parent is)',
+    EACCES: 'cannot write here (permission denied)',
+    EPERM: 'cannot write here (operation not permitted)',
+    EROFS: 'cannot write here (read-only filesystem)',
     ENOSPC: 'no space left on the device; free some and run the same command again to resume',
     EDQUOT: 'disk quota exceeded; free some and run the same command again to resume',
   };
-  return code !== undefined && why[code] !== undefined ? new BlindspotError('E_UNREADABLE', `results folder ${why[code]}`, out) : e;
+  return code !== undefined && why[code] !== undefined ? new BlindspotError('E_UNREADABLE', why[code], out) : e;
 }
 
 /** The error a pair gets before any decoding: no output file, or more than one. */
