@@ -1,5 +1,7 @@
 /**
- * NIfTI-1 single-file volumes (`.nii`, `.nii.gz`) through `nifti-reader-js` (header) and typed-array slicing.
+ * NIfTI-1 and NIfTI-2 volumes: single files (`.nii`, `.nii.gz`) and header/image pairs (`.hdr` + `.img`, either
+ * gzipped). The header is parsed here (niftiHeader.ts, fixed offsets of both versions); voxels are read with a
+ * DataView.
  *
  * Slice convention ("as stored", no reorientation): voxel (i, j, k, t) is stored with i fastest. A slice keeps
  * the stored order of its two remaining axes: the lower-numbered axis runs along columns (x in the image), the
@@ -16,8 +18,8 @@
  * float32/float64 -> none (the caller must give one). Samples are the stored values; `scl_slope`/`scl_inter` are
  * recorded and applied only with `rescale` (then the range is scaled by |scl_slope|).
  */
-import { NIFTI1, readHeader } from 'nifti-reader-js';
 import { BlindspotError } from '../errors.ts';
+import { parseNiftiHeader, type NiftiHeader } from './niftiHeader.ts';
 import { checkPixelCount } from './limits.ts';
 import { affineInPlace, assertFinite } from './samples.ts';
 import type { Image } from './types.ts';
@@ -34,7 +36,7 @@ export interface NiftiDecodeOptions {
   rescale: boolean;
 }
 
-interface Datatype {
+export interface Datatype {
   name: string;
   bytes: number;
   float: boolean;
@@ -45,7 +47,7 @@ interface Datatype {
 }
 
 const DATATYPES: Record<number, Datatype> = {
-  [NIFTI1.TYPE_UINT8]: {
+  [2]: {
     name: 'uint8',
     bytes: 1,
     float: false,
@@ -53,7 +55,7 @@ const DATATYPES: Record<number, Datatype> = {
     bitDepth: 8,
     read: (dv, o) => dv.getUint8(o),
   },
-  [NIFTI1.TYPE_INT8]: {
+  [256]: {
     name: 'int8',
     bytes: 1,
     float: false,
@@ -61,7 +63,7 @@ const DATATYPES: Record<number, Datatype> = {
     bitDepth: 8,
     read: (dv, o) => dv.getInt8(o),
   },
-  [NIFTI1.TYPE_INT16]: {
+  [4]: {
     name: 'int16',
     bytes: 2,
     float: false,
@@ -69,7 +71,7 @@ const DATATYPES: Record<number, Datatype> = {
     bitDepth: 16,
     read: (dv, o, le) => dv.getInt16(o, le),
   },
-  [NIFTI1.TYPE_UINT16]: {
+  [512]: {
     name: 'uint16',
     bytes: 2,
     float: false,
@@ -77,7 +79,7 @@ const DATATYPES: Record<number, Datatype> = {
     bitDepth: 16,
     read: (dv, o, le) => dv.getUint16(o, le),
   },
-  [NIFTI1.TYPE_INT32]: {
+  [8]: {
     name: 'int32',
     bytes: 4,
     float: false,
@@ -85,7 +87,7 @@ const DATATYPES: Record<number, Datatype> = {
     bitDepth: 32,
     read: (dv, o, le) => dv.getInt32(o, le),
   },
-  [NIFTI1.TYPE_UINT32]: {
+  [768]: {
     name: 'uint32',
     bytes: 4,
     float: false,
@@ -93,7 +95,7 @@ const DATATYPES: Record<number, Datatype> = {
     bitDepth: 32,
     read: (dv, o, le) => dv.getUint32(o, le),
   },
-  [NIFTI1.TYPE_FLOAT32]: {
+  [16]: {
     name: 'float32',
     bytes: 4,
     float: true,
@@ -101,7 +103,7 @@ const DATATYPES: Record<number, Datatype> = {
     bitDepth: 32,
     read: (dv, o, le) => dv.getFloat32(o, le),
   },
-  [NIFTI1.TYPE_FLOAT64]: {
+  [64]: {
     name: 'float64',
     bytes: 8,
     float: true,
@@ -131,27 +133,30 @@ function rangeError(name: string, n: number, value: unknown, what: string, path:
   );
 }
 
+/** A NIfTI file opened for slicing: header, datatype, sizes and a view of the voxel bytes. */
+export interface NiftiVolume {
+  header: NiftiHeader;
+  type: Datatype;
+  /** nx, ny, nz, nt (missing dimensions are 1). */
+  size: [number, number, number, number];
+  /** The voxel bytes from voxel 0 (single file after vox_offset, or the .img file of a pair). */
+  voxels: DataView;
+  path: string;
+}
+
 /**
- * Decode one 2-D slice of a NIfTI-1 volume.
- * @param bytes the (already gunzipped) file
+ * Parse a NIfTI-1/2 header and check the voxel data is all there.
+ * @param bytes the (already gunzipped) single file, or the .hdr of a pair
  * @param path the file (for messages)
- * @param options axis (default 2), slice (default middle), volume (default 0), rescale (default false)
- * @throws BlindspotError E_UNSUPPORTED (datatype, >4-D), E_CORRUPT (header, truncated data),
- *   E_INVALID_OPTION (slice/volume out of range), E_NONFINITE (NaN/Inf in a float slice).
+ * @param imageBytes for a .hdr/.img pair: the (gunzipped) .img file
+ * @throws BlindspotError E_CORRUPT (header, truncated data), E_UNSUPPORTED (datatype, >4-D, pair without .img).
  */
-export function decodeNifti(bytes: Uint8Array, path: string, options: NiftiDecodeOptions): Image {
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  let header: NIFTI1;
-  try {
-    const h = readHeader(buffer);
-    if (!(h instanceof NIFTI1)) throw new Error('not NIfTI-1');
-    header = h;
-  } catch {
-    throw new BlindspotError('E_CORRUPT', 'NIfTI header is truncated or corrupt', path);
-  }
-  const type = DATATYPES[header.datatypeCode];
+export function openNifti(bytes: Uint8Array, path: string, imageBytes?: Uint8Array): NiftiVolume {
+  const header = parseNiftiHeader(bytes);
+  if (header === null) throw new BlindspotError('E_CORRUPT', 'NIfTI header is truncated or corrupt', path);
+  const type = DATATYPES[header.datatype];
   if (type === undefined) {
-    const name = DATATYPE_NAMES[header.datatypeCode] ?? `code ${header.datatypeCode}`;
+    const name = DATATYPE_NAMES[header.datatype] ?? `code ${header.datatype}`;
     throw new BlindspotError(
       'E_UNSUPPORTED',
       `NIfTI datatype ${name} is not supported (uint8, int8, int16, uint16, int32, uint32, float32, float64)`,
@@ -163,10 +168,11 @@ export function decodeNifti(bytes: Uint8Array, path: string, options: NiftiDecod
     throw new BlindspotError('E_CORRUPT', `NIfTI dim[0] = ${ndim} is outside 1..7`, path);
   for (let d = 1; d <= ndim; d++) {
     const v = header.dims[d] ?? 0;
-    if (!Number.isInteger(v) || v < 1) throw new BlindspotError('E_CORRUPT', `NIfTI dim[${d}] = ${v} is not a positive size`, path);
+    if (!Number.isInteger(v) || v < 1)
+      throw new BlindspotError('E_CORRUPT', `NIfTI dim[${d}] = ${v} is not a positive size`, path);
   }
   const dim = (d: number): number => (d <= ndim ? (header.dims[d] ?? 1) : 1);
-  const [nx, ny, nz, nt] = [dim(1), dim(2), dim(3), dim(4)];
+  const size: [number, number, number, number] = [dim(1), dim(2), dim(3), dim(4)];
   for (let d = 5; d <= ndim; d++) {
     if (dim(d) > 1)
       throw new BlindspotError(
@@ -175,6 +181,41 @@ export function decodeNifti(bytes: Uint8Array, path: string, options: NiftiDecod
         path,
       );
   }
+  let data = bytes;
+  let voxOffset = Math.max(header.version === 1 ? 352 : 544, Math.floor(header.voxOffset));
+  if (header.pair) {
+    if (imageBytes === undefined) {
+      throw new BlindspotError(
+        'E_UNSUPPORTED',
+        'NIfTI .hdr/.img pair: give the .hdr or .img path, both files present',
+        path,
+      );
+    }
+    data = imageBytes;
+    voxOffset = Math.max(0, Math.floor(header.voxOffset));
+  }
+  const [nx, ny, nz, nt] = size;
+  const need = voxOffset + nx * ny * nz * nt * type.bytes;
+  if (data.byteLength < need) {
+    throw new BlindspotError(
+      'E_CORRUPT',
+      `NIfTI data is truncated: ${nx}x${ny}x${nz}x${nt} ${type.name} voxels need ${need} bytes, found ${data.byteLength}`,
+      path,
+    );
+  }
+  const voxels = new DataView(data.buffer, data.byteOffset + voxOffset, data.byteLength - voxOffset);
+  return { header, type, size, voxels, path };
+}
+
+/**
+ * One 2-D slice of an opened NIfTI volume (see the slice convention at the top of this file).
+ * @param v the volume from `openNifti`
+ * @param options axis, slice (null = middle), volume, rescale
+ * @throws BlindspotError E_INVALID_OPTION (slice/volume out of range), E_NONFINITE (NaN/Inf in a float slice).
+ */
+export function niftiSlice(v: NiftiVolume, options: NiftiDecodeOptions): Image {
+  const { header, type, path } = v;
+  const [nx, ny, nz, nt] = v.size;
   const sizes = [nx, ny, nz] as const;
   const axis = options.axis;
   const n = sizes[axis];
@@ -185,15 +226,6 @@ export function decodeNifti(bytes: Uint8Array, path: string, options: NiftiDecod
   if (!Number.isInteger(options.volume) || options.volume < 0 || options.volume >= nt) {
     throw rangeError('volume', nt, options.volume, `the file has ${nt} volume${nt === 1 ? '' : 's'}`, path);
   }
-  const voxOffset = Math.max(352, Math.floor(header.vox_offset));
-  const need = voxOffset + nx * ny * nz * nt * type.bytes;
-  if (bytes.byteLength < need) {
-    throw new BlindspotError(
-      'E_CORRUPT',
-      `NIfTI data is truncated: ${nx}x${ny}x${nz}x${nt} ${type.name} voxels need ${need} bytes, found ${bytes.byteLength}`,
-      path,
-    );
-  }
   // Strides (in voxels) of the image's x and y within the volume, and the slice's origin.
   const stride = [1, nx, nx * ny] as const;
   const [colAxis, rowAxis] = axis === 0 ? [1, 2] : axis === 1 ? [0, 2] : [0, 1];
@@ -201,8 +233,8 @@ export function decodeNifti(bytes: Uint8Array, path: string, options: NiftiDecod
   const height = sizes[rowAxis]!;
   const xStride = stride[colAxis]! * type.bytes;
   const yStride = stride[rowAxis]! * type.bytes;
-  const origin = voxOffset + (slice * stride[axis] + options.volume * nx * ny * nz) * type.bytes;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const origin = (slice * stride[axis] + options.volume * nx * ny * nz) * type.bytes;
+  const dv = v.voxels;
   const le = header.littleEndian;
   checkPixelCount(width, height, path);
   const data = new Float32Array(width * height);
@@ -211,32 +243,33 @@ export function decodeNifti(bytes: Uint8Array, path: string, options: NiftiDecod
   for (let y = 0, o = 0; y < height; y++) {
     let p = origin + y * yStride;
     for (let x = 0; x < width; x++, o++, p += xStride) {
-      const v = type.read(dv, p, le);
-      data[o] = v;
-      if (v < min) min = v;
-      if (v > max) max = v;
+      const val = type.read(dv, p, le);
+      data[o] = val;
+      if (val < min) min = val;
+      if (val > max) max = val;
     }
   }
   const meta: Record<string, unknown> = {
+    niftiVersion: header.version,
     datatype: type.name,
-    dims: [nx, ny, nz, nt].slice(0, Math.max(3, Math.min(ndim, 4))),
-    pixdim: header.pixDims.slice(1, 4),
+    dims: [nx, ny, nz, nt].slice(0, Math.max(3, Math.min(header.dims[0] ?? 3, 4))),
+    pixdim: header.pixdim.slice(1, 4),
     axis,
     slice,
     volume: options.volume,
-    sclSlope: header.scl_slope,
-    sclInter: header.scl_inter,
-    qformCode: header.qform_code,
-    sformCode: header.sform_code,
+    sclSlope: header.sclSlope,
+    sclInter: header.sclInter,
+    qformCode: header.qformCode,
+    sformCode: header.sformCode,
     littleEndian: le,
     orientation: 'stored',
     rescaled: false,
   };
   const warnings: string[] = [];
   let range = type.range;
-  if (options.rescale && header.scl_slope !== 0 && Number.isFinite(header.scl_slope)) {
-    const s = header.scl_slope;
-    const b = Number.isFinite(header.scl_inter) ? header.scl_inter : 0;
+  if (options.rescale && header.sclSlope !== 0 && Number.isFinite(header.sclSlope)) {
+    const s = header.sclSlope;
+    const b = Number.isFinite(header.sclInter) ? header.sclInter : 0;
     affineInPlace(data, s, b);
     if (range !== null) range *= Math.abs(s);
     meta.rescaled = true;
@@ -260,4 +293,22 @@ export function decodeNifti(bytes: Uint8Array, path: string, options: NiftiDecod
     meta,
     warnings,
   };
+}
+
+/**
+ * Decode one 2-D slice of a NIfTI-1/2 volume (`openNifti` then `niftiSlice`).
+ * @param bytes the (already gunzipped) file, or the .hdr of a pair
+ * @param path the file (for messages)
+ * @param options axis (default 2), slice (default middle), volume (default 0), rescale (default false)
+ * @param imageBytes for a .hdr/.img pair: the (gunzipped) .img file
+ * @throws BlindspotError E_UNSUPPORTED (datatype, >4-D), E_CORRUPT (header, truncated data),
+ *   E_INVALID_OPTION (slice/volume out of range), E_NONFINITE (NaN/Inf in a float slice).
+ */
+export function decodeNifti(
+  bytes: Uint8Array,
+  path: string,
+  options: NiftiDecodeOptions,
+  imageBytes?: Uint8Array,
+): Image {
+  return niftiSlice(openNifti(bytes, path, imageBytes), options);
 }

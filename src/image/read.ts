@@ -59,13 +59,43 @@ export function resolveReadImageOptions(partial?: Partial<ReadImageOptions>): Re
   return o;
 }
 
+/**
+ * The other half of a NIfTI .hdr/.img pair (same stem, with or without .gz), or undefined when absent.
+ * @param path the half given
+ * @param ext the extension wanted
+ */
+export async function companion(
+  path: string,
+  ext: 'hdr' | 'img',
+): Promise<{ path: string; bytes: Buffer } | undefined> {
+  const stem = path.replace(/\.(hdr|img)(\.gz)?$/i, '');
+  for (const candidate of [`${stem}.${ext}`, `${stem}.${ext}.gz`, `${stem}.${ext.toUpperCase()}`]) {
+    try {
+      return { path: candidate, bytes: await readBytes(candidate) };
+    } catch (e) {
+      if ((e as BlindspotError).message?.endsWith('no such file') !== true) throw e;
+    }
+  }
+  return undefined;
+}
+
+function gunzip(bytes: Buffer, path: string): Buffer {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: maxInputBytes() });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLargeDecompressed(path);
+    throw new BlindspotError('E_CORRUPT', 'gzip data is truncated or corrupt', path);
+  }
+}
+
 /** The whole file, refusing non-regular files (devices, FIFOs: `/dev/zero` never ends) and files over the cap. */
 async function readBytes(path: string): Promise<Buffer> {
   try {
     // stat, not open: opening a FIFO would wait for a writer.
     const st = await stat(path);
     if (st.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
-    if (!st.isFile()) throw new BlindspotError('E_UNREADABLE', 'is not a regular file (a device, pipe or socket)', path);
+    if (!st.isFile())
+      throw new BlindspotError('E_UNREADABLE', 'is not a regular file (a device, pipe or socket)', path);
     checkByteCount(st.size, 'file', path);
     return await readFile(path);
   } catch (e) {
@@ -87,8 +117,9 @@ async function readBytes(path: string): Promise<Buffer> {
  * Decode an image file into an `Image` (float samples, bit depth, natural data range).
  *
  * Formats, detected from the content: PNG 8/16-bit, JPEG, TIFF (8/16-bit, float grey), WebP, GIF (sharp);
- * BMP (bmp-ts); DICOM (uncompressed, deflated, big endian, JPEG baseline; dicom-parser); NIfTI-1 `.nii`/`.nii.gz`
- * (one 2-D slice). Grey stays 1 channel, colour is RGB (alpha dropped, recorded in `meta.alphaDropped`).
+ * BMP (bmp-ts); DICOM (uncompressed, deflated, big endian, JPEG baseline/lossless, JPEG-LS, JPEG 2000, HTJ2K, RLE;
+ * dicom-parser and lazily loaded codecs); NIfTI-1/2 `.nii`/`.nii.gz`/`.hdr`+`.img` (one 2-D slice). Grey stays
+ * 1 channel, colour is RGB (alpha dropped, recorded in `meta.alphaDropped`).
  * DICOM and NIfTI samples are the stored values unless `rescale` is set. Format facts go to `meta`.
  *
  * @param path the file
@@ -144,6 +175,9 @@ export async function decodeImageBytes(
   if (sniffed.kind === 'unknown') {
     // A DICOM data set may lack the 128-byte preamble: trust a .dcm extension enough to try it.
     if (hint === 'dicom') return (await import('./dicom.ts')).decodeDicom(bytes, path, false, options);
+    // The .img half of a NIfTI pair: decode through its .hdr.
+    const hdr = /\.img(\.gz)?$/i.test(path) ? await companion(path, 'hdr') : undefined;
+    if (hdr !== undefined) return decodeImageBytes(hdr.bytes, hdr.path, options);
     if (hint !== null) {
       throw new BlindspotError(
         'E_CORRUPT',
@@ -164,9 +198,16 @@ export async function decodeImageBytes(
     case 'dicom':
       image = await (await import('./dicom.ts')).decodeDicom(content, path, true, options);
       break;
-    case 'nifti':
-      image = (await import('./nifti.ts')).decodeNifti(content, path, options);
+    case 'nifti': {
+      const img = sniffed.pair === true ? await companion(path, 'img') : undefined;
+      if (sniffed.pair === true && img === undefined) {
+        throw new BlindspotError('E_UNREADABLE', 'NIfTI .hdr/.img pair: the .img file is missing', path);
+      }
+      const voxels =
+        img === undefined ? undefined : isGzip(img.bytes) ? gunzip(img.bytes, img.path) : img.bytes;
+      image = (await import('./nifti.ts')).decodeNifti(content, path, options, voxels);
       break;
+    }
     case 'bmp':
       image = (await import('./bmp.ts')).decodeBmp(content, path);
       break;

@@ -8,13 +8,13 @@ import type { ImageFormat } from './types.ts';
 
 /** What the first bytes of a file say it is. */
 export type SniffedKind =
-  | { kind: 'image'; format: Exclude<ImageFormat, 'raw'>; gzip?: boolean }
+  | { kind: 'image'; format: Exclude<ImageFormat, 'raw'>; gzip?: boolean; pair?: boolean }
   /** A recognised file type this package does not decode (PDF, ZIP, JPEG 2000, HEIF/AVIF, NIfTI pair header...). */
   | { kind: 'other'; name: string }
   | { kind: 'unknown' };
 
 /** The formats `readImage` decodes, in the order error messages list them. */
-export const SUPPORTED_FORMAT_NAMES = 'PNG, JPEG, TIFF, WebP, GIF, BMP, DICOM or NIfTI-1';
+export const SUPPORTED_FORMAT_NAMES = 'PNG, JPEG, TIFF, WebP, GIF, BMP, DICOM or NIfTI-1/2';
 
 function ascii(b: Uint8Array, at: number, len: number): string {
   let s = '';
@@ -34,19 +34,17 @@ export function isGzip(b: Uint8Array): boolean {
 }
 
 /**
- * NIfTI-1 single-file header: `sizeof_hdr` = 348 (either byte order) and magic `n+1\0` at byte 344.
- * Returns 'single', 'pair' (magic `ni1\0`: a .hdr/.img pair), 'nifti2' (sizeof_hdr 540), or null.
+ * NIfTI header: `sizeof_hdr` = 348 (NIfTI-1, magic at byte 344) or 540 (NIfTI-2, magic at byte 4), either byte
+ * order. Returns 'single' (magic `n+1` / `n+2`), 'pair' (magic `ni1` / `ni2`: the .hdr of a .hdr/.img pair), or null.
  */
-export function niftiHeaderKind(b: Uint8Array): 'single' | 'pair' | 'nifti2' | null {
+export function niftiHeaderKind(b: Uint8Array): 'single' | 'pair' | null {
   if (b.length < 4) return null;
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const le = dv.getInt32(0, true);
   const be = dv.getInt32(0, false);
-  if (le === 540 || be === 540) return 'nifti2';
-  if (le !== 348 && be !== 348) return null;
-  const magic = ascii(b, 344, 4);
-  if (magic === 'n+1\0') return 'single';
-  if (magic === 'ni1\0') return 'pair';
+  const magic = le === 540 || be === 540 ? ascii(b, 4, 4) : le === 348 || be === 348 ? ascii(b, 344, 4) : '';
+  if (magic === 'n+1\0' || magic === 'n+2\0') return 'single';
+  if (magic === 'ni1\0' || magic === 'ni2\0') return 'pair';
   return null;
 }
 
@@ -74,13 +72,12 @@ export function sniffFormat(bytes: Uint8Array, gunzipped?: Uint8Array): SniffedK
   if (ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return { kind: 'image', format: 'webp' };
   const nifti = niftiHeaderKind(b);
   if (nifti === 'single') return { kind: 'image', format: 'nifti' };
-  if (nifti === 'pair') return { kind: 'other', name: 'NIfTI header-only (.hdr/.img pair)' };
-  if (nifti === 'nifti2') return { kind: 'other', name: 'NIfTI-2' };
+  if (nifti === 'pair') return { kind: 'image', format: 'nifti', pair: true };
   if (isGzip(b)) {
     if (gunzipped !== undefined) {
       const inner = niftiHeaderKind(gunzipped);
       if (inner === 'single') return { kind: 'image', format: 'nifti', gzip: true };
-      if (inner === 'nifti2') return { kind: 'other', name: 'NIfTI-2' };
+      if (inner === 'pair') return { kind: 'image', format: 'nifti', gzip: true, pair: true };
     }
     return { kind: 'other', name: 'gzip-compressed (not NIfTI)' };
   }
@@ -106,7 +103,7 @@ export function sniffFormat(bytes: Uint8Array, gunzipped?: Uint8Array): SniffedK
 /** The image format a file name suggests, or null. `.nii.gz` counts as NIfTI. */
 export function formatFromExtension(path: string): Exclude<ImageFormat, 'raw'> | null {
   const lower = path.toLowerCase();
-  if (lower.endsWith('.nii.gz') || lower.endsWith('.nii')) return 'nifti';
+  if (/\.(nii|hdr|img)(\.gz)?$/.test(lower)) return 'nifti';
   switch (extname(lower)) {
     case '.png':
       return 'png';

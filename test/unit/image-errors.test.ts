@@ -15,7 +15,7 @@ import { fixture } from '../helpers/cli.ts';
 import { rejectsWith } from '../helpers/errors.ts';
 
 const TMP = mkdtempSync(join(tmpdir(), 'blindspot-errors-'));
-const EXPECTED = 'PNG, JPEG, TIFF, WebP, GIF, BMP, DICOM or NIfTI-1';
+const EXPECTED = 'PNG, JPEG, TIFF, WebP, GIF, BMP, DICOM or NIfTI-1/2';
 
 function writeTmp(name: string, bytes: Buffer | string): string {
   const p = join(TMP, name);
@@ -64,16 +64,12 @@ test('other kinds of file are E_UNSUPPORTED naming the kind; unknown content nam
     'E_UNSUPPORTED',
     `${gz}: gzip-compressed (not NIfTI) files are not supported (expected ${EXPECTED})`,
   );
-  // A NIfTI-1 header of a .hdr/.img pair (magic ni1).
+  // A NIfTI-1 header of a .hdr/.img pair (magic ni1) without its .img.
   const hdr = Buffer.alloc(352);
   hdr.writeInt32LE(348, 0);
   hdr.write('ni1\0', 344, 'latin1');
   const pair = writeTmp('vol.hdr', hdr);
-  await rejectsWith(
-    readImage(pair),
-    'E_UNSUPPORTED',
-    `${pair}: NIfTI header-only (.hdr/.img pair) files are not supported (expected ${EXPECTED})`,
-  );
+  await rejectsWith(readImage(pair), 'E_UNREADABLE', `${pair}: NIfTI .hdr/.img pair: the .img file is missing`);
 });
 
 test('garbage under an image extension is E_CORRUPT; truncated PNG and JPEG are E_CORRUPT', async () => {
@@ -146,7 +142,10 @@ test('sniffFormat: magic bytes of each format (DICOM before TIFF: pydicom preamb
   const niiBE = at([0, 0, 0x01, 0x5c]);
   niiBE.set(Buffer.from('n+1\0'), 344);
   assert.deepEqual(sniffFormat(niiBE), { kind: 'image', format: 'nifti' });
-  assert.deepEqual(sniffFormat(at([0x1c, 0x02, 0, 0])), { kind: 'other', name: 'NIfTI-2' });
+  const nii2 = at([0x1c, 0x02, 0, 0]); // 540 little endian
+  assert.deepEqual(sniffFormat(nii2), { kind: 'unknown' }); // no magic
+  nii2.set(Buffer.from('n+2\0'), 4);
+  assert.deepEqual(sniffFormat(nii2), { kind: 'image', format: 'nifti' });
 });
 
 test('options: defaults are frozen; unknown keys and bad values are E_INVALID_OPTION with the allowed values', async () => {
