@@ -32,6 +32,16 @@ export async function resolveInside(root: string, rawRel: string): Promise<strin
   } catch {
     return { status: 400, reason: 'malformed path encoding' };
   }
+  return resolveFileInside(root, rel);
+}
+
+/**
+ * Resolve a decoded relative path (e.g. a `gt_file` read from images.parquet, which a crafted results folder
+ * controls) to a regular file whose real path lies inside the real path of `root`.
+ * @returns the absolute real path, or a Refusal
+ */
+export async function resolveFileInside(root: string, rel: string): Promise<string | Refusal> {
+  if (rel.includes('\\') || rel.includes('\0')) return { status: 403, reason: 'path refused (backslash or NUL)' };
   if (rel === '' || isAbsolute(rel) || rel.startsWith('/') || /^[a-zA-Z]:/.test(rel))
     return { status: 403, reason: 'absolute path refused' };
   const parts = rel.split('/');
@@ -57,4 +67,28 @@ export async function resolveInside(root: string, rawRel: string): Promise<strin
 
 export function isRefusal(v: string | Refusal): v is Refusal {
   return typeof v !== 'string';
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const WILDCARD = new Set(['0.0.0.0', '::', '[::]']);
+const IP_LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\])$/;
+
+/**
+ * DNS-rebinding defence: a request's `Host` header must name the address the server is bound to, and its port.
+ * A loopback bind also answers to `localhost`, `127.0.0.1` and `[::1]`; a wildcard bind (0.0.0.0, ::) answers to
+ * any IP literal (a rebinding attack needs a DNS name). Anything else, or no Host at all, is refused.
+ * @param hostHeader the raw Host header
+ * @param boundHost the address or name given to listen()
+ * @param port the port listened on
+ */
+export function hostIsAllowed(hostHeader: string | undefined, boundHost: string, port: number): boolean {
+  if (hostHeader === undefined) return false;
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(hostHeader.toLowerCase());
+  if (!m || Number(m[2]) !== port) return false;
+  const name = m[1]!;
+  const bound = boundHost.toLowerCase().includes(':') && !boundHost.startsWith('[') ? `[${boundHost.toLowerCase()}]` : boundHost.toLowerCase();
+  if (name === bound) return true;
+  if (LOOPBACK.has(boundHost.toLowerCase()) || /^127\./.test(boundHost)) return LOOPBACK.has(name) || /^127\./.test(name);
+  if (WILDCARD.has(boundHost.toLowerCase())) return IP_LITERAL.test(name);
+  return false;
 }

@@ -9,11 +9,13 @@
  *   /api/image.png?image=&model=&path=&which=gt|test   display PNG of the GT or the model output
  *   /api/analysis          headline table, transition matrices, analysis/summary.json when present
  *   /results/<file>        a file inside RESULTS (analysis/report.html, plots), traversal-checked
- * Image files are found only through images.parquet + run.json (GT dir, model dirs); no request names a path
- * outside RESULTS or the app bundle.
+ * Image files are found only through images.parquet + run.json (GT dir, model dirs), and must resolve inside those
+ * folders; no request names a path outside RESULTS or the app bundle. Every request must carry a Host header
+ * naming the bound address and port (DNS-rebinding defence, safePath.ts `hostIsAllowed`). Files are streamed.
  */
-import { readFile } from 'node:fs/promises';
-import { extname, join, resolve } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { BlindspotError, isBlindspotError } from '../errors.ts';
 import { readImage } from '../image/read.ts';
@@ -21,7 +23,7 @@ import { ensureViewerBundle } from './bundle.ts';
 import { displayWindow, toDisplayPng } from './displayPng.ts';
 import { resolveViewerOptions, type ViewerOptions } from './options.ts';
 import { ResultsStore } from './results.ts';
-import { isRefusal, rawPathIsSafe, resolveInside } from './safePath.ts';
+import { hostIsAllowed, isRefusal, rawPathIsSafe, resolveFileInside, resolveInside } from './safePath.ts';
 
 export interface ViewerHandle {
   /** http://host:port/ */
@@ -104,6 +106,15 @@ export async function startViewer(
   const cache = new PngCache(o.imageCacheSize);
 
   const app = Fastify({ logger: false });
+  let boundPort = -1; // set once listening; no request arrives before
+
+  // A page on another site that rebinds its DNS name to 127.0.0.1 sends its own name as Host: refuse it.
+  app.addHook('onRequest', async (req, reply) => {
+    if (!hostIsAllowed(req.headers.host, o.host, boundPort)) {
+      return reply.code(403).send({ error: `Host header refused: expected the address the viewer is bound to (${o.host}) and port ${boundPort}` });
+    }
+    return undefined;
+  });
 
   // Refuse traversal before routing: the raw path (query excluded) may hold no "..", backslash or encoded dot,
   // slash, backslash or percent.
@@ -133,10 +144,12 @@ export async function startViewer(
     const real = await resolveInside(root, rel);
     if (isRefusal(real)) return reply.code(real.status).send({ error: real.reason });
     const type = MIME[extname(real).toLowerCase()] ?? 'application/octet-stream';
+    // Streamed: a 1.5 GB part file costs a 64 KB buffer, not 1.5 GB of memory (nor a 500 above 2 GiB).
     return reply
       .header('content-type', type)
+      .header('content-length', (await stat(real)).size)
       .header('cache-control', 'no-cache')
-      .send(await readFile(real));
+      .send(createReadStream(real));
   };
   const rawRest = (req: FastifyRequest, prefix: string): string =>
     (req.raw.url ?? '').split('?')[0]!.slice(prefix.length);
@@ -196,9 +209,13 @@ export async function startViewer(
       const modelDir = modelDirs.get(`${model}\u0000${path}`);
       if (!gtDir || !modelDir)
         throw new BlindspotError('E_NOT_FOUND', 'run.json does not name the GT or model folder');
-      const gt = await readImage(join(gtDir, row.gt_file));
+      // gt_file/test_file come from images.parquet: confine them to the folders run.json names.
+      const gtFile = await resolveFileInside(gtDir, row.gt_file);
+      const testFile = which === 'test' ? await resolveFileInside(modelDir, row.test_file) : '';
+      for (const f of [gtFile, testFile]) if (isRefusal(f)) return reply.code(f.status).send({ error: `image file refused: ${f.reason}` });
+      const gt = await readImage(gtFile as string);
       const win = displayWindow(gt);
-      png = await toDisplayPng(which === 'gt' ? gt : await readImage(join(modelDir, row.test_file)), win);
+      png = await toDisplayPng(which === 'gt' ? gt : await readImage(testFile as string), win);
       cache.set(key, png);
     }
     return reply.header('content-type', 'image/png').send(png);
@@ -215,6 +232,7 @@ export async function startViewer(
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  boundPort = port;
   const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host;
   return {
     url: `http://${hostForUrl}:${port}/`,
