@@ -130,14 +130,36 @@ export function metricBattery(gt: Image, test: Image, options?: Partial<BatteryO
     throw new BlindspotError('E_TOO_SMALL', `the battery needs at least 8x8 pixels, got ${gt.width}x${gt.height}`, gt.source || undefined);
   }
   const L = o.dataRange ?? resolveDataRange(gt, test).dataRange;
-  return batteryOfGray8(toGray8(gt, L), toGray8(test, L), o);
+  // A run scores every model and path against the same GT object: its 8-bit view and statistics are kept.
+  const key = `${L}|${o.sharpnessKernel}|${o.edgeDetector}`;
+  let side = gtCache.get(gt);
+  if (side?.key !== key) {
+    const g = toGray8(gt, L);
+    const hist = histogram256(g.gray);
+    side = { key, g, hist, stats: imageStatistics(g, hist, o) };
+    gtCache.set(gt, side);
+  }
+  return batteryOfGray8(side.g, toGray8(test, L), o, side);
 }
 
-/** The battery from the 8-bit views (for callers that already have them). */
-export function batteryOfGray8(g: Gray8, t: Gray8, o: BatteryOptions): BatteryRecord {
-  const hg = histogram256(g.gray);
+/** The GT side of a pair, reused while the same Image object is scored again. */
+interface GtSide {
+  key: string;
+  g: Gray8;
+  hist: Float64Array;
+  stats: ImageStatistics;
+}
+
+const gtCache = new WeakMap<Image, GtSide>();
+
+/**
+ * The battery from the 8-bit views (for callers that already have them).
+ * @param gtSide the GT's histogram and statistics when already computed with the same options
+ */
+export function batteryOfGray8(g: Gray8, t: Gray8, o: BatteryOptions, gtSide?: { hist: Float64Array; stats: ImageStatistics }): BatteryRecord {
+  const hg = gtSide?.hist ?? histogram256(g.gray);
   const ht = histogram256(t.gray);
-  const sg = imageStatistics(g, hg, o);
+  const sg = gtSide?.stats ?? imageStatistics(g, hg, o);
   const st = imageStatistics(t, ht, o);
   const color = colorDifference(g.gray, t.gray, g.rgb, t.rgb);
   const useRgb = g.rgb !== null && t.rgb !== null;

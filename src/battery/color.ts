@@ -122,7 +122,7 @@ export function colorDifference(
   const n = gt.length;
   if (gtRgb === null && testRgb === null) {
     // Grey pair: a joint histogram of (gt, test) levels, then one dE per occupied level pair.
-    const joint = new Float64Array(65536);
+    const joint = new Uint32Array(65536);
     for (let i = 0; i < n; i++) joint[(gt[i]! << 8) | test[i]!]!++;
     let s76 = 0;
     let s2000 = 0;

@@ -112,7 +112,6 @@ export function gradientPass(gray: Uint8Array, width: number, height: number): G
   // sqrt((gx/2040)^2 + (gy/2040)^2 + 1e-6) > 0.1  <=>  gx^2 + gy^2 > (0.01 - 1e-6) * 2040^2 = 41611.8384 (integer
   // gradients: no rounding can reach a value that close).
   const threshold = (0.1 * 0.1 - 1e-6) * (8 * 255) * (8 * 255);
-  const edge = (gx: number, gy: number): number => (gx * gx + gy * gy > threshold ? 1 : 0);
   for (let y = 1; y < height - 1; y++) {
     const r0 = (y - 1) * width;
     const r1 = y * width;
@@ -129,7 +128,7 @@ export function gradientPass(gray: Uint8Array, width: number, height: number): G
       const gy = g + 2 * h + i - a - 2 * b - c;
       dx[r1 + x] = gx;
       dy[r1 + x] = gy;
-      edges += edge(gx, gy);
+      if (gx * gx + gy * gy > threshold) edges++;
     }
   }
   // The one-pixel frame: reflect-101 for the Laplacian, zeros for the noise filter, replicate for Sobel.
@@ -156,7 +155,7 @@ export function gradientPass(gray: Uint8Array, width: number, height: number): G
     const gy = gray[yp + xm]! + 2 * gray[yp + x]! + gray[yp + xp]! - gray[ym + xm]! - 2 * gray[ym + x]! - gray[ym + xp]!;
     dx[y0 + x] = gx;
     dy[y0 + x] = gy;
-    edges += edge(gx, gy);
+    if (gx * gx + gy * gy > threshold) edges++;
   };
   for (let x = 0; x < width; x++) {
     frame(0, x);

@@ -43,15 +43,11 @@ export function highFrequencyRatio(gray: ArrayLike<number>, width: number, heigh
   const cw = Math.floor(width / 2);
   const r = Math.floor(Math.min(ch, cw) / 3);
   const r2 = r * r;
-  const cre = new Float64Array(height);
-  const cim = new Float64Array(height);
   let total = 0;
   let low = 0;
   for (let k = 0; k < half; k++) {
-    for (let y = 0; y < height; y++) {
-      cre[y] = colRe[k * height + y]!;
-      cim[y] = colIm[k * height + y]!;
-    }
+    const cre = colRe.subarray(k * height, (k + 1) * height);
+    const cim = colIm.subarray(k * height, (k + 1) * height);
     fft(cre, cim);
     // Columns 1..(w-1)/2 stand for their mirror too; column 0 and the even-width Nyquist column for themselves.
     const weight = k === 0 || 2 * k === width ? 1 : 2;

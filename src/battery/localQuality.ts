@@ -27,54 +27,99 @@ const WIN = 7;
 const NW = WIN * WIN;
 
 /**
- * Window SSIM at every top-left position of a 7x7 window of one 8-bit plane pair, row-major over
- * (height - 6) x (width - 6). Sliding integer sums, so the window moments are exact.
+ * Add the window SSIMs of one 8-bit plane pair into per-patch sums: a 7x7 window counts for the patch that
+ * contains it whole (`patchOfRow[r]`, `patchOfCol[c]`, -1 when it straddles two patches or a patch under 7
+ * pixels). Sliding integer sums, so the window moments are exact.
  */
-function windowSsim(x: Uint8Array, y: Uint8Array, stride: number, offset: number, width: number, height: number, L: number): Float64Array {
+function addWindowSsim(
+  x: Uint8Array,
+  y: Uint8Array,
+  stride: number,
+  offset: number,
+  width: number,
+  height: number,
+  L: number,
+  patchOfRow: Int32Array,
+  patchOfCol: Int32Array,
+  gridCols: number,
+  sums: Float64Array,
+): void {
   const ow = width - WIN + 1;
   const oh = height - WIN + 1;
-  const out = new Float64Array(ow * oh);
-  const sx = new Float64Array(width);
-  const sy = new Float64Array(width);
-  const sxx = new Float64Array(width);
-  const syy = new Float64Array(width);
-  const sxy = new Float64Array(width);
+  // Column sums over 7 rows: integers below 7 * 255^2, exact in int32.
+  const sx = new Int32Array(width);
+  const sy = new Int32Array(width);
+  const sxx = new Int32Array(width);
+  const syy = new Int32Array(width);
+  const sxy = new Int32Array(width);
   const C1 = (0.01 * L) ** 2;
   const C2 = (0.03 * L) ** 2;
   const covNorm = NW / (NW - 1);
-  const add = (row: number, sign: number): void => {
-    const base = row * width;
-    for (let c = 0; c < width; c++) {
-      const a = x[(base + c) * stride + offset]!;
-      const b = y[(base + c) * stride + offset]!;
-      sx[c] = sx[c]! + sign * a;
-      sy[c] = sy[c]! + sign * b;
-      sxx[c] = sxx[c]! + sign * a * a;
-      syy[c] = syy[c]! + sign * b * b;
-      sxy[c] = sxy[c]! + sign * a * b;
-    }
-  };
-  for (let r = 0; r < WIN - 1; r++) add(r, 1);
+  for (let r = 0; r < WIN - 1; r++) addRow(x, y, stride, offset, width, r, 1, sx, sy, sxx, syy, sxy);
   for (let r = 0; r < oh; r++) {
-    add(r + WIN - 1, 1);
-    let Sx = 0, Sy = 0, Sxx = 0, Syy = 0, Sxy = 0;
-    for (let c = 0; c < WIN - 1; c++) {
-      Sx += sx[c]!; Sy += sy[c]!; Sxx += sxx[c]!; Syy += syy[c]!; Sxy += sxy[c]!;
+    addRow(x, y, stride, offset, width, r + WIN - 1, 1, sx, sy, sxx, syy, sxy);
+    const pr = patchOfRow[r]!;
+    if (pr >= 0) {
+      const rowBase = pr * gridCols;
+      let Sx = 0, Sy = 0, Sxx = 0, Syy = 0, Sxy = 0;
+      for (let c = 0; c < WIN - 1; c++) {
+        Sx += sx[c]!; Sy += sy[c]!; Sxx += sxx[c]!; Syy += syy[c]!; Sxy += sxy[c]!;
+      }
+      for (let c = 0; c < ow; c++) {
+        const e = c + WIN - 1;
+        Sx += sx[e]!; Sy += sy[e]!; Sxx += sxx[e]!; Syy += syy[e]!; Sxy += sxy[e]!;
+        const pc = patchOfCol[c]!;
+        if (pc >= 0) {
+          const ux = Sx / NW;
+          const uy = Sy / NW;
+          const vx = covNorm * (Sxx / NW - ux * ux);
+          const vy = covNorm * (Syy / NW - uy * uy);
+          const vxy = covNorm * (Sxy / NW - ux * uy);
+          sums[rowBase + pc] += ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
+        }
+        Sx -= sx[c]!; Sy -= sy[c]!; Sxx -= sxx[c]!; Syy -= syy[c]!; Sxy -= sxy[c]!;
+      }
     }
-    for (let c = 0; c < ow; c++) {
-      const e = c + WIN - 1;
-      Sx += sx[e]!; Sy += sy[e]!; Sxx += sxx[e]!; Syy += syy[e]!; Sxy += sxy[e]!;
-      const ux = Sx / NW;
-      const uy = Sy / NW;
-      const vx = covNorm * (Sxx / NW - ux * ux);
-      const vy = covNorm * (Syy / NW - uy * uy);
-      const vxy = covNorm * (Sxy / NW - ux * uy);
-      out[r * ow + c] = ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
-      Sx -= sx[c]!; Sy -= sy[c]!; Sxx -= sxx[c]!; Syy -= syy[c]!; Sxy -= sxy[c]!;
-    }
-    add(r, -1);
+    addRow(x, y, stride, offset, width, r, -1, sx, sy, sxx, syy, sxy);
+  }
+}
+
+/** For each window start along one axis: the patch holding the whole window, or -1. */
+function patchOfStart(size: number, patchSize: number): Int32Array {
+  const out = new Int32Array(Math.max(0, size - WIN + 1)).fill(-1);
+  for (let p0 = 0, k = 0; p0 < size; p0 += patchSize, k++) {
+    const len = Math.min(patchSize, size - p0);
+    if (len < WIN) continue;
+    for (let s = p0; s <= p0 + len - WIN; s++) out[s] = k;
   }
   return out;
+}
+
+/** Add (sign 1) or remove (sign -1) one image row from the 7-row column sums. */
+function addRow(
+  x: Uint8Array,
+  y: Uint8Array,
+  stride: number,
+  offset: number,
+  width: number,
+  row: number,
+  sign: number,
+  sx: Int32Array,
+  sy: Int32Array,
+  sxx: Int32Array,
+  syy: Int32Array,
+  sxy: Int32Array,
+): void {
+  const base = row * width;
+  for (let c = 0; c < width; c++) {
+    const a = x[(base + c) * stride + offset]! * sign;
+    const b = y[(base + c) * stride + offset]!;
+    sx[c] = sx[c]! + a;
+    sy[c] = sy[c]! + b * sign;
+    sxx[c] = sxx[c]! + a * x[(base + c) * stride + offset]!;
+    syy[c] = syy[c]! + b * b * sign;
+    sxy[c] = sxy[c]! + a * b;
+  }
 }
 
 /**
@@ -95,25 +140,17 @@ export function localQuality(
   const gridRows = Math.ceil(height / patchSize);
   const gridCols = Math.ceil(width / patchSize);
   const sums = new Float64Array(gridRows * gridCols);
-  const ow = width - WIN + 1;
-  if (ow > 0 && height >= WIN) {
-    for (let ch = 0; ch < channels; ch++) {
-      const w = windowSsim(gt, test, channels, ch, width, height, L);
-      for (let pr = 0; pr < gridRows; pr++) {
-        const y0 = pr * patchSize;
-        const ph = Math.min(patchSize, height - y0);
-        if (ph < WIN) continue;
-        for (let pc = 0; pc < gridCols; pc++) {
-          const x0 = pc * patchSize;
-          const pw = Math.min(patchSize, width - x0);
-          if (pw < WIN) continue;
-          let s = 0;
-          for (let r = y0; r <= y0 + ph - WIN; r++) {
-            for (let c = x0; c <= x0 + pw - WIN; c++) s += w[r * ow + c]!;
-          }
-          sums[pr * gridCols + pc] = sums[pr * gridCols + pc]! + s / ((ph - WIN + 1) * (pw - WIN + 1));
-        }
-      }
+  if (width >= WIN && height >= WIN) {
+    const rows = patchOfStart(height, patchSize);
+    const cols = patchOfStart(width, patchSize);
+    for (let ch = 0; ch < channels; ch++) addWindowSsim(gt, test, channels, ch, width, height, L, rows, cols, gridCols, sums);
+  }
+  // Each patch's mean over its windows, then over channels.
+  const windowsIn = (p0: number, size: number): number => Math.min(patchSize, size - p0) - WIN + 1;
+  for (let pr = 0; pr < gridRows; pr++) {
+    for (let pc = 0; pc < gridCols; pc++) {
+      const n = windowsIn(pr * patchSize, height) * windowsIn(pc * patchSize, width);
+      if (n > 0) sums[pr * gridCols + pc] = sums[pr * gridCols + pc]! / n;
     }
   }
   const values: number[] = [];
