@@ -12,7 +12,7 @@ import { compareCodeUnits } from '../store/manifest.ts';
 import { writeFileAtomic } from '../store/atomic.ts';
 import { modelLabel } from './models.ts';
 import { createUpscalePool, type UpscalePool } from './pool.ts';
-import { DEFAULT_UPSCALE_OPTIONS, resolveUpscaleOptions, type UpscaleOptions } from './upscale.ts';
+import { DEFAULT_UPSCALE_OPTIONS, isNetworkModel, resolveUpscaleOptions, type UpscaleOptions } from './upscale.ts';
 
 /** Options of `upscaleFolder`: the upscale options plus folder behaviour. */
 export interface UpscaleFolderOptions extends UpscaleOptions {
@@ -86,7 +86,8 @@ export interface UpscaleFolderResult {
  * @param options upscale options plus `overwrite` (default false) and `workers` (default 0 = one per core)
  * @param onProgress called once before the first image and after each image (completion order)
  * @param shared an existing worker pool to use instead of starting one (the pipeline shares one)
- * @throws BlindspotError E_EMPTY / E_UNREADABLE for the GT folder, E_INVALID_OPTION for options; per-image
+ * @throws BlindspotError E_EMPTY / E_UNREADABLE for the GT folder, E_INVALID_OPTION for options, a model
+ *   error (E_NOT_FOUND, E_CORRUPT, E_UNSUPPORTED: checked once before the first image); per-image
  *   errors are logged and skipped instead.
  */
 export async function upscaleFolder(
@@ -129,6 +130,10 @@ export async function upscaleFolder(
     } else {
       todo.push({ file: f.name, stem: f.stem });
     }
+  }
+  if (todo.length > 0 && isNetworkModel(o.model)) {
+    const { checkModel } = await import('./network.ts');
+    await checkModel(upscaleOptions);
   }
   const threads = Math.min(todo.length, workers === 0 ? availableParallelism() : workers);
   const pool = shared?.pool ?? createUpscalePool(threads > 1 ? threads : 0);

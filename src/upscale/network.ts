@@ -73,3 +73,25 @@ export async function loadNetwork(o: UpscaleOptions): Promise<SrNetwork> {
   const net = await loadEsrgan(o.model, o.scale, o.backend as TfBackendName);
   return { scale: net.scale, valueMax: net.valueMax, backend: o.backend as TfBackendName, source: net.modelDir, predict: net.predict };
 }
+
+/**
+ * Check a network model before a folder run starts, so that a bad model file is one error, not one per image:
+ * ncnn models are converted (and cached) here once, before any worker needs them; an `onnx:` file is opened.
+ * @throws BlindspotError as loadNetwork
+ */
+export async function checkModel(o: UpscaleOptions): Promise<void> {
+  const byo = byoModel(o.model);
+  let files: { paramPath: string; binPath: string } | null = null;
+  if (byo?.format === 'onnx') {
+    const { loadOnnxNetwork } = await import('./onnxBackend.ts');
+    await loadOnnxNetwork(byo.path, 1, { layout: o.modelLayout, range: o.modelRange, channelOrder: o.modelChannelOrder });
+    return;
+  }
+  if (byo?.format === 'ncnn') files = await (await import('./ncnn.ts')).findNcnnFiles(byo.path);
+  else if (isUpscaleModelName(o.model) && UPSCALE_MODELS[o.model].format === 'ncnn') files = shippedNcnn(UPSCALE_MODELS[o.model].ncnnStem!);
+  if (!files) return;
+  if (o.backend === 'onnx') {
+    const { cachedNcnnOnnx, defaultCacheDir } = await import('./onnxBackend.ts');
+    await cachedNcnnOnnx(files.paramPath, files.binPath, o.cacheDir || defaultCacheDir());
+  } else await (await import('./ncnn.ts')).loadNcnn(files.paramPath, files.binPath);
+}

