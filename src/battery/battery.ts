@@ -59,6 +59,51 @@ export const BATTERY_COLUMNS = [
 
 export type BatteryColumn = (typeof BATTERY_COLUMNS)[number];
 
+/** Unit (or scale) of each battery column, for printing and docs/metrics.md. */
+export const BATTERY_UNITS: Readonly<Record<BatteryColumn, string>> = Object.freeze({
+  sharpness: 'grey levels^2 (var of Laplacian)',
+  sharpness_gt: 'grey levels^2 (var of Laplacian)',
+  sharpness_diff_pct: '% vs GT',
+  contrast: 'grey levels (RMS)',
+  contrast_gt: 'grey levels (RMS)',
+  contrast_diff_pct: '% vs GT',
+  entropy: 'bits (0-8)',
+  entropy_gt: 'bits (0-8)',
+  noise: 'x100 mean |high-pass| of x/255',
+  noise_gt: 'x100 mean |high-pass| of x/255',
+  edge_density: '% of pixels',
+  edge_density_gt: '% of pixels',
+  edge_diff_pct: '% vs GT',
+  artifact_block: 'grey levels (sum over 8-px grid lines)',
+  artifact_block_gt: 'grey levels (sum over 8-px grid lines)',
+  artifact_ringing: 'grey levels (sd near edges)',
+  artifact_ringing_gt: 'grey levels (sd near edges)',
+  artifact_total: 'grey levels (block + ringing)',
+  artifact_total_gt: 'grey levels (block + ringing)',
+  high_freq_ratio: 'share of |FFT| (0-1)',
+  high_freq_ratio_gt: 'share of |FFT| (0-1)',
+  texture_complexity: 'grey levels (mean Sobel, 1/4 scale)',
+  texture_complexity_gt: 'grey levels (mean Sobel, 1/4 scale)',
+  delta_e: 'CIE76 dE*ab (mean)',
+  delta_e2000: 'CIEDE2000 dE00 (mean)',
+  histogram_corr: 'Pearson r (-1..1)',
+  local_quality_mean: 'SSIM (patch mean)',
+  local_quality_std: 'SSIM (patch sd)',
+  local_quality_min: 'SSIM (worst patch)',
+  local_quality_max: 'SSIM (best patch)',
+  local_quality_min_row: 'patch row',
+  local_quality_min_col: 'patch column',
+  local_quality_rows: 'patches',
+  local_quality_cols: 'patches',
+  local_quality_blk_mean: 'SSIM (block mean)',
+  local_quality_blk_std: 'SSIM (block sd)',
+  local_quality_blk_min: 'SSIM (worst block)',
+  total_score: 'points (0-100)',
+  total_score_gt: 'points (0-100)',
+  lpips: 'LPIPS distance (0 = same)',
+  clip_similarity: 'cosine (-1..1)',
+});
+
 /** One pair's battery: every column, null where undefined. */
 export type BatteryRecord = Record<BatteryColumn, number | null>;
 
@@ -129,7 +174,7 @@ export function metricBattery(gt: Image, test: Image, options?: Partial<BatteryO
   if (gt.width < 8 || gt.height < 8) {
     throw new BlindspotError('E_TOO_SMALL', `the battery needs at least 8x8 pixels, got ${gt.width}x${gt.height}`, gt.source || undefined);
   }
-  const L = o.dataRange ?? resolveDataRange(gt, test).dataRange;
+  const L = batteryDataRange(gt, test, o);
   // A run scores every model and path against the same GT object: its 8-bit view and statistics are kept.
   const key = `${L}|${o.sharpnessKernel}|${o.edgeDetector}`;
   let side = gtCache.get(gt);
@@ -140,6 +185,11 @@ export function metricBattery(gt: Image, test: Image, options?: Partial<BatteryO
     gtCache.set(gt, side);
   }
   return batteryOfGray8(side.g, toGray8(test, L), o, side);
+}
+
+/** The data range the battery maps both images with (explicit, else the GT's, as `ssim`). */
+export function batteryDataRange(gt: Image, test: Image, o: BatteryOptions): number {
+  return o.dataRange ?? resolveDataRange(gt, test).dataRange;
 }
 
 /** The GT side of a pair, reused while the same Image object is scored again. */

@@ -16,6 +16,7 @@ export interface CommandModule {
 /** Every sub-command, in help order; each is implemented by `commands/<name>.ts`. */
 const COMMANDS = [
   'ssim',
+  'metrics',
   'diagnose',
   'run',
   'verify',
