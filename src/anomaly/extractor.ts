@@ -15,6 +15,8 @@
  *   from the card and each image is z-scored inside the wrapper, as DeepSSIM's preprocessing does (images are
  *   stretched to the square input here, not padded).
  *
+ * - `dinov2:PATH`: DINOv2 ViT (the paper's extractor) from a user-supplied safetensors file (dinov2.ts).
+ *
  * Every extractor reports its name and the SHA-256 of its weight bytes, recorded in every output.
  */
 import { createHash } from 'node:crypto';
@@ -74,12 +76,14 @@ interface NsfwjsModelModule {
 /**
  * Load a feature extractor.
  * @param tf the TF.js namespace from `initTf`.
- * @param spec 'mobilenet_v2' (default), 'inception_v3', or a folder (or model.json path) of a TF.js model.
+ * @param spec 'mobilenet_v2' (default), 'inception_v3', 'dinov2:PATH' (a DINOv2 safetensors file), or a folder
+ *   (or model.json path) of a TF.js model.
  * @throws BlindspotError E_NOT_FOUND (missing package/folder/file), E_CORRUPT (unreadable model),
  *   E_INVALID_OPTION (a model without a usable input shape or output).
  */
 export async function loadExtractor(tf: Tf, spec: string = 'mobilenet_v2'): Promise<FeatureExtractor> {
   if (spec === 'mobilenet_v2' || spec === 'inception_v3') return loadNsfwjs(tf, spec);
+  if (spec.startsWith('dinov2:')) return (await import('./dinov2.ts')).loadDinoV2Extractor(tf, spec.slice(7));
   return loadFolderModel(tf, spec);
 }
 

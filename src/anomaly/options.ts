@@ -2,7 +2,7 @@
 import { invalidOption, mergeOptions } from '../errors.ts';
 
 export interface AnomalyOptions {
-  /** 'mobilenet_v2' (default), 'inception_v3', or a folder with a TF.js model.json (+ optional card.json). */
+  /** 'mobilenet_v2' (default), 'inception_v3', 'dinov2:PATH' (DINOv2 safetensors), or a TF.js model folder. */
   extractor: string;
   /** At most this many images per set, the first N in file-name order (0 = all). Default 0. */
   n: number;

@@ -25,6 +25,7 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const bf16Bits = new Uint32Array(1);
 const bf16Value = new Float32Array(bf16Bits.buffer);
 
@@ -90,6 +91,14 @@ export function parseSafetensors(bytes: Uint8Array, name: string): SafetensorsFi
     if ((off[1] as number) - (off[0] as number) !== count * width)
       throw bad(`tensor "${key}" holds ${off[1] - off[0]} bytes, its ${dtype} shape needs ${count * width}`);
     const at = base + (off[0] as number);
+    if (dtype === 'F32' && LITTLE_ENDIAN) {
+      // Fast path: a byte copy (the offset need not be 4-aligned; Buffer.slice would be a view, so copy).
+      const copy = new Uint8Array(count * 4);
+      copy.set(bytes.subarray(at, at + count * 4));
+      const data = new Float32Array(copy.buffer);
+      tensors.set(key, { dtype, shape: shape as number[], data });
+      continue;
+    }
     const data = new Float32Array(count);
     for (let i = 0; i < count; i++) {
       const p = at + i * width;

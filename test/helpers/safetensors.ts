@@ -57,6 +57,13 @@ export function encodeSafetensors(
     const buf = new Uint8Array(t.data.length * w);
     const dv = new DataView(buf.buffer);
     for (let i = 0; i < t.data.length; i++) {
+      if (dtype === 'F32' && t.data instanceof Float32Array && i === 0) {
+        // Bulk copy for large tensors (little-endian hosts); the loop below is the reference encoder.
+        if (new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) {
+          buf.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+          break;
+        }
+      }
       const v = t.data[i]!;
       if (dtype === 'F32') dv.setFloat32(i * w, v, true);
       else if (dtype === 'F64') dv.setFloat64(i * w, v, true);
