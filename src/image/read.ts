@@ -79,7 +79,11 @@ export async function companion(
   return undefined;
 }
 
-function gunzip(bytes: Buffer, path: string): Buffer {
+/**
+ * gunzip under the input cap.
+ * @throws BlindspotError E_TOO_LARGE over the cap, E_CORRUPT for bad gzip data.
+ */
+export function gunzip(bytes: Buffer, path: string): Buffer {
   try {
     return gunzipSync(bytes, { maxOutputLength: maxInputBytes() });
   } catch (e) {
