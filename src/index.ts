@@ -63,10 +63,21 @@ export {
   DEFAULT_PIPELINE_OPTIONS,
   DEMO_PIPELINE_OPTIONS,
   demoGtDir,
+  // issue 14: Real-ESRGAN / your own models on ONNX Runtime (onnxruntime-node loads on first use)
+  realEsrganDir,
+  modelLabel,
+  loadNcnn,
+  ncnnToOnnx,
+  writeOnnxModel,
+  cachedNcnnOnnx,
+  defaultCacheDir,
 } from './upscale/index.ts';
 export type {
   UpscaleModelName,
   UpscaleModelInfo,
+  UpscaleBackend,
+  ByoModelSpec,
+  OnnxGraph,
   UpscaleOptions,
   UpscaleFromGtResult,
   UpscaleFolderOptions,
