@@ -16,16 +16,19 @@ Anomaly Score (Hwang, Lee & Lee, CVPR 2024, arXiv:2312.10634). For every image: 
 feature trajectory along a random unit-norm direction, 11 points), vulnerability V (feature shift under an
 L-inf PGD attack, eps 8/255, step 2/255, 10 steps) and AS-i = V / C (lower = more natural). With --real and
 --generated: AS = the 2-D Kolmogorov-Smirnov statistic between the two (C, V) point sets (lower = closer to
-real), with its p-value. Cost: ~15 s of one CPU core per image with MobileNetV2 (12 forwards, 10 backwards).
+real), with its p-value; below n1*n2/(n1+n2) = 20 a warning and a permutation p are added, and a set needs at
+least 2 images. Cost: ~15 s of one CPU core per image with MobileNetV2 (12 forwards, 10 backwards).
 
 Options:
   --real DIR            folder of real images
   --generated DIR       folder of generated images
   --images DIR          AS-i of one folder alone (instead of --real/--generated)
   --extractor E         mobilenet_v2 (default; nsfwjs MobileNetV2, 1280-d pooled features) | inception_v3
-                        (nsfwjs InceptionV3, 2048-d; ~6x slower) | a folder with a TF.js model.json taking
-                        [0,1] images (optional card.json: {"name", "inputSize", "channels", "outputLayer"};
-                        e.g. a DeepSSIM encoder folder)
+                        (nsfwjs InceptionV3, 2048-d; ~6x slower) | dinov2:FILE (the paper's DINOv2 ViT-S/14,
+                        384-d CLS token at 224², from the model.safetensors of Hugging Face facebook/dinov2-small,
+                        downloaded by you; nothing is fetched) | a folder with a TF.js model.json taking [0,1]
+                        images (optional card.json: {"name", "inputSize", "channels", "outputLayer"}; e.g. a
+                        DeepSSIM encoder folder)
   --n N                 at most N images per folder, first in file-name order (default: all)
   --seed S              seed of the noise directions and PGD starts (default 0)
   --official-compat     use the official code's PGD update (it descends the loss; the paper's attack ascends)
