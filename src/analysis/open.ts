@@ -2,13 +2,14 @@
  * Open a RESULTS folder in DuckDB with the analysis views defined (used by `analyze` and `sql`).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { BlindspotError } from '../errors.ts';
 import { sqlString } from '../store/blockTable.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS, resolveDiagnoseOptions, type DiagnoseOptions, type ResolvedDiagnoseOptions } from '../tier3/options.ts';
 import { resolveAnalyzeOptions, type AnalyzeOptions } from './options.ts';
 import { buildViewsSql, splitStatements } from './views.ts';
+import { absoluteViewSql, escapeGlob } from './confine.ts';
 
 export interface AnalysisHandle {
   connection: DuckDBConnection;
@@ -81,12 +82,12 @@ export async function openAnalysis(
   const connection = await instance.connect();
   try {
     await connection.run(`SET file_search_path = ${sqlString(abs)}`);
-    const cols = (await connection.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet('blocks/*/*/*.parquet', hive_partitioning = true) LIMIT 0)`)).getRows().map((r) => String(r[0]));
+    const cols = (await connection.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(escapeGlob(abs + sep) + 'blocks/*/*/*.parquet')}, hive_partitioning = true) LIMIT 0)`)).getRows().map((r) => String(r[0]));
     const hasFailMask = cols.includes('fail_mask');
     const mat = materializedThresholds ?? existsSync(join(abs, 'analysis', 'thresholds.parquet'));
     const derive = runDiagnoseOptions(readRunJson(abs));
     const viewsSql = buildViewsSql(o, { storedColumns: cols, derive, hasFailMask, materializedThresholds: mat });
-    for (const stmt of splitStatements(viewsSql)) await connection.run(stmt);
+    for (const stmt of splitStatements(viewsSql)) await connection.run(absoluteViewSql(stmt, abs));
     return { connection, options: o, hasFailMask, dir: abs, viewsSql, close: () => connection.closeSync() };
   } catch (e) {
     connection.closeSync();

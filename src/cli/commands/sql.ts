@@ -4,7 +4,7 @@ import { parseFlags, positionals, wantsHelp } from '../args.ts';
 
 export const summary = 'Run a SQL query against the DuckDB views of a results folder (table, --json or --csv)';
 
-const HELP = `Usage: blindspot sql RESULTS "QUERY" [--json | --csv]
+const HELP = `Usage: blindspot sql RESULTS "QUERY" [--json | --csv] [--unconfined]
 
 Runs QUERY in DuckDB with the analysis views defined over RESULTS (see docs/dataset-runs.md): blocks (every
 block column: the stored ones plus those derived from them), blocks_stored (the Parquet as stored), images,
@@ -17,9 +17,15 @@ computed by the query.
 Example:
   blindspot sql RESULTS "SELECT model, path, layer, count(*) FROM classified GROUP BY ALL ORDER BY ALL"
 
+The query runs read-only and confined to RESULTS: one SELECT statement (also DESCRIBE, SHOW, SUMMARIZE, FROM ...);
+files only under RESULTS (read_parquet('/abs/RESULTS/...') works, other paths do not); no COPY, ATTACH,
+INSTALL, SET or CREATE; no network. --unconfined runs full DuckDB instead (any file, writes, several
+statements): only for queries you wrote yourself.
+
 Options:
   --json        rows as a JSON array of objects
   --csv         rows as CSV with a header
+  --unconfined  no read-only confinement (full DuckDB: reads and writes any file, network extensions)
   -h, --help    this help
 
 Exit codes: 0 ok, 2 usage error, not a results folder, or a SQL error (its first line is printed).`;
@@ -37,19 +43,28 @@ function csvCell(v: unknown): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseFlags(argv, { json: { type: 'boolean' }, csv: { type: 'boolean' } });
+  const parsed = parseFlags(argv, { json: { type: 'boolean' }, csv: { type: 'boolean' }, unconfined: { type: 'boolean' } });
   const v = parsed.values;
   if (wantsHelp(v, HELP)) return 0;
   const [dir, query] = positionals(parsed, ['results', 'query']);
   if (v.json && v.csv) throw new BlindspotError('E_USAGE', 'choose one of --json and --csv');
   const { openAnalysis } = await import('../../analysis/open.ts');
   const h = await openAnalysis(dir!);
+  const { confineToResults } = await import('../../analysis/confine.ts');
+  const confined = v.unconfined === true ? undefined : await confineToResults(h.connection, h.dir).catch((e: unknown) => {
+    h.close();
+    throw e;
+  });
   try {
     let reader;
-    try {
-      reader = await h.connection.runAndReadAll(query!);
-    } catch (e) {
-      throw new BlindspotError('E_USAGE', `SQL error: ${(e as Error).message.split('\n')[0]}`);
+    if (confined) {
+      reader = await confined.query(query!);
+    } else {
+      try {
+        reader = await h.connection.runAndReadAll(query!);
+      } catch (e) {
+        throw new BlindspotError('E_USAGE', `SQL error: ${(e as Error).message.split('\n')[0]}`);
+      }
     }
     const names = reader.columnNames();
     const rows = reader.getRows();
@@ -66,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   } finally {
     h.close();
+    confined?.dispose();
   }
   return 0;
 }
