@@ -93,8 +93,11 @@ export type {
 } from './upscale/index.ts';
 
 // Anomaly Score (ks2d and stats are pure; the TF.js parts load on first call)
-export { ks2d } from './anomaly/ks2d.ts';
-export type { Ks2dResult } from './anomaly/ks2d.ts';
+export { ks2d, ks2dPermutation } from './anomaly/ks2d.ts';
+export type { Ks2dResult, Ks2dPermutationResult } from './anomaly/ks2d.ts';
+export { asFromPoints } from './anomaly/asStat.ts';
+export type { AsResult } from './anomaly/asStat.ts';
+export { parseSafetensors } from './anomaly/safetensors.ts';
 export { frechetDistance, spearman } from './anomaly/stats.ts';
 export { anomalyScore, anomalyScoreI, createAnomalySession } from './anomaly/lazy.ts';
 export { DEFAULT_ANOMALY_OPTIONS, resolveAnomalyOptions } from './anomaly/options.ts';
@@ -133,7 +136,7 @@ export type {
 export { evaluateMemorization, resolveEvalOptions, DEFAULT_EVAL_OPTIONS } from './memorization/evaluate.ts';
 export type { EvalOptions as MemorizationEvalOptions, EvalResult as MemorizationEvalResult } from './memorization/evaluate.ts';
 
-// Block engine (issue 3, DESIGN §3b): Tier 1-3 diagnostics of one pair; pure, no I/O
+// Block engine (DESIGN §3b, §3c): Tier 1-3 diagnostics of one pair, region of interest, display scale, floors; pure, no I/O
 export {
   diagnose,
   diagnoseBlocks,
@@ -145,7 +148,21 @@ export {
   allocateBlockColumns,
   columnsOfSet,
   storedColumnsOfSet,
-  summarizeBlocks,
+  summarizeDefinition,
+  PUBLISHED_DEFINITION,
+  autoRoiMask,
+  userRoiMask,
+  blockRoi,
+  DEFAULT_AUTO_ROI_OPTIONS,
+  voiWindow,
+  displayWindowOf,
+  immerkaerNoiseSd,
+  damageFloors,
+  seMax,
+  dmuMax,
+  gtReference,
+  blindSpotFields,
+  summarizeBlindSpot,
   AXIS_NAMES,
   REGIMES,
   LAYERS,
@@ -169,6 +186,13 @@ export type {
   BlockColumnSpec,
   BlockFieldSummary,
   BlockGroupSummary,
+  DefinitionSummary,
+  AutoRoiOptions,
+  RoiMask,
+  DisplayWindow,
+  DamageFloors,
+  GtReference,
+  BlindSpotSummary,
   PairThresholds,
   Regime,
   Layer,
