@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { BlindspotError } from '../errors.ts';
 import { readRunJson, runDiagnoseOptions } from '../analysis/open.ts';
+import { escapeGlob } from '../analysis/confine.ts';
 import { blocksViewSelect } from '../store/blockView.ts';
 import { sqlString } from '../store/blockTable.ts';
 import { AXIS_VECTORS, MEMBRANE_RADIUS, NONE_POLE, YOLK_RADIUS } from './egg.ts';
@@ -268,7 +269,7 @@ export class ResultsStore {
     const instance = await DuckDBInstance.create(':memory:');
     const con = await instance.connect();
     const q = (sql: string) => con.run(sql);
-    const glob = sqlString(join(dir, 'blocks', '*', '*', '*.parquet'));
+    const glob = sqlString(join(escapeGlob(dir), 'blocks', '*', '*', '*.parquet')); // the folder's own * ? [ are literal
     await q(`CREATE VIEW stored_blocks AS SELECT * FROM read_parquet(${glob}, hive_partitioning = true)`);
     const stored = new Set((await con.runAndReadAll('DESCRIBE stored_blocks')).getRows().map((r) => String(r[0])));
     // count(*) over Parquet reads only the footers: cheap even for hundreds of millions of rows.
@@ -278,7 +279,7 @@ export class ResultsStore {
     const imagesGlob = existsSync(imagesFile)
       ? `${sqlString(imagesFile)}, hive_partitioning = false`
       : existsSync(join(dir, 'images'))
-        ? `${sqlString(join(dir, 'images', '*', '*', '*.parquet'))}, hive_partitioning = true`
+        ? `${sqlString(join(escapeGlob(dir), 'images', '*', '*', '*.parquet'))}, hive_partitioning = true`
         : null;
     if (imagesGlob) {
       await q(`CREATE VIEW images_table AS SELECT * FROM read_parquet(${imagesGlob})`);
