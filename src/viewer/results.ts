@@ -277,7 +277,7 @@ export class ResultsStore {
     const blockSample = sample ?? (storedRows > AUTO_SAMPLE_ROWS ? Number((AUTO_SAMPLE_ROWS / storedRows).toPrecision(3)) : 1);
     const imagesFile = join(dir, 'images.parquet');
     const imagesGlob = existsSync(imagesFile)
-      ? `${sqlString(imagesFile)}, hive_partitioning = false`
+      ? `${sqlString(escapeGlob(imagesFile))}, hive_partitioning = false`
       : existsSync(join(dir, 'images'))
         ? `${sqlString(join(escapeGlob(dir), 'images', '*', '*', '*.parquet'))}, hive_partitioning = true`
         : null;
