@@ -28,7 +28,8 @@ function crop(im: Image, size: number): Image {
   const d = new Float32Array(size * size);
   const x0 = (im.width - size) >> 1;
   const y0 = (im.height - size) >> 1;
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) d[y * size + x] = im.data[(y0 + y) * im.width + x0 + x]!;
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) d[y * size + x] = im.data[(y0 + y) * im.width + x0 + x]!;
   return { ...im, width: size, height: size, data: d };
 }
 
@@ -84,7 +85,8 @@ for (const backend of ['onnx', 'wasm'] as const) {
   const images = backend === 'onnx' ? 6 : 2;
   const gtDir = await mkdtemp(join(tmpdir(), 'bs-bench-gt-'));
   const { readdir, copyFile } = await import('node:fs/promises');
-  for (const f of (await readdir(GT)).filter((n) => n.endsWith('.png')).slice(0, images)) await copyFile(join(GT, f), join(gtDir, f));
+  for (const f of (await readdir(GT)).filter((n) => n.endsWith('.png')).slice(0, images))
+    await copyFile(join(GT, f), join(gtDir, f));
   const m = await cpuSeconds(() =>
     upscaleFolder(gtDir, out, { model: 'realesr-general-x4v3', backend, scale: 2, workers: 2, cacheDir }),
   );
@@ -101,7 +103,10 @@ const ratio = (m: string) => per128(m, 'wasm') / per128(m, 'onnx');
 // The study: per image and model, the x4 network on a 512x512 LR = 16 x the 128x128 cost; notta + 8 TTA runs.
 const IMAGES = 5004;
 const studyCpu = (backend: string) =>
-  (['realesrgan-x4plus', 'realesr-general-x4v3'] as const).reduce((s, m) => s + IMAGES * 9 * 16 * per128(m, backend), 0);
+  (['realesrgan-x4plus', 'realesr-general-x4v3'] as const).reduce(
+    (s, m) => s + IMAGES * 9 * 16 * per128(m, backend),
+    0,
+  );
 const days = (s: number) => (s < 86400 * 2 ? `${(s / 3600).toFixed(1)} h` : `${(s / 86400).toFixed(1)} days`);
 const proj = (backend: string) => {
   const cpu = studyCpu(backend);

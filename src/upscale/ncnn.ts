@@ -79,7 +79,10 @@ function corrupt(file: string, what: string): BlindspotError {
 
 /** Parse the `.param` text. */
 export function parseNcnnParam(text: string, file: string): NcnnLayer[] {
-  const lines = text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== '');
+  const lines = text
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (Number(lines[0]) !== MAGIC) throw corrupt(file, `first line is not the magic number ${MAGIC}`);
   const counts = (lines[1] ?? '').split(/\s+/).map(Number);
   const layerCount = counts[0]!;
@@ -135,7 +138,10 @@ class BinReader {
 
   private need(bytes: number, what: string): void {
     if (this.offset + bytes > this.buf.length) {
-      throw corrupt(this.file, `weights end at byte ${this.buf.length}, ${what} needs ${this.offset + bytes} (truncated?)`);
+      throw corrupt(
+        this.file,
+        `weights end at byte ${this.buf.length}, ${what} needs ${this.offset + bytes} (truncated?)`,
+      );
     }
   }
 
@@ -156,7 +162,9 @@ class BinReader {
     if (tag === TAG_FP16) {
       this.need(2 * n, what);
       const out = new Float32Array(n);
-      const halves = new Uint16Array(new Uint8Array(this.buf.subarray(this.offset, this.offset + 2 * n)).buffer);
+      const halves = new Uint16Array(
+        new Uint8Array(this.buf.subarray(this.offset, this.offset + 2 * n)).buffer,
+      );
       const table = halfTable();
       for (let i = 0; i < n; i++) out[i] = table[halves[i]!]!;
       this.offset += (2 * n + 3) & ~3;
@@ -208,7 +216,8 @@ function readWeights(layers: NcnnLayer[], bin: BinReader, file: string): number 
       const kw = intParam(l, 1, 0);
       const kh = intParam(l, 11, kw);
       const size = intParam(l, 6, 0);
-      if (intParam(l, 8, 0) !== 0) throw new BlindspotError('E_UNSUPPORTED', `${what}: int8 convolution`, file);
+      if (intParam(l, 8, 0) !== 0)
+        throw new BlindspotError('E_UNSUPPORTED', `${what}: int8 convolution`, file);
       if (out <= 0 || kw <= 0 || size <= 0 || size % (out * kw * kh) !== 0) {
         throw corrupt(file, `${what}: weight_data_size ${size} does not fit ${out} outputs of ${kh}x${kw}`);
       }
@@ -236,7 +245,8 @@ function graphScale(layers: NcnnLayer[], file: string): Map<string, number> {
         throw new BlindspotError('E_UNSUPPORTED', `layer ${l.name}: Interp to a fixed or dynamic size`, file);
       }
       const hs = intParam(l, 1, 1);
-      if (hs !== intParam(l, 2, 1)) throw new BlindspotError('E_UNSUPPORTED', `layer ${l.name}: anisotropic Interp`, file);
+      if (hs !== intParam(l, 2, 1))
+        throw new BlindspotError('E_UNSUPPORTED', `layer ${l.name}: anisotropic Interp`, file);
       v *= hs;
     }
     for (const o of l.outputs) s.set(o, v);
@@ -246,12 +256,17 @@ function graphScale(layers: NcnnLayer[], file: string): Map<string, number> {
 
 /** The model files of an ncnn model directory (one .param/.bin pair) or of an explicit .param path. */
 export async function findNcnnFiles(dirOrParam: string): Promise<{ paramPath: string; binPath: string }> {
-  if (dirOrParam.endsWith('.param')) return { paramPath: dirOrParam, binPath: dirOrParam.replace(/\.param$/, '.bin') };
+  if (dirOrParam.endsWith('.param'))
+    return { paramPath: dirOrParam, binPath: dirOrParam.replace(/\.param$/, '.bin') };
   let names: string[];
   try {
     names = await readdir(dirOrParam);
   } catch {
-    throw new BlindspotError('E_UNREADABLE', 'not a readable ncnn model directory (expected NAME.param + NAME.bin)', dirOrParam);
+    throw new BlindspotError(
+      'E_UNREADABLE',
+      'not a readable ncnn model directory (expected NAME.param + NAME.bin)',
+      dirOrParam,
+    );
   }
   const params = names.filter((n) => n.endsWith('.param')).sort();
   if (params.length !== 1) {
@@ -278,31 +293,59 @@ async function readOrThrow(path: string): Promise<Buffer> {
  * @param paramPath the `.param` file (the `.bin` is next to it, same name)
  * @throws BlindspotError E_UNREADABLE, E_CORRUPT (bad text, truncated or oversized weights), E_UNSUPPORTED
  */
-export async function loadNcnn(paramPath: string, binPath = paramPath.replace(/\.param$/, '.bin')): Promise<NcnnNet> {
+export async function loadNcnn(
+  paramPath: string,
+  binPath = paramPath.replace(/\.param$/, '.bin'),
+): Promise<NcnnNet> {
   const paramBytes = await readOrThrow(paramPath);
   const binBytes = await readOrThrow(binPath);
   const layers = parseNcnnParam(paramBytes.toString('utf8'), paramPath);
   const reader = new BinReader(binBytes, binPath);
   const parameterCount = readWeights(layers, reader, binPath);
   if (reader.offset !== binBytes.length) {
-    throw corrupt(binPath, `the graph uses ${reader.offset} bytes of weights, the file has ${binBytes.length}`);
+    throw corrupt(
+      binPath,
+      `the graph uses ${reader.offset} bytes of weights, the file has ${binBytes.length}`,
+    );
   }
   const inputs = layers.filter((l) => l.type === 'Input');
-  if (inputs.length !== 1 || inputs[0]!.outputs.length !== 1) throw corrupt(paramPath, 'expected exactly one Input layer');
+  if (inputs.length !== 1 || inputs[0]!.outputs.length !== 1)
+    throw corrupt(paramPath, 'expected exactly one Input layer');
   const consumed = new Set(layers.flatMap((l) => l.inputs));
   const produced = layers.flatMap((l) => l.outputs);
   const outs = produced.filter((b) => !consumed.has(b));
-  if (outs.length !== 1) throw corrupt(paramPath, `expected one output blob, found ${outs.length} (${outs.slice(0, 4).join(', ')})`);
+  if (outs.length !== 1)
+    throw corrupt(
+      paramPath,
+      `expected one output blob, found ${outs.length} (${outs.slice(0, 4).join(', ')})`,
+    );
   const scales = graphScale(layers, paramPath);
   const scale = scales.get(outs[0]!)!;
   if (!Number.isInteger(scale) || scale < 1) {
-    throw new BlindspotError('E_UNSUPPORTED', `graph scale is ${scale}; an integer upscaling factor is needed`, paramPath);
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `graph scale is ${scale}; an integer upscaling factor is needed`,
+      paramPath,
+    );
   }
   const sha256 = createHash('sha256').update(paramBytes).update(binBytes).digest('hex');
-  return { layers, input: inputs[0]!.outputs[0]!, output: outs[0]!, parameterCount, sha256, scale, paramPath, binPath };
+  return {
+    layers,
+    input: inputs[0]!.outputs[0]!,
+    output: outs[0]!,
+    parameterCount,
+    sha256,
+    scale,
+    paramPath,
+    binPath,
+  };
 }
 
 /** A short label for a model file or folder (used in output names): the file or folder name, sanitised. */
 export function modelFileLabel(path: string): string {
-  return basename(path.replace(/[\\/]+$/, '')).replace(/\.(param|onnx)$/, '').replace(/[^A-Za-z0-9._-]+/g, '-') || 'model';
+  return (
+    basename(path.replace(/[\\/]+$/, ''))
+      .replace(/\.(param|onnx)$/, '')
+      .replace(/[^A-Za-z0-9._-]+/g, '-') || 'model'
+  );
 }

@@ -20,7 +20,8 @@ export async function ncnnOnTf(net: NcnnNet, backend: TfBackendName, valueMax = 
   const tf = await initTf(backend);
   const ops: { inputs: string[]; outputs: string[]; op: Op | null }[] = [];
   for (const l of net.layers) {
-    const unsupported = (what: string) => new BlindspotError('E_UNSUPPORTED', `layer ${l.name} (${l.type}) on TF.js: ${what}`, net.paramPath);
+    const unsupported = (what: string) =>
+      new BlindspotError('E_UNSUPPORTED', `layer ${l.name} (${l.type}) on TF.js: ${what}`, net.paramPath);
     let op: Op | null = null;
     switch (l.type) {
       case 'Input':
@@ -77,7 +78,8 @@ export async function ncnnOnTf(net: NcnnNet, backend: TfBackendName, valueMax = 
       case 'Eltwise': {
         const kind = intParam(l, 0, 1);
         const coeffs = arrayParam(l, 1);
-        if (kind === 1) op = (t, xs) => t.addN(xs.map((x, i) => ((coeffs[i] ?? 1) === 1 ? x : t.mul(x, coeffs[i]!))));
+        if (kind === 1)
+          op = (t, xs) => t.addN(xs.map((x, i) => ((coeffs[i] ?? 1) === 1 ? x : t.mul(x, coeffs[i]!))));
         else if (kind === 0) op = (t, xs) => xs.reduce((a, x) => t.mul(a, x));
         else if (kind === 2) op = (t, xs) => xs.reduce((a, x) => t.maximum(a, x));
         else throw unsupported(`op_type ${kind}`);
@@ -126,7 +128,8 @@ export async function ncnnOnTf(net: NcnnNet, backend: TfBackendName, valueMax = 
           if (!dcr) {
             const perm = new Int32Array(cin);
             for (let i = 0; i < r; i++)
-              for (let j = 0; j < r; j++) for (let k = 0; k < c; k++) perm[(i * r + j) * c + k] = k * r * r + i * r + j;
+              for (let j = 0; j < r; j++)
+                for (let k = 0; k < c; k++) perm[(i * r + j) * c + k] = k * r * r + i * r + j;
             y = t.gather(x!, t.tensor1d(perm, 'int32'), 3);
           }
           return t.depthToSpace(y as Tensor4D, r, 'NHWC');
@@ -152,7 +155,14 @@ export async function ncnnOnTf(net: NcnnNet, backend: TfBackendName, valueMax = 
           if (op === null) {
             const src = blobs.get(inputs[0] ?? net.input) ?? blobs.get(net.input)!;
             for (const o of outputs) blobs.set(o, src);
-          } else blobs.set(outputs[0]!, op(tf, inputs.map((i) => blobs.get(i)!)));
+          } else
+            blobs.set(
+              outputs[0]!,
+              op(
+                tf,
+                inputs.map((i) => blobs.get(i)!),
+              ),
+            );
         }
         return tf.clipByValue(blobs.get(net.output)!, 0, valueMax);
       });

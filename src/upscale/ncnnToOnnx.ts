@@ -44,7 +44,12 @@ export function ncnnToOnnx(net: NcnnNet): Uint8Array {
         nodes.push(
           slope === 0
             ? { op: 'Relu', inputs: ins, outputs: [out] }
-            : { op: 'LeakyRelu', inputs: ins, outputs: [out], attributes: [{ name: 'alpha', type: 'float', value: slope }] },
+            : {
+                op: 'LeakyRelu',
+                inputs: ins,
+                outputs: [out],
+                attributes: [{ name: 'alpha', type: 'float', value: slope }],
+              },
         );
         break;
       }
@@ -88,7 +93,12 @@ export function ncnnToOnnx(net: NcnnNet): Uint8Array {
       case 'Concat': {
         const axis = intParam(l, 0, 0);
         if (axis < -3 || axis > 2) throw unsupported(`axis ${axis}`);
-        nodes.push({ op: 'Concat', inputs: ins, outputs: [out], attributes: [{ name: 'axis', type: 'int', value: axis < 0 ? axis : axis + 1 }] });
+        nodes.push({
+          op: 'Concat',
+          inputs: ins,
+          outputs: [out],
+          attributes: [{ name: 'axis', type: 'int', value: axis < 0 ? axis : axis + 1 }],
+        });
         break;
       }
       case 'Interp': {
@@ -104,11 +114,20 @@ export function ncnnToOnnx(net: NcnnNet): Uint8Array {
             : type === 2
               ? [
                   { name: 'mode', type: 'string', value: 'linear' },
-                  { name: 'coordinate_transformation_mode', type: 'string', value: intParam(l, 6, 0) ? 'align_corners' : 'half_pixel' },
+                  {
+                    name: 'coordinate_transformation_mode',
+                    type: 'string',
+                    value: intParam(l, 6, 0) ? 'align_corners' : 'half_pixel',
+                  },
                 ]
               : [];
         if (attrs.length === 0) throw unsupported(`resize_type ${type}`);
-        nodes.push({ op: 'Resize', inputs: [ins[0]!, '', constant([1, 1, s, s])], outputs: [out], attributes: attrs });
+        nodes.push({
+          op: 'Resize',
+          inputs: [ins[0]!, '', constant([1, 1, s, s])],
+          outputs: [out],
+          attributes: attrs,
+        });
         break;
       }
       case 'PixelShuffle': {
@@ -189,11 +208,19 @@ function convolution(
   if (act === 0) return;
   if (act === 1) nodes.push({ op: 'Relu', inputs: [y], outputs: [out] });
   else if (act === 2) {
-    nodes.push({ op: 'LeakyRelu', inputs: [y], outputs: [out], attributes: [{ name: 'alpha', type: 'float', value: ap[0] ?? 0 }] });
+    nodes.push({
+      op: 'LeakyRelu',
+      inputs: [y],
+      outputs: [out],
+      attributes: [{ name: 'alpha', type: 'float', value: ap[0] ?? 0 }],
+    });
   } else if (act === 3) {
     const lo = `${l.name}_min`;
     const hi = `${l.name}_max`;
-    inits.push({ name: lo, dims: [], data: Float32Array.of(ap[0] ?? 0) }, { name: hi, dims: [], data: Float32Array.of(ap[1] ?? 0) });
+    inits.push(
+      { name: lo, dims: [], data: Float32Array.of(ap[0] ?? 0) },
+      { name: hi, dims: [], data: Float32Array.of(ap[1] ?? 0) },
+    );
     nodes.push({ op: 'Clip', inputs: [y, lo, hi], outputs: [out] });
   } else if (act === 4) nodes.push({ op: 'Sigmoid', inputs: [y], outputs: [out] });
   else throw unsupported(`activation_type ${act}`);

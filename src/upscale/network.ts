@@ -30,7 +30,12 @@ async function ncnnNetwork(paramPath: string, binPath: string, o: UpscaleOptions
   if (o.backend === 'onnx') {
     const { cachedNcnnOnnx, defaultCacheDir, loadOnnxNetwork } = await import('./onnxBackend.ts');
     const c = await cachedNcnnOnnx(paramPath, binPath, o.cacheDir || defaultCacheDir());
-    const net = await loadOnnxNetwork(c.onnxPath, o.threads, { layout: 'nchw', range: 1, channelOrder: 'rgb' }, c.scale);
+    const net = await loadOnnxNetwork(
+      c.onnxPath,
+      o.threads,
+      { layout: 'nchw', range: 1, channelOrder: 'rgb' },
+      c.scale,
+    );
     return { ...net, source: paramPath };
   }
   const key = `${paramPath}|${o.backend}`;
@@ -56,7 +61,11 @@ export async function loadNetwork(o: UpscaleOptions): Promise<SrNetwork> {
   const byo = byoModel(o.model);
   if (byo?.format === 'onnx') {
     const { loadOnnxNetwork } = await import('./onnxBackend.ts');
-    return loadOnnxNetwork(byo.path, o.threads, { layout: o.modelLayout, range: o.modelRange, channelOrder: o.modelChannelOrder });
+    return loadOnnxNetwork(byo.path, o.threads, {
+      layout: o.modelLayout,
+      range: o.modelRange,
+      channelOrder: o.modelChannelOrder,
+    });
   }
   if (byo?.format === 'ncnn') {
     const { findNcnnFiles } = await import('./ncnn.ts');
@@ -71,7 +80,13 @@ export async function loadNetwork(o: UpscaleOptions): Promise<SrNetwork> {
   }
   const { loadEsrgan } = await import('./esrgan.ts');
   const net = await loadEsrgan(o.model, o.scale, o.backend as TfBackendName);
-  return { scale: net.scale, valueMax: net.valueMax, backend: o.backend as TfBackendName, source: net.modelDir, predict: net.predict };
+  return {
+    scale: net.scale,
+    valueMax: net.valueMax,
+    backend: o.backend as TfBackendName,
+    source: net.modelDir,
+    predict: net.predict,
+  };
 }
 
 /**
@@ -84,11 +99,16 @@ export async function checkModel(o: UpscaleOptions): Promise<void> {
   let files: { paramPath: string; binPath: string } | null = null;
   if (byo?.format === 'onnx') {
     const { loadOnnxNetwork } = await import('./onnxBackend.ts');
-    await loadOnnxNetwork(byo.path, 1, { layout: o.modelLayout, range: o.modelRange, channelOrder: o.modelChannelOrder });
+    await loadOnnxNetwork(byo.path, 1, {
+      layout: o.modelLayout,
+      range: o.modelRange,
+      channelOrder: o.modelChannelOrder,
+    });
     return;
   }
   if (byo?.format === 'ncnn') files = await (await import('./ncnn.ts')).findNcnnFiles(byo.path);
-  else if (isUpscaleModelName(o.model) && UPSCALE_MODELS[o.model].format === 'ncnn') files = shippedNcnn(UPSCALE_MODELS[o.model].ncnnStem!);
+  else if (isUpscaleModelName(o.model) && UPSCALE_MODELS[o.model].format === 'ncnn')
+    files = shippedNcnn(UPSCALE_MODELS[o.model].ncnnStem!);
   if (!files) return;
   if (o.backend === 'onnx') {
     const { cachedNcnnOnnx, defaultCacheDir } = await import('./onnxBackend.ts');

@@ -45,7 +45,9 @@ const CONVERTER_VERSION = 1;
  * ~/.cache/blindspot; then `/onnx`.
  */
 export function defaultCacheDir(): string {
-  const base = process.env[CACHE_DIR_ENV] || join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'blindspot');
+  const base =
+    process.env[CACHE_DIR_ENV] ||
+    join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'blindspot');
   return join(base, 'onnx');
 }
 
@@ -62,7 +64,11 @@ export interface CachedOnnx {
  * a `.json` beside it (scale, parameter count, source). Two processes converting at once both write atomically.
  * @throws BlindspotError from loadNcnn (E_UNREADABLE, E_CORRUPT, E_UNSUPPORTED) on a cache miss
  */
-export async function cachedNcnnOnnx(paramPath: string, binPath: string, cacheDir = defaultCacheDir()): Promise<CachedOnnx> {
+export async function cachedNcnnOnnx(
+  paramPath: string,
+  binPath: string,
+  cacheDir = defaultCacheDir(),
+): Promise<CachedOnnx> {
   let sha256: string;
   try {
     const h = createHash('sha256');
@@ -76,7 +82,8 @@ export async function cachedNcnnOnnx(paramPath: string, binPath: string, cacheDi
   if (existsSync(`${base}.onnx`) && existsSync(`${base}.json`)) {
     try {
       const meta = JSON.parse(await readFile(`${base}.json`, 'utf8')) as { scale: number };
-      if (Number.isInteger(meta.scale)) return { onnxPath: `${base}.onnx`, scale: meta.scale, sha256, converted: false };
+      if (Number.isInteger(meta.scale))
+        return { onnxPath: `${base}.onnx`, scale: meta.scale, sha256, converted: false };
     } catch {
       // an unreadable record: convert again
     }
@@ -87,7 +94,13 @@ export async function cachedNcnnOnnx(paramPath: string, binPath: string, cacheDi
   const bytes = ncnnToOnnx(net);
   await mkdir(cacheDir, { recursive: true });
   await writeFileAtomic(`${base}.onnx`, bytes);
-  const record = { scale: net.scale, parameterCount: net.parameterCount, source: paramPath, sha256: net.sha256, converter: CONVERTER_VERSION };
+  const record = {
+    scale: net.scale,
+    parameterCount: net.parameterCount,
+    source: paramPath,
+    sha256: net.sha256,
+    converter: CONVERTER_VERSION,
+  };
   await writeFileAtomic(`${base}.json`, JSON.stringify(record, null, 2) + '\n');
   return { onnxPath: `${base}.onnx`, scale: net.scale, sha256, converted: true };
 }
@@ -99,7 +112,10 @@ async function loadOrt(): Promise<Ort> {
     (m) => ((m as { default?: Ort }).default ?? m) as Ort,
     () => {
       ortPending = undefined;
-      throw new BlindspotError('E_NOT_FOUND', 'onnxruntime-node is not installed (npm install onnxruntime-node)');
+      throw new BlindspotError(
+        'E_NOT_FOUND',
+        'onnxruntime-node is not installed (npm install onnxruntime-node)',
+      );
     },
   );
   return ortPending;
@@ -121,7 +137,12 @@ const sessions = new Map<string, Promise<SrNetwork>>();
  * @throws BlindspotError E_UNREADABLE, E_CORRUPT (not an ONNX model: one line with the runtime's reason),
  *   E_UNSUPPORTED (not an image-to-image upscaler: input/output shapes), E_NOT_FOUND (no onnxruntime-node)
  */
-export function loadOnnxNetwork(path: string, threads: number, convention: OnnxInputConvention, scale?: number): Promise<SrNetwork> {
+export function loadOnnxNetwork(
+  path: string,
+  threads: number,
+  convention: OnnxInputConvention,
+  scale?: number,
+): Promise<SrNetwork> {
   const key = `${path}|${threads}|${convention.layout}|${convention.range}|${convention.channelOrder}`;
   let p = sessions.get(key);
   if (!p) {
@@ -132,7 +153,12 @@ export function loadOnnxNetwork(path: string, threads: number, convention: OnnxI
   return p;
 }
 
-async function openSession(path: string, threads: number, conv: OnnxInputConvention, knownScale?: number): Promise<SrNetwork> {
+async function openSession(
+  path: string,
+  threads: number,
+  conv: OnnxInputConvention,
+  knownScale?: number,
+): Promise<SrNetwork> {
   const ort = await loadOrt();
   let bytes: Buffer;
   try {
@@ -152,21 +178,37 @@ async function openSession(path: string, threads: number, conv: OnnxInputConvent
     throw new BlindspotError('E_CORRUPT', `not a loadable ONNX model: ${ortReason(e)}`, path);
   }
   if (session.inputNames.length !== 1 || session.outputNames.length < 1) {
-    throw new BlindspotError('E_UNSUPPORTED', `an upscaler has one image input; this model has ${session.inputNames.length} inputs`, path);
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `an upscaler has one image input; this model has ${session.inputNames.length} inputs`,
+      path,
+    );
   }
   const meta = session.inputMetadata[0] as { shape?: readonly (number | string)[] } | undefined;
   const dims = meta?.shape ?? [];
   const cDim = dims[conv.layout === 'nchw' ? 1 : 3];
   const inChannels = typeof cDim === 'number' ? cDim : 3;
   if (dims.length !== 0 && dims.length !== 4) {
-    throw new BlindspotError('E_UNSUPPORTED', `input has rank ${dims.length}; an image model takes [1, C, H, W] or [1, H, W, C]`, path);
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `input has rank ${dims.length}; an image model takes [1, C, H, W] or [1, H, W, C]`,
+      path,
+    );
   }
   if (inChannels !== 1 && inChannels !== 3) {
-    throw new BlindspotError('E_UNSUPPORTED', `input has ${inChannels} channels (check --layout nchw|nhwc)`, path);
+    throw new BlindspotError(
+      'E_UNSUPPORTED',
+      `input has ${inChannels} channels (check --layout nchw|nhwc)`,
+      path,
+    );
   }
   for (const i of conv.layout === 'nchw' ? [2, 3] : [1, 2]) {
     if (typeof dims[i] === 'number' && dims[i]! > 0) {
-      throw new BlindspotError('E_UNSUPPORTED', `input size is fixed (${dims.join('x')}); export the model with dynamic height and width`, path);
+      throw new BlindspotError(
+        'E_UNSUPPORTED',
+        `input size is fixed (${dims.join('x')}); export the model with dynamic height and width`,
+        path,
+      );
     }
   }
   const run = runner(ort, session, path, conv, inChannels);
@@ -176,7 +218,11 @@ async function openSession(path: string, threads: number, conv: OnnxInputConvent
     const y = await run(new Float32Array(probe * probe * 3), probe, probe);
     scale = y.width / probe;
     if (!Number.isInteger(scale) || scale < 1 || y.height !== probe * scale) {
-      throw new BlindspotError('E_UNSUPPORTED', `a ${probe}x${probe} input gives ${y.width}x${y.height}: not an integer upscaling`, path);
+      throw new BlindspotError(
+        'E_UNSUPPORTED',
+        `a ${probe}x${probe} input gives ${y.width}x${y.height}: not an integer upscaling`,
+        path,
+      );
     }
   }
   const s = scale;
@@ -188,7 +234,11 @@ async function openSession(path: string, threads: number, conv: OnnxInputConvent
     predict: async (rgb, width, height) => {
       const y = await run(rgb, width, height);
       if (y.width !== width * s || y.height !== height * s) {
-        throw new BlindspotError('E_UNSUPPORTED', `a ${width}x${height} input gives ${y.width}x${y.height}, not x${s}`, path);
+        throw new BlindspotError(
+          'E_UNSUPPORTED',
+          `a ${width}x${height} input gives ${y.width}x${y.height}, not x${s}`,
+          path,
+        );
       }
       return y.data;
     },
@@ -199,7 +249,11 @@ async function openSession(path: string, threads: number, conv: OnnxInputConvent
 function runner(ort: Ort, session: InferenceSession, path: string, conv: OnnxInputConvention, inC: number) {
   const nchw = conv.layout === 'nchw';
   const bgr = conv.channelOrder === 'bgr';
-  return async (rgb: Float32Array, w: number, h: number): Promise<{ data: Float32Array; width: number; height: number }> => {
+  return async (
+    rgb: Float32Array,
+    w: number,
+    h: number,
+  ): Promise<{ data: Float32Array; width: number; height: number }> => {
     const n = w * h;
     const x = new Float32Array(n * inC);
     for (let i = 0; i < n; i++) {
@@ -226,7 +280,11 @@ function runner(ort: Ort, session: InferenceSession, path: string, conv: OnnxInp
       const feed = new ort.Tensor('float32', x, nchw ? [1, inC, h, w] : [1, h, w, inC]);
       result = await session.run({ [session.inputNames[0]!]: feed });
     } catch (e) {
-      throw new BlindspotError('E_UNSUPPORTED', `inference failed on a ${w}x${h} input: ${ortReason(e)}`, path);
+      throw new BlindspotError(
+        'E_UNSUPPORTED',
+        `inference failed on a ${w}x${h} input: ${ortReason(e)}`,
+        path,
+      );
     }
     const out = result[session.outputNames[0]!]!;
     const d = out.dims;
@@ -234,7 +292,11 @@ function runner(ort: Ort, session: InferenceSession, path: string, conv: OnnxInp
     const oh = nchw ? d[2]! : d[1]!;
     const ow = nchw ? d[3]! : d[2]!;
     if (d.length !== 4 || d[0] !== 1 || (oc !== 1 && oc !== 3) || out.type !== 'float32') {
-      throw new BlindspotError('E_UNSUPPORTED', `output is ${out.type} [${d.join(', ')}]; expected float32 [1, 3, H, W] (or NHWC)`, path);
+      throw new BlindspotError(
+        'E_UNSUPPORTED',
+        `output is ${out.type} [${d.join(', ')}]; expected float32 [1, 3, H, W] (or NHWC)`,
+        path,
+      );
     }
     const y = out.data as Float32Array;
     const m = ow * oh;

