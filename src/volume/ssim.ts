@@ -5,6 +5,8 @@
  * region, as the 2-D `wang`/`skimage` modes do).
  */
 import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
+import type { Image } from '../image/types.ts';
+import { resolveDataRange } from '../ssim/dataRange.ts';
 import { psnrFromMse } from '../ssim/psnr.ts';
 import { ssim } from '../ssim/ssim.ts';
 import {
@@ -85,15 +87,18 @@ export function volumeSsim(gt: Volume, test: Volume, options?: Partial<VolumeSsi
       test.source,
     );
   }
-  const { ssim3d, ...ssimOptions } = o;
+  const { ssim3d, ...rest } = o;
+  // One data range for the whole volume (and one remark about it), not one per slice.
+  const whole = (v: Volume): Image => ({ ...volumeSlice(v, 0), height: v.height * v.depth, data: v.data });
+  const range = resolveDataRange(whole(gt), whole(test), o.dataRange);
+  const dataRange = range.dataRange;
+  const ssimOptions = { ...rest, dataRange };
   const slices: SliceSsim[] = [];
-  const warnings = new Set<string>([...gt.warnings, ...test.warnings]);
-  let dataRange = NaN;
+  const warnings = new Set<string>([...gt.warnings, ...test.warnings, ...range.warnings]);
   let sumMssim = 0;
   let sumSq = 0;
   for (let k = 0; k < gt.depth; k++) {
     const r = ssim(volumeSlice(gt, k), volumeSlice(test, k), ssimOptions);
-    dataRange = r.dataRange;
     for (const w of r.warnings) warnings.add(w);
     slices.push({ slice: k, mssim: r.mssim, psnr: r.psnr, msssim: r.msssim });
     sumMssim += r.mssim;

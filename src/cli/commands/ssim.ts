@@ -5,6 +5,14 @@
 import { writeFile } from 'node:fs/promises';
 import { BlindspotError } from '../../errors.ts';
 import { COLOR_POLICIES } from '../../image/color.ts';
+import {
+  READ_IMAGE_FLAGS,
+  READ_IMAGE_FLAGS_HELP,
+  readImageOptionsFromFlags,
+  VOLUME_FLAGS,
+  VOLUME_FLAGS_HELP,
+  volumeMode,
+} from '../../image/flags.ts';
 import { readImage } from '../../image/read.ts';
 import { SSIM_MODES, ssim, type SsimOptions, type SsimResult } from '../../ssim/index.ts';
 import { choiceFlag, numberFlag, parseFlags, positionals, wantsHelp } from '../args.ts';
@@ -26,6 +34,10 @@ Options:
   --map FILE        write the SSIM map as a colour-mapped PNG with a legend
   --json            print one JSON object instead of the summary
   -h, --help        show this help
+
+${READ_IMAGE_FLAGS_HELP}
+
+${VOLUME_FLAGS_HELP}
 
 Exit codes: 0 ok, 2 bad input (one line on stderr naming the file).`;
 
@@ -84,6 +96,8 @@ export async function run(argv: string[]): Promise<number> {
     shave: { type: 'string' },
     map: { type: 'string' },
     json: { type: 'boolean' },
+    ...READ_IMAGE_FLAGS,
+    ...VOLUME_FLAGS,
   });
   if (wantsHelp(parsed.values, HELP)) return 0;
   const [gtPath, testPath] = positionals(parsed, ['gt', 'test']) as [string, string];
@@ -97,7 +111,21 @@ export async function run(argv: string[]): Promise<number> {
   if (mapPath !== undefined && (typeof mapPath !== 'string' || mapPath === '')) {
     throw new BlindspotError('E_USAGE', '--map needs a file name');
   }
-  const [gt, test] = await Promise.all([readImage(gtPath), readImage(testPath)]);
+  const readOptions = readImageOptionsFromFlags(parsed.values);
+  if (await volumeMode(parsed.values, [gtPath, testPath])) {
+    if (mapPath !== undefined)
+      throw new BlindspotError('E_USAGE', '--map draws one 2-D slice; pick it with --slice');
+    const { runVolumeSsim } = await import('../volumeSsim.ts');
+    const ssim3d = parsed.values['ssim3d'] === true;
+    return runVolumeSsim(
+      gtPath,
+      testPath,
+      { ...options, ssim3d },
+      readOptions,
+      parsed.values['json'] === true,
+    );
+  }
+  const [gt, test] = await Promise.all([readImage(gtPath, readOptions), readImage(testPath, readOptions)]);
   const r = ssim(gt, test, options);
   for (const w of r.warnings) process.stderr.write(`blindspot ssim: warning: ${w}\n`);
 
