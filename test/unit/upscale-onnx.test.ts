@@ -378,21 +378,27 @@ test(
       cacheDir: await cacheDirPromise,
     } as const;
     const out8 = await upscaleImage(a, opts);
-    const a16 = { ...a, bitDepth: 16, dataRange: undefined, data: a.data.map((v) => v * 257) } as Image;
+    const src = a.data as Float32Array;
+    const a16 = {
+      ...a,
+      bitDepth: 16,
+      dataRange: undefined,
+      data: src.map((v) => v * 257),
+    } as unknown as Image;
     const out16 = await upscaleImage(a16, opts);
     assert.equal(out16.bitDepth, 16);
     let m = 0;
     for (let i = 0; i < out8.data.length; i++)
       m = Math.max(m, Math.abs(out16.data[i]! - 257 * out8.data[i]!));
     assert.ok(m <= 129, `|out16 - 257 out8| max ${m}`);
-    const mean = a.data.reduce((x, v) => x + v, 0) / a.data.length;
+    const mean = src.reduce((x, v) => x + v, 0) / src.length;
     const signed = {
       ...a,
       bitDepth: 12,
       dataRange: undefined,
-      data: a.data.map((v) => Math.max(-2048, Math.min(2047, Math.round((v - mean) * 64)))),
+      data: src.map((v) => Math.max(-2048, Math.min(2047, Math.round((v - mean) * 64)))),
       meta: { pixelRepresentation: 1 },
-    } as Image;
+    } as unknown as Image;
     assert.ok(Math.min(...signed.data) < -500, 'the fixture has negatives');
     const outS = await upscaleImage(signed, opts);
     let lo = Infinity;
