@@ -217,3 +217,16 @@ export async function startViewer(
 
 // dataset runs, store, analysis (DuckDB is loaded lazily, on first call)
 export * from './dataset/index.ts';
+
+// the published engine's metric battery and 26-pattern screen (issue 20; docs/metrics.md)
+export * from './battery/index.ts';
+export {
+  DEFAULT_PATTERN_OPTIONS,
+  buildPatternViewsSql,
+  chiSquare1PValue,
+  correlationPValue,
+  patternRules,
+  resolvePatternOptions,
+  type PatternOptions,
+  type PatternRule,
+} from './analysis/patterns.ts';

@@ -29,3 +29,4 @@ export {
 export { highFrequencyRatio } from './frequency.ts';
 export { localQuality, type LocalQuality } from './localQuality.ts';
 export { RUN_BATTERY_COLUMNS, resolveRunBatteryOptions, runPairBattery, type RunBatteryOptions } from './run.ts';
+export { clipInput, clipSimilarity, loadPerceptualModel, lpipsDistance, perceptualMetrics, type PerceptualModel, type PerceptualModels } from './perceptual.ts';
