@@ -165,7 +165,7 @@ const clip1 = (v: number): number => (v >= 1 ? 1 : v > 0 ? v : 0);
  * Diagnose every block of a GT/test pair of grey planes into `out`.
  *
  * Per block (population moments over all B*B pixels, float64): mx, my, sx, sy, sxy, dmu = my - mx,
- * se = sd(y - x), rho = sxy/(sx sy) (NaN when sx or sy < rhoGate), R = se^2/max(sx^2, rFloorVariance),
+ * se = sd(y - x), rho = sxy/(sx sy) (NaN when sx or sy < rhoGate display levels), R = se^2/max(sx^2, rFloorVariance),
  * kappa = (sx^2+sy^2)/(sx^2+sy^2+C2), lambda = C1/(mx^2+my^2+C1), l, c, s (C3 = C2/2) and ssim = l*c*s;
  * `ssim_blk` = mean of skimage's default SSIM (7x7 box, sample covariance) over the (B-6)^2 interior windows, with
  * the window means of its l and cs terms; axes A1..A6 (raw value, gate, severity = |raw|/threshold clipped to
@@ -174,6 +174,8 @@ const clip1 = (v: number): number => (v >= 1 ? 1 : v > 0 ? v : 0);
  *
  * @param x - GT grey plane, row-major, `width * height` samples.
  * @param y - test grey plane, same size.
+ * Axis values, gates and thresholds are in display grey levels: `options.displayWidth` / 255 data units each
+ * ('auto' or 'data-range' read as the data range L here; `diagnose()` resolves 'auto' from the GT first).
  * @param options - resolved options (`resolveDiagnoseOptions`); `dataRange` must be a number here.
  * @param out - columns from `allocateBlockColumns(n)` with n >= the grid's block count.
  * @param scratch - optional reusable scratch from `createDiagnoseScratch(width, blockSize)`.
@@ -272,7 +274,8 @@ export function diagnoseBlocks(
   const wp = W + 2;
 
   const { C1, C2, C3 } = ssimConstants(options, L);
-  const k8 = 255 / L; // data units -> 8-bit grey levels
+  // data units -> display grey levels (DESIGN §3c); diagnose() resolves 'auto' to a number first
+  const k8 = 255 / (typeof options.displayWidth === 'number' ? options.displayWidth : L);
   const k8sq = k8 * k8;
   const n = B * B;
   const invN = 1 / n;
@@ -281,7 +284,7 @@ export function diagnoseBlocks(
   const covNorm = 49 / 48; // skimage's sample covariance
   const invNW2 = 1 / (NW * NW);
   const rhoGate = options.rhoGate / k8; // in data units
-  const rFloor = options.rFloorVariance / k8sq;
+  const rFloor = options.rFloorVariance; // squared data units
   const a3FailRaw = 1 - options.a3FailRho;
   const a4GateEnergy = options.a4Gate * options.a4Gate;
   const a5GateEnergy = options.a5Gate * options.a5Gate;
@@ -567,7 +570,7 @@ export function diagnoseBlocks(
       c_s[k] = sTerm;
       c_ssim[k] = lTerm * cTerm * sTerm;
 
-      // Axes, on the 8-bit grey-level scale
+      // Axes, in display grey levels
       const sx8 = sx * k8,
         sy8 = sy * k8;
       let mask = 0;

@@ -44,7 +44,7 @@ const d = (name: string, array: ColumnArray, storage: ColumnStorage, set: Column
   c(name, array, storage, set, description, true);
 
 const axisMeaning = [
-  'A1 luminance shift: dmu (8-bit grey levels)',
+  'A1 luminance shift: dmu (display grey levels)',
   'A2 contrast change: log2((sy+1)/(sx+1))',
   'A3 structure decorrelation: 1 - rho',
   'A4 edge fidelity: 1 - cosine of Sobel gradient fields',
@@ -72,7 +72,7 @@ export const BLOCK_COLUMNS: readonly BlockColumnSpec[] = Object.freeze([
   d('dmu', 'f64', 'FLOAT', 'core', 'my - mx'),
   c('se', 'f64', 'FLOAT', 'core', 'standard deviation of y - x'),
   d('rho', 'f64', 'FLOAT', 'full', 'sxy/(sx sy); NaN under the gate'),
-  d('r_ac', 'f64', 'FLOAT', 'core', 'R = se^2 / max(sx^2, 1/12): AC damage relative to GT texture'),
+  d('r_ac', 'f64', 'FLOAT', 'core', 'R = se^2 / max(sx^2, rFloorVariance): AC damage relative to GT texture'),
   d('kappa', 'f64', 'FLOAT', 'core', 'responsiveness (sx^2+sy^2)/(sx^2+sy^2+C2)'),
   d('lambda', 'f64', 'FLOAT', 'core', 'luminance instability C1/(mx^2+my^2+C1)'),
   d('l', 'f64', 'FLOAT', 'full', 'whole-block luminance term'),
@@ -99,6 +99,8 @@ export const BLOCK_COLUMNS: readonly BlockColumnSpec[] = Object.freeze([
     'A4 second criterion: log2 ratio of test to GT Sobel gradient energy',
   ),
   c('gate_mask', 'i32', 'UTINYINT', 'core', 'bit k-1 set when the evidence gate of axis Ak is open'),
+  // DESIGN §3c: a property of the GT (and its mask), stored so that every reader counts the same blocks.
+  c('in_roi', 'u8', 'BOOLEAN', 'core', 'block inside the region of interest (anatomy; not air, collimator or labels)'),
 ]);
 
 /** Bit mask of failing axes (bit k-1 for Ak) is stored as fail_mask; fail_count is its popcount. */

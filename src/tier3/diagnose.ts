@@ -17,7 +17,15 @@ import {
   type DiagnoseOptions,
   type ResolvedDiagnoseOptions,
 } from './options.ts';
-import { summarizeBlocks, type BlockFieldSummary } from './summary.ts';
+import {
+  blindSpotFields,
+  gtReference,
+  summarizeBlindSpot,
+  type BlindSpotSummary,
+  type DisplayWindow,
+  type GtReference,
+} from './reference.ts';
+import { summarizeDefinition, type BlockFieldSummary } from './summary.ts';
 
 /** Tier-1 image scalars. */
 export interface Tier1Summary {
@@ -29,6 +37,19 @@ export interface Tier1Summary {
   psnr: number;
 }
 
+/** What the GT alone set for the pair (DESIGN §3c), as recorded in summaries and images.parquet. */
+export interface ReferenceSummary {
+  roi: { source: 'auto' | 'user' | 'all'; blocks: number; pixels: { inside: number; background: number; collimator: number; label: number } };
+  display: DisplayWindow;
+  /** Data units per display grey level. */
+  unit: number;
+  /** GT noise sd (Immerkaer 1996), data units. */
+  noiseSd: number;
+  /** Floors in data units (visibleAc: null when off). */
+  floors: { floorAc: number; visibleAc: number | null; floorDc: number };
+  occupied: { lo: number; hi: number; share: number };
+}
+
 export interface DiagnoseSummary extends BlockFieldSummary {
   width: number;
   height: number;
@@ -37,6 +58,9 @@ export interface DiagnoseSummary extends BlockFieldSummary {
   blockCount: number;
   dataRange: number;
   tier1: Tier1Summary;
+  reference: ReferenceSummary;
+  /** How blind SSIM is at the floored definition's T over the ROI blocks, before looking at the test image. */
+  blindSpot: BlindSpotSummary;
 }
 
 export interface DiagnoseResult {
@@ -48,8 +72,10 @@ export interface DiagnoseResult {
   width: number;
   height: number;
   summary: DiagnoseSummary;
-  /** The options used, dataRange resolved. */
-  options: ResolvedDiagnoseOptions & { dataRange: number };
+  /** The options used, dataRange and displayWidth resolved. */
+  options: ResolvedDiagnoseOptions & { dataRange: number; displayWidth: number };
+  /** The GT reference (ROI mask, display window, floors). */
+  reference: GtReference;
   /** The grey planes that were compared (GT, test), for pictures (a grey image's own samples, not a copy). */
   planes: { gt: SamplePlane; test: SamplePlane };
   warnings: string[];
@@ -64,6 +90,14 @@ export interface DiagnoseBuffers {
   columns?: BlockColumns;
   capacity?: number;
   scratch?: DiagnoseScratch;
+  /** The last GT's reference, reused while the same GT image object comes back with the same options. */
+  reference?: { gt: Image; key: string; value: GtReference };
+}
+
+/** The options the GT reference depends on, as a cache key (a mask image is compared by identity below). */
+function referenceKey(o: ResolvedDiagnoseOptions, L: number, gridKey: string): string {
+  const { autoRoi, displayWidth, floorAc, floorNoiseFactor, visibleAc, hiddenDmu, color } = o;
+  return JSON.stringify({ r: typeof o.roi === 'string' ? o.roi : 'mask', autoRoi, displayWidth, floorAc, floorNoiseFactor, visibleAc, hiddenDmu, color, L, gridKey });
 }
 
 function greyPlane(img: Image, color: DiagnoseOptions['color']): SamplePlane {
@@ -95,7 +129,6 @@ export function diagnose(
   if (mayHoldNonFinite(test)) checkFinite(test, 'test image');
   const range = resolveDataRange(gt, test, o.dataRange ?? undefined);
   const L = range.dataRange;
-  const resolved = { ...o, dataRange: L };
   const { width, height } = gt;
   const grid = blockGrid(width, height, o.blockSize, o.stride, gt.source !== '' ? gt.source : undefined);
   checkTier1Size(width, height, gt.source !== '' ? gt.source : undefined);
@@ -105,18 +138,42 @@ export function diagnose(
   if (b.columns === undefined || (b.capacity ?? 0) < grid.blockCount) {
     b.columns = allocateBlockColumns(grid.blockCount);
     b.capacity = grid.blockCount;
+    b.reference = undefined; // its in_roi bytes lived in the old columns
   }
   if (b.scratch === undefined || b.scratch.width !== width || b.scratch.blockSize !== o.blockSize) {
     b.scratch = createDiagnoseScratch(width, o.blockSize);
   }
   const columns = b.columns;
+  const key = referenceKey(o, L, `${width}x${height}/${grid.blockSize}/${grid.stride}`);
+  const cached = b.reference;
+  const ref =
+    cached && cached.gt === gt && cached.key === key && (typeof o.roi === 'string' || cached.value.roi.source === 'user')
+      ? cached.value
+      : gtReference(gt, x, grid, o, L, columns.in_roi as Uint8Array);
+  b.reference = { gt, key, value: ref };
+  const resolved = { ...o, dataRange: L, displayWidth: ref.display.width };
   diagnoseBlocks(x, y, width, height, resolved, columns, b.scratch);
 
-  const warnings = [...new Set([...gt.warnings, ...test.warnings, ...range.warnings])];
+  const warnings = [...new Set([...gt.warnings, ...test.warnings, ...range.warnings, ...ref.warnings])];
   // Tier 1 on the same grey planes, L, K1 and K2 (= ssim() in wang mode); MS-SSIM is null below 176 px a side.
   const tier1 = tier1Scalars(x, y, width, height, L, o.K1, o.K2);
-  const { C2 } = ssimConstants(o, L);
-  const field = summarizeBlocks(columns, grid.blockCount, resolved, C2);
+  const { C1, C2 } = ssimConstants(o, L);
+  const floored = summarizeDefinition(columns, grid.blockCount, resolved, C2, {
+    definition: 'floored-roi',
+    use: ref.roi.source === 'all' ? null : ref.inRoi,
+    floors: ref.floors,
+    fallback: { threshold: o.fallbackThreshold, minBlocks: o.minRoiBlocks },
+  });
+  const published = summarizeDefinition(columns, grid.blockCount, resolved, C2, {
+    definition: 'published',
+    use: null,
+    floors: { floorAc: 0, visibleAc: Infinity, floorDc: (o.hiddenDmu * L) / 255 },
+    fallback: null,
+  });
+  if (floored.thresholds.note !== '') warnings.push(`hidden threshold: ${floored.thresholds.note}`);
+  const T = floored.thresholds.hidden;
+  const fields = blindSpotFields(columns.sx!, columns.mx!, grid.blockCount, T, C1, C2, ref.unit);
+  const blindSpot = summarizeBlindSpot(fields, ref.inRoi, T, ref.floors.floorAc / ref.unit, o.visibleAc);
   const summary: DiagnoseSummary = {
     width,
     height,
@@ -125,7 +182,17 @@ export function diagnose(
     blockCount: grid.blockCount,
     dataRange: L,
     tier1,
-    ...field,
+    floored,
+    published,
+    reference: {
+      roi: { source: ref.roi.source, blocks: ref.roiBlocks, pixels: ref.roi.counts },
+      display: ref.display,
+      unit: ref.unit,
+      noiseSd: ref.noiseSd,
+      floors: { floorAc: ref.floors.floorAc, visibleAc: Number.isFinite(ref.floors.visibleAc) ? ref.floors.visibleAc : null, floorDc: ref.floors.floorDc },
+      occupied: ref.occupied,
+    },
+    blindSpot,
   };
   return {
     columns,
@@ -136,6 +203,7 @@ export function diagnose(
     height,
     summary,
     options: resolved,
+    reference: ref,
     planes: { gt: x, test: y },
     warnings,
   };

@@ -3,12 +3,16 @@ export { diagnose } from './diagnose.ts';
 export type { DiagnoseBuffers, DiagnoseResult, DiagnoseSummary, Tier1Summary } from './diagnose.ts';
 export { diagnoseBlocks, blockGrid, createDiagnoseScratch } from './blocks.ts';
 export type { BlockGrid, DiagnoseScratch } from './blocks.ts';
-export { DEFAULT_DIAGNOSE_OPTIONS, resolveDiagnoseOptions, ssimConstants } from './options.ts';
+export { DEFAULT_DIAGNOSE_OPTIONS, PUBLISHED_DEFINITION, resolveDiagnoseOptions, ssimConstants, recordableDiagnoseOptions } from './options.ts';
 export type { DiagnoseOptions, DiagnoseColor, ResolvedDiagnoseOptions } from './options.ts';
 export { BLOCK_COLUMNS, allocateBlockColumns, columnsOfSet, storedColumnsOfSet } from './columns.ts';
 export type { BlockColumns, BlockColumnSpec, ColumnSet, ColumnArray, ColumnStorage } from './columns.ts';
-export { summarizeBlocks, AXIS_NAMES } from './summary.ts';
-export type { BlockFieldSummary, BlockGroupSummary } from './summary.ts';
+export { summarizeDefinition, AXIS_NAMES } from './summary.ts';
+export type { BlockFieldSummary, BlockGroupSummary, DefinitionSummary, DefinitionSpec } from './summary.ts';
+export { autoRoiMask, blockRoi, userRoiMask, fullRoiMask, DEFAULT_AUTO_ROI_OPTIONS } from './roi.ts';
+export type { AutoRoiOptions, RoiMask } from './roi.ts';
+export { voiWindow, displayWindowOf, immerkaerNoiseSd, damageFloors, seMax, dmuMax, gtReference, blindSpotFields, summarizeBlindSpot } from './reference.ts';
+export type { DisplayWindow, DamageFloors, GtReference, BlindSpotSummary } from './reference.ts';
 export {
   REGIMES,
   LAYERS,

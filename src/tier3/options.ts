@@ -1,15 +1,18 @@
 /**
- * The one options object of the block engine (DESIGN §3b): block geometry, SSIM constants, data range, and every
- * gate and fail threshold of the six damage axes. Every output records the resolved object.
+ * The one options object of the block engine (DESIGN §3b, §3c): block geometry, SSIM constants, data range, the
+ * display scale, region of interest and damage floors, and every gate and fail threshold of the six damage axes.
+ * Every output records the resolved object.
  *
- * Grey-level units: gates and thresholds that DESIGN states in grey levels (dmu 8, sd gates 1, RMSE 8, the 0.5
- * grey-level rho gate, R's 1/12 floor, the A4/A5 gates) are given here **on an 8-bit scale** and the kernel applies
- * them to values multiplied by 255/L. That is the same as scaling each threshold by L/255: for 16-bit data
- * (L = 65535) the A1 threshold of 8 means a mean shift of 8 * 257 = 2056 raw units, i.e. the same fraction of the
- * range. The raw axis columns a1, a2 (its +1), a4/a5 energies and a6 are reported on that 8-bit scale too; the
- * moment columns (mx, my, sx, sy, sxy, dmu, se) stay in the data's own units.
+ * Units (DESIGN §3c): SSIM keeps the conventional data range L (C1 = (K1 L)^2, C2 = (K2 L)^2). Every gate,
+ * threshold and floor stated in grey levels (dmu 8, sd gates, RMSE 8, the rho gate, the A4/A5 gates, the floors)
+ * is in **display grey levels**: one level is W/255 data units, W the display window width (DICOM VOI window,
+ * else the GT's robust p0.5..p99.5 range over the ROI; 'data-range' gives W = L, the published convention, which
+ * for 8-bit data is the plain 8-bit scale). The raw axis columns a1, a2 (its +1), a4/a5 energies and a6 are in
+ * display levels too; the moment columns (mx, my, sx, sy, sxy, dmu, se) stay in the data's own units.
  */
+import type { Image } from '../image/types.ts';
 import { invalidOption, mergeOptions } from '../errors.ts';
+import { resolveAutoRoiOptions, type AutoRoiOptions } from './roi.ts';
 
 export type DiagnoseColor = 'luma' | 'ycbcr-y';
 
@@ -25,9 +28,35 @@ export interface DiagnoseOptions {
   dataRange: number | null;
   /** Colour policy for RGB input (DESIGN §3): MATLAB rgb2gray luma or the Y of rgb2ycbcr. Default 'luma'. */
   color: DiagnoseColor;
-  /** rho = sxy/(sx sy) is NaN when sx or sy is below this (8-bit grey levels). Default 0.5. */
+  /**
+   * Display window width W in data units: 'auto' (DICOM VOI WindowWidth when present, else the GT's p0.5..p99.5
+   * over the ROI), 'data-range' (W = L: the published convention), or a number. Default 'auto'.
+   */
+  displayWidth: 'auto' | 'data-range' | number;
+  /**
+   * Region of interest: 'auto' (a mask from the GT alone: src/tier3/roi.ts), 'all' (every block: the published
+   * convention) or a mask image of the GT's size (non-zero = inside). Thresholds and headline shares use ROI blocks.
+   * Default 'auto'.
+   */
+  roi: 'auto' | 'all' | Image;
+  /** Parameters of the automatic ROI (src/tier3/roi.ts). Default {} (its defaults). */
+  autoRoi: Partial<AutoRoiOptions>;
+  /** AC damage floor: se >= max(floorAc display levels, floorNoiseFactor x the GT's noise sd). Default 2. */
+  floorAc: number;
+  /** Multiple of the GT's noise sd (Immerkaer 1996) below which a texture error is not damage. Default 1.5. */
+  floorNoiseFactor: number;
+  /** AC damage also where the GT has texture (R < 1) once se >= visibleAc display levels; null = off. Default 4. */
+  visibleAc: number | null;
+  /** Hidden threshold used when T90 is degenerate (1, or fewer than minRoiBlocks ROI blocks). Default 0.99. */
+  fallbackThreshold: number;
+  /** Fewer non-border ROI blocks than this make the pair's own T90 unreliable: fallbackThreshold is used. Default 1000. */
+  minRoiBlocks: number;
+  /** rho = sxy/(sx sy) is NaN when sx or sy is below this (display grey levels). Default 0.5. */
   rhoGate: number;
-  /** R = se^2 / max(sx^2, rFloorVariance): the floor is one grey level's rounding-noise variance. Default 1/12. */
+  /**
+   * R = se^2 / max(sx^2, rFloorVariance), in squared data units: the default is the variance of rounding to
+   * integers, so a flat integer block does not divide by zero. Default 1/12.
+   */
   rFloorVariance: number;
   /** A1 fails when |dmu| >= this (8-bit grey levels). Always gated. Default 8. */
   a1Fail: number;
@@ -68,9 +97,9 @@ export interface DiagnoseOptions {
   hiddenThreshold: number | null;
   /** Visible threshold T10 (Visible Collapse); null = the pair's own p10 of non-border ssim_blk. */
   visibleThreshold: number | null;
-  /** Hidden damage, AC: R >= this. Default 1 (block SNR <= 0 dB). */
+  /** Hidden damage, AC: R >= this (and se above the floor). Default 1 (block SNR <= 0 dB). */
   hiddenR: number;
-  /** Hidden damage, DC: |dmu| >= this (8-bit grey levels). Default 8. */
+  /** Hidden damage, DC: |dmu| >= this (display grey levels). Default 8. */
   hiddenDmu: number;
 }
 
@@ -81,6 +110,14 @@ export const DEFAULT_DIAGNOSE_OPTIONS: Readonly<DiagnoseOptions> = Object.freeze
   K2: 0.03,
   dataRange: null,
   color: 'luma',
+  displayWidth: 'auto',
+  roi: 'auto',
+  autoRoi: Object.freeze({}),
+  floorAc: 2,
+  floorNoiseFactor: 1.5,
+  visibleAc: 4,
+  fallbackThreshold: 0.99,
+  minRoiBlocks: 1000,
   rhoGate: 0.5,
   rFloorVariance: 1 / 12,
   a1Fail: 8,
@@ -103,7 +140,7 @@ export const DEFAULT_DIAGNOSE_OPTIONS: Readonly<DiagnoseOptions> = Object.freeze
 } satisfies DiagnoseOptions);
 
 /** Options after resolution: stride is a number. (dataRange may still be null until images are seen.) */
-export type ResolvedDiagnoseOptions = DiagnoseOptions & { stride: number };
+export type ResolvedDiagnoseOptions = DiagnoseOptions & { stride: number; autoRoi: AutoRoiOptions };
 
 const positive = [
   'K1',
@@ -119,6 +156,8 @@ const positive = [
   'hiddenDmu',
 ] as const;
 const nonNegative = [
+  'floorAc',
+  'floorNoiseFactor',
   'rhoGate',
   'rFloorVariance',
   'a2Gate',
@@ -164,13 +203,53 @@ export function resolveDiagnoseOptions(partial?: Partial<DiagnoseOptions>): Reso
   }
   if (!(o.a3FailRho > -1 && o.a3FailRho < 1))
     throw invalidOption('a3FailRho', 'a number in (-1, 1) (default 0.5)', o.a3FailRho);
+  const dw = o.displayWidth;
+  if (!(dw === 'auto' || dw === 'data-range' || (typeof dw === 'number' && Number.isFinite(dw) && dw > 0))) {
+    throw invalidOption('displayWidth', "'auto', 'data-range' or a positive number (default 'auto')", dw);
+  }
+  if (!(o.roi === 'auto' || o.roi === 'all' || isMaskImage(o.roi))) {
+    throw invalidOption('roi', "'auto', 'all' or a mask image (default 'auto')", typeof o.roi === 'object' ? 'an object that is not an image' : o.roi);
+  }
+  const autoRoi = resolveAutoRoiOptions(o.autoRoi);
+  if (o.visibleAc !== null && !(typeof o.visibleAc === 'number' && Number.isFinite(o.visibleAc) && o.visibleAc > 0)) {
+    throw invalidOption('visibleAc', 'a positive number or null (default 4)', o.visibleAc);
+  }
+  if (!(typeof o.fallbackThreshold === 'number' && o.fallbackThreshold > 0 && o.fallbackThreshold < 1)) {
+    throw invalidOption('fallbackThreshold', 'a number in (0, 1) (default 0.99)', o.fallbackThreshold);
+  }
+  if (!Number.isInteger(o.minRoiBlocks) || o.minRoiBlocks < 1) throw invalidOption('minRoiBlocks', 'an integer >= 1 (default 1000)', o.minRoiBlocks);
   for (const k of ['hiddenThreshold', 'visibleThreshold'] as const) {
     const v = o[k];
     if (v !== null && !(Number.isFinite(v) && v > -1 && v <= 1))
       throw invalidOption(k, "a number in (-1, 1] or null (default: the pair's own quantile)", v);
   }
-  return { ...o, stride };
+  return { ...o, stride, autoRoi };
 }
+
+function isMaskImage(v: unknown): v is Image {
+  const m = v as Partial<Image> | null;
+  return m !== null && typeof m === 'object' && typeof m.width === 'number' && typeof m.height === 'number' && m.data !== undefined;
+}
+
+/**
+ * The options as they are recorded in result files: a mask image becomes 'mask' (its file is recorded separately),
+ * everything else is kept.
+ */
+export function recordableDiagnoseOptions<T extends Pick<DiagnoseOptions, 'roi'>>(o: T): Omit<T, 'roi'> & { roi: 'auto' | 'all' | 'mask' } {
+  return { ...o, roi: typeof o.roi === 'string' ? o.roi : 'mask' };
+}
+
+/**
+ * The options that reproduce the published, floor-less definition (DESIGN §3b before §3c): every block, thresholds
+ * on the data range, no floors, no visibility rule. `--published` on the command line.
+ */
+export const PUBLISHED_DEFINITION: Readonly<Partial<DiagnoseOptions>> = Object.freeze({
+  displayWidth: 'data-range',
+  roi: 'all',
+  floorAc: 0,
+  floorNoiseFactor: 0,
+  visibleAc: null,
+});
 
 /** SSIM constants for data range L. */
 export function ssimConstants(

@@ -1,11 +1,12 @@
 /**
- * The four heatmaps of `blindspot diagnose`, as PNG buffers (no file I/O): block SSIM, dominant failing axis,
- * regime, and hidden damage, each the size of the image, over the GT at reduced opacity, titled with the file
- * names and with a legend. Rendering is src/render/heatmap.ts.
+ * The heatmaps of `blindspot diagnose`, as PNG buffers (no file I/O): block SSIM, dominant failing axis, regime,
+ * hidden damage, the blind-spot magnitude se_max and the region of interest, each the size of the image, over the
+ * GT at reduced opacity, titled with the file names and with a legend. Rendering is src/render/heatmap.ts.
  */
 import { renderCategoricalPng, renderHeatmapPng } from '../render/heatmap.ts';
 import type { DiagnoseResult } from './diagnose.ts';
-import { AXIS_COLORS, dominantAxisField, hiddenDamageField, REGIME_COLORS, regimeField } from './maps.ts';
+import { AXIS_COLORS, dominantAxisField, hiddenDamageField, REGIME_COLORS, regimeField, seMaxField } from './maps.ts';
+import { ROI_LABEL } from './roi.ts';
 import { REGIMES } from './regimes.ts';
 
 /** Legend names short enough for the legend column (the full names are in AXIS_NAMES). */
@@ -29,7 +30,8 @@ export async function renderDiagnosePngs(
     underlay: { data: r.planes.gt, width: r.width, height: r.height },
     subtitle: `${names.test} vs ${names.gt} (GT underneath)`,
   };
-  const a = s.all;
+  const a = s.floored.all;
+  const th = s.floored.thresholds;
   const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : String(v));
   const out: [string, Buffer][] = [];
 
@@ -69,25 +71,84 @@ export async function renderDiagnosePngs(
     'regime.png',
     await renderCategoricalPng(reg, r.gridCols, r.gridRows, {
       ...common,
-      title: `SSIM regime at T = ${fmt(s.thresholds.hidden)}: Silent = SSIM blind`,
+      title: `SSIM regime at T = ${fmt(th.hidden)}: Silent = SSIM blind`,
       categories: REGIMES.map((n, i) => ({ name: `${n} (${regCounts[i]})`, color: REGIME_COLORS[i]! })),
       legendLabel: 'regime (blocks)',
       opacity: 0.5,
     }),
   ]);
 
-  // only blocks at half the damage criterion or more are coloured, so the GT stays visible elsewhere
-  const shownDamage = hiddenDamageField(r).map((v) => (v >= 0.5 ? v : NaN));
+  const hidden = hiddenDamageField(r);
+  const errMax = 4 * (r.options.visibleAc ?? 4);
   out.push([
     'hidden_damage.png',
-    await renderHeatmapPng(shownDamage, r.gridCols, r.gridRows, {
+    await renderHeatmapPng(hidden, r.gridCols, r.gridRows, {
       ...common,
-      title: `Hidden damage where block SSIM >= ${fmt(s.thresholds.hidden)}: ${a.layers.hidden} blocks`,
+      title: `Hidden Collapse (ROI, block SSIM >= ${fmt(th.hidden)}, above the floors): ${a.layers.hidden} blocks (AC ${a.layers.hiddenAc}, DC ${a.layers.hiddenDc})`,
       colormap: 'magma',
       min: 0,
-      max: 2,
-      legendLabel: 'max(R, |dmu|/8)',
+      max: errMax,
+      legendLabel: 'error SSIM hides (display grey levels)',
       opacity: 0.85,
+    }),
+  ]);
+
+  out.push(...(await renderReferencePngs(r, common)));
+  return out;
+}
+
+/**
+ * The pictures that need only the GT: the blind-spot map (se_max at the floored T, display grey levels, on a fixed
+ * 0-16 scale so two maps compare) and the region of interest.
+ */
+export async function renderReferencePngs(
+  r: DiagnoseResult,
+  common: { outWidth: number; outHeight: number; underlay: { data: ArrayLike<number>; width: number; height: number }; subtitle: string },
+): Promise<[string, Buffer][]> {
+  const s = r.summary;
+  const b = s.blindSpot;
+  const out: [string, Buffer][] = [];
+  out.push([
+    'se_max.png',
+    await renderHeatmapPng(seMaxField(r), r.gridCols, r.gridRows, {
+      ...common,
+      title: `Where SSIM >= ${b.T.toFixed(4)} is blind: the texture error it cannot see (median ${b.seMax.median.toFixed(1)} display levels)`,
+      colormap: 'viridis',
+      min: 0,
+      max: 16,
+      legendLabel: 'se_max (display grey levels)',
+      opacity: 0.7,
+    }),
+  ]);
+  const ref = r.reference;
+  const labels = new Int8Array(r.blockCount);
+  const B = r.options.blockSize;
+  const stride = r.options.stride;
+  for (let k = 0; k < r.blockCount; k++) {
+    if (ref.inRoi[k]) {
+      labels[k] = -1;
+      continue;
+    }
+    // outside: label when a label pixel lies in the block, else background/collimator
+    const br = Math.floor(k / r.gridCols);
+    const bc = k % r.gridCols;
+    let lab = false;
+    for (let y = br * stride; y < br * stride + B && !lab; y++) {
+      for (let x = bc * stride; x < bc * stride + B; x++) if (ref.roi.pixels[y * r.width + x] === ROI_LABEL) lab = true;
+    }
+    labels[k] = lab ? 1 : 0;
+  }
+  out.push([
+    'roi.png',
+    await renderCategoricalPng(labels, r.gridCols, r.gridRows, {
+      ...common,
+      title: `Region of interest (${ref.roi.source}): ${ref.roiBlocks} of ${r.blockCount} blocks inside`,
+      categories: [
+        { name: 'outside: background', color: [120, 120, 120] },
+        { name: 'outside: label/marker', color: [230, 97, 1] },
+      ],
+      legendLabel: 'blocks left out',
+      opacity: 0.6,
     }),
   ]);
   return out;

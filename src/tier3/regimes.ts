@@ -39,37 +39,67 @@ export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
   return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
-/** The hidden (T90) and visible (T10) thresholds: explicit options win, else the pair's own non-border quantiles. */
+/** The hidden (T90) and visible (T10) thresholds of one definition. */
 export interface PairThresholds {
   hidden: number;
   visible: number;
-  /** 'option' when given explicitly, 'pair' when taken from this pair's non-border ssim_blk quantiles. */
-  hiddenSource: 'option' | 'pair';
+  /**
+   * 'option' when given explicitly, 'pair' when taken from this pair's non-border (ROI) ssim_blk quantiles,
+   * 'fallback' when that quantile was degenerate (1, or too few blocks) and the fixed fallback T was used.
+   */
+  hiddenSource: 'option' | 'pair' | 'fallback';
   visibleSource: 'option' | 'pair';
+  /** Non-border blocks the quantiles were taken over (all blocks when none is non-border). */
+  blocks: number;
+  /** Why the fallback was used ('' otherwise). */
+  note: string;
 }
 
 /**
- * Thresholds T90/T10 for one pair: quantiles 0.9 and 0.1 of ssim_blk over non-border blocks (all blocks when
- * every block is a border block), unless `options` fixes them (the dataset stage passes the configuration's).
+ * Thresholds T90/T10 for one pair: quantiles 0.9 and 0.1 of ssim_blk over non-border blocks that `use` marks (all
+ * blocks when `use` is null; all counted blocks when none is non-border), unless `options` fixes them. With a
+ * `fallback`, a degenerate T90 (>= 1, or fewer than `minBlocks` blocks behind it) is replaced by its fixed T and
+ * `note` says why (DESIGN §3c).
  */
 export function pairThresholds(
   columns: BlockColumns,
   blockCount: number,
   options: Pick<DiagnoseOptions, 'hiddenThreshold' | 'visibleThreshold'>,
+  use: Uint8Array | null = null,
+  fallback: { threshold: number; minBlocks: number } | null = null,
 ): PairThresholds {
   const ssimBlk = columns.ssim_blk as Float64Array;
   const border = columns.is_border as Uint8Array;
   let inner = 0;
-  for (let k = 0; k < blockCount; k++) if (!border[k]) inner++;
-  const vals = new Float64Array(inner > 0 ? inner : blockCount);
+  let counted = 0;
+  for (let k = 0; k < blockCount; k++) {
+    if (use && !use[k]) continue;
+    counted++;
+    if (!border[k]) inner++;
+  }
+  const vals = new Float64Array(inner > 0 ? inner : counted);
   let j = 0;
-  for (let k = 0; k < blockCount; k++) if (inner === 0 || !border[k]) vals[j++] = ssimBlk[k]!;
+  for (let k = 0; k < blockCount; k++) if ((!use || use[k]) && (inner === 0 || !border[k])) vals[j++] = ssimBlk[k]!;
   vals.sort();
+  let hidden = options.hiddenThreshold ?? quantileSorted(vals, 0.9);
+  let hiddenSource: PairThresholds['hiddenSource'] = options.hiddenThreshold === null ? 'pair' : 'option';
+  let note = '';
+  if (fallback && hiddenSource === 'pair') {
+    if (vals.length < fallback.minBlocks) note = `only ${vals.length} ROI blocks (< ${fallback.minBlocks}) define T90`;
+    else if (!(hidden < 1)) note = 'T90 = 1 (identical blocks fill the top decile)';
+    if (note !== '') {
+      note += `: fixed T = ${fallback.threshold} used instead`;
+      hidden = fallback.threshold;
+      hiddenSource = 'fallback';
+    }
+  }
   return {
-    hidden: options.hiddenThreshold ?? quantileSorted(vals, 0.9),
+    hidden,
     visible: options.visibleThreshold ?? quantileSorted(vals, 0.1),
-    hiddenSource: options.hiddenThreshold === null ? 'pair' : 'option',
+    hiddenSource,
     visibleSource: options.visibleThreshold === null ? 'pair' : 'option',
+    blocks: vals.length,
+    note,
   };
 }
 
@@ -83,13 +113,19 @@ export function regimeOf(sx: number, kappa: number, T: number, C2: number): numb
   return kappa < 0.5 ? REGIME_MEMBRANE : REGIME_RESPONSIVE;
 }
 
-/** Hidden-type damage of one block: AC (R >= hiddenR) or DC (|dmu| >= hiddenDmu grey levels, 8-bit scale). */
-export function damageOf(
-  rAc: number,
-  dmu8: number,
-  o: Pick<DiagnoseOptions, 'hiddenR' | 'hiddenDmu'>,
-): { ac: boolean; dc: boolean } {
-  return { ac: rAc >= o.hiddenR, dc: Math.abs(dmu8) >= o.hiddenDmu };
+/** Damage floors in data units (src/tier3/reference.ts `damageFloors`; all 0 / Infinity for the published one). */
+export interface Floors {
+  floorAc: number;
+  visibleAc: number;
+  floorDc: number;
+}
+
+/**
+ * Hidden-type damage of one block (DESIGN §3c): AC when se >= floorAc and (R >= hiddenR or se >= visibleAc); DC
+ * when |dmu| >= floorDc. With floorAc 0, visibleAc Infinity and floorDc = 8 L/255 this is the published test.
+ */
+export function damageOf(se: number, rAc: number, dmu: number, f: Floors, hiddenR: number): { ac: boolean; dc: boolean } {
+  return { ac: se >= f.floorAc && (rAc >= hiddenR || se >= f.visibleAc), dc: Math.abs(dmu) >= f.floorDc };
 }
 
 /**

@@ -5,7 +5,10 @@
  *
  * Two sources: a user mask (one image per GT, non-zero = inside) or an automatic mask from the GT alone.
  * The automatic rule (pixels; a 5x5 box mean first, so single noisy pixels do not break regions):
- *   1. background = pixels darker than `lo + darkFraction (hi - lo)` (lo, hi = the GT's p0.5, p99.5) that are
+ *   1. background = pixels darker than min(lo + darkFraction (hi - lo), Otsu's split of the values in
+ *      [lo, lo + 3 darkFraction (hi - lo)]) (lo, hi = the GT's p0.5, p99.5; Otsu separates the air mode from the
+ *      darkest tissue), flat (local 5x5 sd below 3x that of the dark edge band, or 2% of hi - lo: air is flat,
+ *      dark but noisy tissue such as MR muscle just above the noise floor is not) and
  *      connected to the image edge (a band of `edgeBand` of the side) through such pixels (air around the body; lungs and bowel gas are enclosed
  *      by tissue, so they stay inside);
  *   2. collimator = pixels at or above `max - brightFraction (hi - lo)` connected to the image edge (shutters
@@ -84,6 +87,70 @@ function q7(sorted: Float32Array, p: number): number {
   const lo = Math.floor(h);
   const hi = Math.min(sorted.length - 1, lo + 1);
   return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+/**
+ * Otsu's threshold of the values of `v` within [a, b] (256 bins): the split that best separates the dark background
+ * mode from the darkest tissue. Returns b when fewer than two bins are occupied.
+ * @see N. Otsu, A threshold selection method from gray-level histograms, IEEE Trans. SMC 9(1):62-66, 1979.
+ */
+function otsuThreshold(v: Float32Array, a: number, b: number): number {
+  const bins = 256;
+  const hist = new Float64Array(bins);
+  const scale = bins / (b - a);
+  let total = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (x < a || x > b) continue;
+    hist[Math.min(bins - 1, Math.floor((x - a) * scale))]!++;
+    total++;
+  }
+  let sumAll = 0;
+  for (let i = 0; i < bins; i++) sumAll += i * hist[i]!;
+  let w0 = 0;
+  let sum0 = 0;
+  let best = -1;
+  let bestI = bins - 1;
+  for (let i = 0; i < bins - 1; i++) {
+    w0 += hist[i]!;
+    sum0 += i * hist[i]!;
+    const w1 = total - w0;
+    if (w0 === 0 || w1 === 0) continue;
+    const d = sum0 / w0 - (sumAll - sum0) / w1;
+    const between = w0 * w1 * d * d;
+    if (between > best) {
+      best = between;
+      bestI = i;
+    }
+  }
+  return a + (bestI + 1) / scale;
+}
+
+/** Median of `v` over the edge band's pixels whose smoothed value is below `t` (0 when there is none). */
+function edgeMedian(v: Float32Array, sm: Float32Array, t: number, w: number, h: number, band: number): number {
+  const vals: number[] = [];
+  for (let y = 0; y < h; y++) {
+    const inBand = y < band || y >= h - band;
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      if ((inBand || x < band || x >= w - band) && sm[i]! < t) vals.push(v[i]!);
+    }
+  }
+  if (vals.length === 0) return 0;
+  vals.sort((a, b) => a - b);
+  return vals[vals.length >> 1]!;
+}
+
+/** Local standard deviation over a (2r+1)^2 box (clipped at the edge), from the box means of x and x^2. */
+function boxSd(src: Plane, mean: Float32Array, w: number, h: number, r: number): Float32Array {
+  const sq = new Float64Array(w * h);
+  for (let i = 0; i < w * h; i++) sq[i] = src[i]! * src[i]!;
+  const m2 = boxMean(sq, w, h, r);
+  for (let i = 0; i < w * h; i++) {
+    const v = m2[i]! - mean[i]! * mean[i]!;
+    m2[i] = v > 0 ? Math.sqrt(v) : 0;
+  }
+  return m2;
 }
 
 /** (2r+1)^2 box mean, the box clipped at the image edge (integral image, O(N)). */
@@ -166,9 +233,13 @@ export function autoRoiMask(plane: Plane, width: number, height: number, options
   let background = 0;
   let collimator = 0;
   if (span > 0) {
-    const tDark = lo + o.darkFraction * span;
+    const tDark = Math.min(lo + o.darkFraction * span, otsuThreshold(sm, lo, lo + 3 * o.darkFraction * span));
     const band = Math.max(2, Math.round(o.edgeBand * Math.min(width, height)));
-    background = floodFromEdges(width, height, band, (i) => sm[i]! < tDark, cls, BG, stack);
+    // Air is flat as well as dark: its local sd stays near the noise of the dark edge band, while dark but noisy
+    // tissue (MR muscle next to the noise floor) does not, so the fill does not leak into it.
+    const sd = boxSd(plane, sm, width, height, 2);
+    const tSd = Math.max(3 * edgeMedian(sd, sm, tDark, width, height, band), 0.02 * span);
+    background = floodFromEdges(width, height, band, (i) => sm[i]! < tDark && sd[i]! < tSd, cls, BG, stack);
     const tBright = vmax - o.brightFraction * span;
     if (o.brightFraction > 0) collimator = floodFromEdges(width, height, band, (i) => sm[i]! >= tBright, cls, COLLIMATOR, stack);
   }

@@ -1,12 +1,13 @@
 /**
- * Per-pair summaries of the block field (DESIGN §3b, Tier 2): block-SSIM mean/std/min and where the minimum is,
- * failing-axis counts, regimes (with the pair's own T90 unless configured) and failure layers, each over all
- * blocks and over non-border blocks.
+ * Per-pair summaries of the block field (DESIGN §3b, §3c, Tier 2): block-SSIM mean/std/min and where the minimum
+ * is, failing-axis counts, regimes (with the pair's own T90 unless configured) and failure layers, each over the
+ * counted blocks and over the non-border ones, for each definition of Hidden Collapse (floored ROI, published).
  */
 import type { BlockColumns } from './columns.ts';
 import type { DiagnoseOptions } from './options.ts';
 import {
   damageOf,
+  type Floors,
   layerOf,
   LAYER_GRAY,
   LAYER_HIDDEN,
@@ -57,10 +58,23 @@ export interface BlockGroupSummary {
   hiddenSilentShare: number;
 }
 
-export interface BlockFieldSummary {
+/** The counts of one definition of Hidden Collapse. */
+export interface DefinitionSummary {
+  /**
+   * 'floored-roi': DESIGN §3c (ROI blocks, display units, damage floors, degenerate-T fallback) — the headline;
+   * 'published': DESIGN §3b as published (every block, floor 0, data-range units).
+   */
+  definition: 'floored-roi' | 'published';
   thresholds: PairThresholds;
+  /** Every counted block (the ROI's for floored-roi). */
   all: BlockGroupSummary;
+  /** Counted blocks off the image edge. */
   nonBorder: BlockGroupSummary;
+}
+
+export interface BlockFieldSummary {
+  floored: DefinitionSummary;
+  published: DefinitionSummary;
 }
 
 function emptyGroup(): BlockGroupSummary {
@@ -76,20 +90,31 @@ function emptyGroup(): BlockGroupSummary {
   };
 }
 
+/** How one definition counts: which blocks, which floors, which threshold fallback. */
+export interface DefinitionSpec {
+  definition: DefinitionSummary['definition'];
+  /** Per block, 1 = counted; null = every block. */
+  use: Uint8Array | null;
+  floors: Floors;
+  fallback: { threshold: number; minBlocks: number } | null;
+}
+
 /**
- * Summarise the block columns of one pair.
+ * Summarise the block columns of one pair under one definition.
  * @param columns - columns filled by `diagnoseBlocks`.
  * @param blockCount - number of blocks.
- * @param options - resolved options (thresholds, hidden damage criteria).
+ * @param options - resolved options (thresholds, hiddenR).
  * @param C2 - (K2 L)^2 of the pair's data range.
+ * @param spec - counted blocks, floors and fallback of the definition.
  */
-export function summarizeBlocks(
+export function summarizeDefinition(
   columns: BlockColumns,
   blockCount: number,
   options: DiagnoseOptions,
   C2: number,
-): BlockFieldSummary {
-  const thresholds = pairThresholds(columns, blockCount, options);
+  spec: DefinitionSpec,
+): DefinitionSummary {
+  const thresholds = pairThresholds(columns, blockCount, options, spec.use, spec.fallback);
   const all = emptyGroup();
   const inner = emptyGroup();
   const ssimBlk = columns.ssim_blk as Float64Array;
@@ -98,18 +123,21 @@ export function summarizeBlocks(
   const col = columns.col as Int32Array;
   const ring = columns.ring as Int32Array;
   const sx = columns.sx as Float64Array;
+  const se = columns.se as Float64Array;
+  const dmu = columns.dmu as Float64Array;
   const kappa = columns.kappa as Float64Array;
   const rAc = columns.r_ac as Float64Array;
-  const a1 = columns.a1 as Float64Array;
   const mask = columns.fail_mask as Int32Array;
+  const use = spec.use;
   const sums = [
     { g: all, s: 0, max: -Infinity, minK: -1, hiddenSilent: 0 },
     { g: inner, s: 0, max: -Infinity, minK: -1, hiddenSilent: 0 },
   ];
   for (let k = 0; k < blockCount; k++) {
+    if (use && !use[k]) continue;
     const v = ssimBlk[k]!;
     const regime = regimeOf(sx[k]!, kappa[k]!, thresholds.hidden, C2);
-    const dmg = damageOf(rAc[k]!, a1[k]!, options);
+    const dmg = damageOf(se[k]!, rAc[k]!, dmu[k]!, spec.floors, options.hiddenR);
     const layer = layerOf(v, dmg.ac || dmg.dc, thresholds.visible, thresholds.hidden);
     const m = mask[k]!;
     for (let gi = 0; gi < 2; gi++) {
@@ -142,7 +170,7 @@ export function summarizeBlocks(
     // second pass for the std (stable; blocks are few)
     let ss = 0;
     for (let k = 0; k < blockCount; k++) {
-      if (acc.g === inner && border[k]) continue;
+      if ((use && !use[k]) || (acc.g === inner && border[k])) continue;
       const d = ssimBlk[k]! - mean;
       ss += d * d;
     }
@@ -154,5 +182,5 @@ export function summarizeBlocks(
     g.silentShare = g.regimes.silent / g.blocks;
     g.hiddenSilentShare = g.layers.hidden > 0 ? acc.hiddenSilent / g.layers.hidden : NaN;
   }
-  return { thresholds, all, nonBorder: inner };
+  return { definition: spec.definition, thresholds, all, nonBorder: inner };
 }

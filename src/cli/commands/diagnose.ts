@@ -7,8 +7,8 @@ import { basename, extname, join } from 'node:path';
 import { BlindspotError } from '../../errors.ts';
 import { readImage } from '../../image/read.ts';
 import { diagnose, type DiagnoseResult } from '../../tier3/diagnose.ts';
-import type { DiagnoseOptions } from '../../tier3/options.ts';
-import { AXIS_NAMES } from '../../tier3/summary.ts';
+import { PUBLISHED_DEFINITION, recordableDiagnoseOptions, type DiagnoseOptions } from '../../tier3/options.ts';
+import { AXIS_NAMES, type DefinitionSummary } from '../../tier3/summary.ts';
 import { choiceFlag, numberFlag, parseFlags, positionals, wantsHelp } from '../args.ts';
 
 export const summary =
@@ -22,15 +22,28 @@ A3 structure, A4 edges, A5 high frequency, A6 residual) with gates and severitie
 regime (Silent / Membrane / Responsive). Writes into --out:
   blocks.parquet (or blocks.csv)  one row per block (columns: docs/diagnose.md)
   summary.json                    Tier-1 SSIM/MS-SSIM/PSNR, block-field statistics, the options used
-  ssim_blk.png, dominant_axis.png, regime.png, hidden_damage.png   heatmaps over the GT
+  ssim_blk.png, dominant_axis.png, regime.png, hidden_damage.png, se_max.png, roi.png   heatmaps over the GT
+
+Hidden Collapse is reported twice: over the ROI with damage floors in display grey levels (DESIGN 3c, the
+headline) and by the published definition (every block, no floor), so both figures can be compared.
 
 Options:
   --block B             block size in pixels, >= 7 (default 8)
   --stride N            step between blocks (default: B, non-overlapping)
   --data-range L        data range L (default: 255 for 8-bit, 2^BitsStored-1 for DICOM, 65535 for 16-bit;
-                        required for float data). Grey-level gates and thresholds scale with L/255.
+                        required for float data). SSIM's constants scale with L.
   --color C             luma (default) | ycbcr-y: how RGB becomes one grey plane
-  --hidden-threshold T  T for the Silent regime and Hidden layer (default: this pair's p90 of block SSIM)
+  --hidden-threshold T  T for the Silent regime and Hidden layer (default: this pair's p90 of block SSIM over
+                        non-border ROI blocks; 0.99 when that is 1 or rests on fewer than 1000 blocks)
+  --mask FILE           region of interest: a mask image of the GT's size (non-zero = inside)
+  --roi auto|all        automatic ROI from the GT (default: air, collimator and burned-in labels left out) or
+                        every block
+  --display-width W     display window width for grey-level thresholds and floors: auto (default: DICOM VOI
+                        window, else the GT's p0.5..p99.5 over the ROI), data-range (W = L), or a number
+  --floor F             AC damage floor in display grey levels (default 2, and at least 1.5x the GT's noise sd);
+                        --floor 0 also drops the noise floor and the visibility rule (the published definition)
+  --visible-ac V|off    texture errors >= V display levels are damage even where the GT has texture (default 4)
+  --published           the published definition: --roi all --display-width data-range --floor 0
   --out DIR             output folder (default: ./diagnose_<TEST name>)
   --csv                 write blocks.csv instead of blocks.parquet
   --columns SET         core | full (default full): which block columns to write
@@ -53,7 +66,7 @@ export function diagnoseJson(
     gt: gtPath,
     test: testPath,
     summary: r.summary,
-    options: r.options,
+    options: { ...recordableDiagnoseOptions(r.options), ...(r.options.roi !== 'auto' && r.options.roi !== 'all' ? { mask: r.options.roi.source } : {}) },
     axes: AXIS_NAMES,
     files,
     warnings: r.warnings,
@@ -64,28 +77,74 @@ function fmt(v: number | null, digits = 4): string {
   return v === null || !Number.isFinite(v) ? String(v) : v.toFixed(digits);
 }
 
+function layerLine(d: DefinitionSummary): string {
+  const a = d.all;
+  const pct = (n: number, t: number) => (t > 0 ? `${((100 * n) / t).toFixed(1)}%` : 'n/a');
+  const t = d.thresholds;
+  return (
+    `T90 ${fmt(t.hidden)} (${t.hiddenSource}), T10 ${fmt(t.visible)} over ${t.blocks} blocks; ` +
+    `Hidden ${a.layers.hidden} (AC ${a.layers.hiddenAc}, DC ${a.layers.hiddenDc}; Silent ${pct(Math.round(a.hiddenSilentShare * a.layers.hidden), a.layers.hidden)}), ` +
+    `Visible ${a.layers.visible}, Gray ${a.layers.gray}, Intact ${a.layers.intact} of ${a.blocks}`
+  );
+}
+
 function humanSummary(r: DiagnoseResult, gtPath: string, testPath: string, outDir: string): string {
   const s = r.summary;
-  const a = s.all;
-  const nb = s.nonBorder;
+  const a = s.floored.all;
+  const nb = s.floored.nonBorder;
+  const ref = s.reference;
   const pct = (n: number, d: number) => (d > 0 ? `${((100 * n) / d).toFixed(1)}%` : 'n/a');
+  const lv = (v: number | null) => (v === null ? 'off' : (v / ref.unit).toFixed(2));
   const lines = [
     `${testPath} vs ${gtPath}`,
     `  Tier 1   SSIM ${fmt(s.tier1.ssim, 6)}  MS-SSIM ${fmt(s.tier1.msssim, 6)}  PSNR ${fmt(s.tier1.psnr, 3)} dB  (L = ${s.dataRange})`,
-    `  Tier 2   ${s.blockCount} blocks (${s.gridRows}x${s.gridCols} of ${r.options.blockSize}px, stride ${r.options.stride})`,
+    `  GT       ROI (${ref.roi.source}) ${ref.roi.blocks} of ${s.blockCount} blocks; display window ${fmt(ref.display.lo, 1)}..${fmt(ref.display.hi, 1)} (${ref.display.source}), ` +
+      `1 display level = ${fmt(ref.unit, 3)} units; noise sd ${fmt(ref.noiseSd, 2)} units; floors: AC ${lv(ref.floors.floorAc)}, visible ${lv(ref.floors.visibleAc)}, DC ${lv(ref.floors.floorDc)} display levels`,
+    `  Blind    ${s.blindSpot.sentence}`,
+    `  Tier 2   ${s.blockCount} blocks (${s.gridRows}x${s.gridCols} of ${r.options.blockSize}px, stride ${r.options.stride}); over the ROI:`,
     `           block SSIM mean ${fmt(a.ssimBlk.mean)} std ${fmt(a.ssimBlk.std)} min ${fmt(a.ssimBlk.min)}` +
-      (a.ssimBlk.argmin
-        ? ` at row ${a.ssimBlk.argmin.row} col ${a.ssimBlk.argmin.col} (ring ${a.ssimBlk.argmin.ring})`
-        : ''),
+      (a.ssimBlk.argmin ? ` at row ${a.ssimBlk.argmin.row} col ${a.ssimBlk.argmin.col} (ring ${a.ssimBlk.argmin.ring})` : ''),
     `           without border: mean ${fmt(nb.ssimBlk.mean)} std ${fmt(nb.ssimBlk.std)} min ${fmt(nb.ssimBlk.min)}` +
       (nb.ssimBlk.argmin ? ` at row ${nb.ssimBlk.argmin.row} col ${nb.ssimBlk.argmin.col}` : ''),
-    `  Tier 3   failing: ${AXIS_NAMES.map((n, i) => `${n.split(' ')[0]} ${a.failing[i]}`).join(', ')}; any ${a.anyFailing} (${pct(a.anyFailing, a.blocks)})`,
-    `           T90 ${fmt(s.thresholds.hidden)} (${s.thresholds.hiddenSource}), T10 ${fmt(s.thresholds.visible)}; regimes: Silent ${a.regimes.silent} (${pct(a.regimes.silent, a.blocks)}), Membrane ${a.regimes.membrane}, Responsive ${a.regimes.responsive}`,
-    `           layers: Visible ${a.layers.visible}, Hidden ${a.layers.hidden} (AC ${a.layers.hiddenAc}, DC ${a.layers.hiddenDc}; Silent ${pct(Math.round(a.hiddenSilentShare * a.layers.hidden), a.layers.hidden)}), Gray ${a.layers.gray}, Intact ${a.layers.intact}`,
+    `  Tier 3   failing: ${AXIS_NAMES.map((n, i) => `${n.split(' ')[0]} ${a.failing[i]}`).join(', ')}; any ${a.anyFailing} (${pct(a.anyFailing, a.blocks)}); ` +
+      `regimes: Silent ${a.regimes.silent} (${pct(a.regimes.silent, a.blocks)}), Membrane ${a.regimes.membrane}, Responsive ${a.regimes.responsive}`,
+    `  Layers   ROI, floored (DESIGN 3c): ${layerLine(s.floored)}`,
+    `           published (all blocks, no floor): ${layerLine(s.published)}`,
     `  written to ${outDir}`,
   ];
   return lines.join('\n');
 }
+
+/** Block-engine options from the flags shared by diagnose, blindmap and run (ROI, display scale, floors). */
+export function definitionFlags(values: Record<string, string | boolean | string[] | boolean[] | undefined>): Partial<DiagnoseOptions> {
+  const o: Partial<DiagnoseOptions> = {};
+  if (values['published']) Object.assign(o, PUBLISHED_DEFINITION);
+  const roi = choiceFlag(values, 'roi', ['auto', 'all'] as const);
+  if (roi !== undefined) o.roi = roi;
+  const dw = values['display-width'];
+  if (dw !== undefined) {
+    if (dw === 'auto' || dw === 'data-range') o.displayWidth = dw;
+    else o.displayWidth = numberFlag(values, 'display-width', { min: Number.MIN_VALUE });
+  }
+  const floor = numberFlag(values, 'floor', { min: 0 });
+  if (floor !== undefined) {
+    o.floorAc = floor;
+    if (floor === 0) Object.assign(o, { floorNoiseFactor: 0, visibleAc: null });
+  }
+  const vis = values['visible-ac'];
+  if (vis !== undefined) o.visibleAc = vis === 'off' ? null : numberFlag(values, 'visible-ac', { min: Number.MIN_VALUE });
+  return o;
+}
+
+/** parseFlags specs of {@link definitionFlags}. */
+export const DEFINITION_FLAG_SPECS = {
+  mask: { type: 'string' },
+  roi: { type: 'string' },
+  'display-width': { type: 'string' },
+  floor: { type: 'string' },
+  'visible-ac': { type: 'string' },
+  published: { type: 'boolean' },
+} as const;
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseFlags(argv, {
@@ -99,6 +158,7 @@ export async function run(argv: string[]): Promise<number> {
     columns: { type: 'string' },
     'no-png': { type: 'boolean' },
     json: { type: 'boolean' },
+    ...DEFINITION_FLAG_SPECS,
   });
   if (wantsHelp(parsed.values, HELP)) return 0;
   const [gtPath, testPath] = positionals(parsed, ['gt', 'test']) as [string, string];
@@ -108,6 +168,7 @@ export async function run(argv: string[]): Promise<number> {
     dataRange: numberFlag(parsed.values, 'data-range', { min: Number.MIN_VALUE }),
     color: choiceFlag(parsed.values, 'color', ['luma', 'ycbcr-y'] as const),
     hiddenThreshold: numberFlag(parsed.values, 'hidden-threshold', { min: -1, max: 1 }),
+    ...definitionFlags(parsed.values),
   };
   const columnSet = choiceFlag(parsed.values, 'columns', ['core', 'full'] as const) ?? 'full';
   const outOpt = parsed.values['out'];
@@ -115,7 +176,13 @@ export async function run(argv: string[]): Promise<number> {
     throw new BlindspotError('E_USAGE', '--out needs a folder name');
   const outDir = typeof outOpt === 'string' ? outOpt : `diagnose_${stem(testPath)}`;
 
-  const [gt, test] = await Promise.all([readImage(gtPath), readImage(testPath)]);
+  const maskPath = parsed.values['mask'];
+  const [gt, test, mask] = await Promise.all([
+    readImage(gtPath),
+    readImage(testPath),
+    typeof maskPath === 'string' ? readImage(maskPath) : Promise.resolve(undefined),
+  ]);
+  if (mask) options.roi = mask;
   const r = diagnose(gt, test, options);
   for (const w of r.warnings) process.stderr.write(`blindspot diagnose: warning: ${w}\n`);
 
