@@ -10,6 +10,7 @@ import { DEFAULT_DIAGNOSE_OPTIONS, resolveDiagnoseOptions, type DiagnoseOptions,
 import { resolveAnalyzeOptions, type AnalyzeOptions } from './options.ts';
 import { buildViewsSql, splitStatements } from './views.ts';
 import { absoluteViewSql, escapeGlob } from './confine.ts';
+import { checkPartsListed } from '../store/manifest.ts';
 
 export interface AnalysisHandle {
   connection: DuckDBConnection;
@@ -77,6 +78,7 @@ export async function openAnalysis(
   if (!existsSync(join(abs, 'blocks')) || !existsSync(join(abs, 'images'))) {
     throw new BlindspotError('E_NOT_FOUND', 'no blocks/ and images/ partitions (not a blindspot run folder?)', dir);
   }
+  await checkPartsListed(abs); // read exactly the parts the manifests list, never through a link
   const o = resolveAnalyzeOptions(options, runDefaults(readRunJson(abs)));
   const instance = await DuckDBInstance.create(':memory:', threads ? { threads: String(threads) } : {});
   const connection = await instance.connect();

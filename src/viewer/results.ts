@@ -11,6 +11,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { BlindspotError } from '../errors.ts';
 import { readRunJson, runDiagnoseOptions } from '../analysis/open.ts';
 import { escapeGlob } from '../analysis/confine.ts';
+import { checkPartsListed } from '../store/manifest.ts';
 import { blocksViewSelect } from '../store/blockView.ts';
 import { sqlString } from '../store/blockTable.ts';
 import { AXIS_VECTORS, MEMBRANE_RADIUS, NONE_POLE, YOLK_RADIUS } from './egg.ts';
@@ -262,6 +263,7 @@ export class ResultsStore {
         dir,
       );
     }
+    await checkPartsListed(dir); // read exactly the parts the manifests list, never through a link
     const run = readRunJson(dir) ?? null;
     const params = labelParams(run);
     const notices: string[] = [];

@@ -7,9 +7,10 @@ export const summary = 'Re-check a results folder against its SHA-256 manifest (
 
 const HELP = `Usage: blindspot verify RESULTS [--json]
 
-Re-hashes every file listed in RESULTS/MANIFEST.sha256 (and any other MANIFEST*.sha256 below RESULTS, e.g.
-analysis/ or one per shard) and names each missing, changed or extra file. The manifests are also checkable with
-\`cd RESULTS && sha256sum -c MANIFEST.sha256\`.
+Re-hashes every file listed in RESULTS/MANIFEST.sha256 (and the other manifests blindspot writes: one per shard,
+analysis/MANIFEST.sha256) and names each missing, changed or extra file. Symbolic links and other non-regular
+files (LINK) and manifests anywhere else, e.g. inside blocks/ (FOREIGN), fail the check: they are never followed
+or trusted. The manifests are also checkable with \`cd RESULTS && sha256sum -c MANIFEST.sha256\`.
 
 Options:
   --json        print the report as JSON on stdout
@@ -36,8 +37,11 @@ export async function run(argv: string[]): Promise<number> {
     for (const p of report.missing) lines.push(`MISSING  ${p}`);
     for (const p of report.changed) lines.push(`CHANGED  ${p}`);
     for (const p of report.extra) lines.push(`EXTRA    ${p}`);
+    for (const p of report.special) lines.push(`LINK     ${p}`);
+    for (const p of report.foreign) lines.push(`FOREIGN  ${p}`);
+    const more = (report.special.length ? `, ${report.special.length} link(s)/special` : '') + (report.foreign.length ? `, ${report.foreign.length} foreign manifest(s)` : '');
     lines.push(
-      `${passed ? 'OK' : 'FAILED'}: ${report.ok} file(s) match; ${report.missing.length} missing, ${report.changed.length} changed, ${report.extra.length} extra (${report.manifests.join(', ')})`,
+      `${passed ? 'OK' : 'FAILED'}: ${report.ok} file(s) match; ${report.missing.length} missing, ${report.changed.length} changed, ${report.extra.length} extra${more} (${report.manifests.join(', ')})`,
     );
     process.stdout.write(lines.join('\n') + '\n');
   }
