@@ -18,8 +18,11 @@ import { upscaleFolder, type UpscaleFolderResult } from './folder.ts';
 import {
   REALESRGAN_DIR_ENV,
   UPSCALE_MODELS,
+  byoModel,
   isUpscaleModelName,
+  modelLabel,
   realEsrganDir,
+  type ByoModelSpec,
   type UpscaleModelName,
 } from './models.ts';
 import { createUpscalePool } from './pool.ts';
@@ -33,8 +36,8 @@ export interface PipelineOptions {
   gt: string;
   /** Output folder (upscaled/ and results/ inside). Required. */
   out: string;
-  /** Upscalers, in order (default ['esrgan-slim', 'esrgan-medium', 'bicubic']). */
-  models: UpscaleModelName[];
+  /** Upscalers, in order (default ['esrgan-slim', 'esrgan-medium', 'bicubic']); `onnx:FILE` / `ncnn:DIR` too. */
+  models: (UpscaleModelName | ByoModelSpec)[];
   /** Processing paths (default ['notta', 'tta']). */
   paths: PipelinePath[];
   /** Integer scale (default 2: the published study's bicubic x0.5 -> x2). */
@@ -82,8 +85,8 @@ export function resolvePipelineOptions(partial?: Partial<PipelineOptions>): Pipe
   if (!Array.isArray(o.models) || o.models.length === 0)
     throw invalidOption('models', 'at least one model', o.models);
   for (const m of o.models) {
-    if (typeof m !== 'string' || !isUpscaleModelName(m)) {
-      throw invalidOption('models', Object.keys(UPSCALE_MODELS).join('|'), m);
+    if (typeof m !== 'string' || (!isUpscaleModelName(m) && !byoModel(m))) {
+      throw invalidOption('models', `${Object.keys(UPSCALE_MODELS).join('|')}|onnx:FILE|ncnn:DIR`, m);
     }
   }
   if (new Set(o.models).size !== o.models.length) throw invalidOption('models', 'each model once', o.models);
@@ -111,7 +114,7 @@ export function resolvePipelineOptions(partial?: Partial<PipelineOptions>): Pipe
 export type PipelineProgress =
   | {
       stage: 'upscale';
-      model: UpscaleModelName;
+      model: UpscaleModelName | ByoModelSpec;
       path: PipelinePath;
       done: number;
       total: number;
@@ -124,7 +127,7 @@ export type PipelineProgress =
 
 /** One model x path of the upscale stage, with its timing. */
 export interface PipelineUpscaleStep {
-  model: UpscaleModelName;
+  model: UpscaleModelName | ByoModelSpec;
   path: PipelinePath;
   dir: string;
   written: number;
@@ -171,7 +174,7 @@ export const DEMO_REAL_ESRGAN: UpscaleModelName = 'realesr-general-x4v3';
  * The demo's upscalers: DEMO_PIPELINE_OPTIONS.models with DEMO_REAL_ESRGAN before bicubic when its ncnn files are
  * found (realEsrganDir), else without it and a line saying why (`skipped`).
  */
-export function demoModels(): { models: UpscaleModelName[]; skipped: string | null } {
+export function demoModels(): { models: PipelineOptions['models']; skipped: string | null } {
   const base = [...DEMO_PIPELINE_OPTIONS.models];
   const dir = realEsrganDir();
   const stem = UPSCALE_MODELS[DEMO_REAL_ESRGAN].ncnnStem!;
@@ -211,7 +214,7 @@ export async function runPipeline(
   const pool = createUpscalePool(threads > 1 ? threads : 0);
   try {
     for (const [i, { model, path }] of steps.entries()) {
-      const dir = pipelineOutputDir(o.out, model, path);
+      const dir = pipelineOutputDir(o.out, modelLabel(model), path);
       const t = performance.now();
       const r = await upscaleFolder(
         o.gt,
@@ -258,7 +261,7 @@ export async function runPipeline(
     {
       gt: o.gt,
       out: results,
-      models: upscaled.map((u) => ({ name: u.model, path: u.path, dir: u.dir })),
+      models: upscaled.map((u) => ({ name: modelLabel(u.model), path: u.path, dir: u.dir })),
       workers: o.workers,
       columns: o.columns,
     },

@@ -410,3 +410,21 @@ test(
     assert.ok(lo < -200 && lo >= -2048 && hi <= 2047, `signed output range ${lo}..${hi}`);
   },
 );
+
+test('pipeline takes onnx:/ncnn: models and names their folders and run models by the file name', async () => {
+  const { resolvePipelineOptions, pipelineOutputDir } = await import('../../src/upscale/pipeline.ts');
+  const { modelLabel } = await import('../../src/upscale/models.ts');
+  const o = resolvePipelineOptions({
+    gt: 'g',
+    out: 'o',
+    models: ['onnx:/m/SwinIR x4.onnx', 'ncnn:/m/resr/', 'bicubic'],
+  });
+  assert.deepEqual(o.models.map(modelLabel), ['onnx-SwinIR-x4', 'ncnn-resr', 'bicubic']);
+  assert.equal(
+    pipelineOutputDir('o', modelLabel(o.models[0]!), 'tta'),
+    join('o', 'upscaled', 'onnx-SwinIR-x4', 'tta'),
+  );
+  assert.throws(() => resolvePipelineOptions({ gt: 'g', out: 'o', models: ['esrgan-huge' as 'bicubic'] }), {
+    message: /invalid models: expected .*\|onnx:FILE\|ncnn:DIR, got "esrgan-huge"/,
+  });
+});

@@ -27,7 +27,7 @@ Options:
   --gt DIR            folder of ground-truth images (required)
   --out DIR           output folder (required)
   --models LIST       comma-separated upscalers (default ${D.models.join(',')}); any of
-                      ${UPSCALE_MODEL_NAMES.join(', ')}
+                      ${UPSCALE_MODEL_NAMES.join(', ')}, or your onnx:FILE / ncnn:DIR
   --paths LIST        notta,tta (default both)
   --scale N           integer scale (default ${D.scale})
   --tile N            network tile size in LR pixels, 0 = none (default ${D.tile})
