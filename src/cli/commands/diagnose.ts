@@ -5,6 +5,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { BlindspotError } from '../../errors.ts';
+import {
+  READ_IMAGE_FLAGS,
+  READ_IMAGE_FLAGS_HELP,
+  readImageOptionsFromFlags,
+  VOLUME_FLAGS,
+  VOLUME_FLAGS_HELP,
+  volumeMode,
+} from '../../image/flags.ts';
 import { readImage } from '../../image/read.ts';
 import { diagnose, type DiagnoseResult } from '../../tier3/diagnose.ts';
 import { PUBLISHED_DEFINITION, recordableDiagnoseOptions, type DiagnoseOptions } from '../../tier3/options.ts';
@@ -50,6 +58,12 @@ Options:
   --no-png              skip the heatmaps
   --json                print the summary as one JSON object
   -h, --help            show this help
+
+${READ_IMAGE_FLAGS_HELP}
+
+${VOLUME_FLAGS_HELP}
+  With a volume: one block table with a 'slice' key column, summary.json with per-slice Tier-1 rows and the
+  volume summary; no heatmaps (picture one slice with --slice N).
 
 Exit codes: 0 ok, 2 bad input (one line on stderr naming the file).`;
 
@@ -159,6 +173,8 @@ export async function run(argv: string[]): Promise<number> {
     'no-png': { type: 'boolean' },
     json: { type: 'boolean' },
     ...DEFINITION_FLAG_SPECS,
+    ...READ_IMAGE_FLAGS,
+    ...VOLUME_FLAGS,
   });
   if (wantsHelp(parsed.values, HELP)) return 0;
   const [gtPath, testPath] = positionals(parsed, ['gt', 'test']) as [string, string];
@@ -177,9 +193,25 @@ export async function run(argv: string[]): Promise<number> {
   const outDir = typeof outOpt === 'string' ? outOpt : `diagnose_${stem(testPath)}`;
 
   const maskPath = parsed.values['mask'];
+  const readOptions = readImageOptionsFromFlags(parsed.values);
+  if (await volumeMode(parsed.values, [gtPath, testPath])) {
+    if (maskPath !== undefined)
+      throw new BlindspotError('E_USAGE', '--mask is one 2-D image; use it with --slice N');
+    const { runVolumeDiagnose } = await import('../volumeDiagnose.ts');
+    const format = parsed.values['csv'] ? 'csv' : 'parquet';
+    const json = parsed.values['json'] === true;
+    const ssim3d = parsed.values['ssim3d'] === true;
+    return runVolumeDiagnose(gtPath, testPath, options, readOptions, {
+      outDir,
+      format,
+      columnSet,
+      json,
+      ssim3d,
+    });
+  }
   const [gt, test, mask] = await Promise.all([
-    readImage(gtPath),
-    readImage(testPath),
+    readImage(gtPath, readOptions),
+    readImage(testPath, readOptions),
     typeof maskPath === 'string' ? readImage(maskPath) : Promise.resolve(undefined),
   ]);
   if (mask) options.roi = mask;
