@@ -5,7 +5,8 @@
 import type { Image } from '../image/types.ts';
 import type { BlockColumns } from '../tier3/columns.ts';
 import { diagnose } from '../tier3/index.ts';
-import type { DiagnoseBuffers } from '../tier3/diagnose.ts';
+import type { DiagnoseBuffers, ReferenceSummary } from '../tier3/diagnose.ts';
+import type { BlindSpotSummary } from '../tier3/reference.ts';
 
 export interface PairDiagnosis {
   /** Valid until the next call (buffers are reused). */
@@ -15,6 +16,11 @@ export interface PairDiagnosis {
   dataRange: number;
   /** Tier-1 scalars: SSIM (wang), MS-SSIM (null when the image is too small for five scales), PSNR. */
   tier1: { ssim: number; msssim: number | null; psnr: number };
+  /** What the GT set (ROI, display window, noise, floors) and the pair's own thresholds (DESIGN §3c). */
+  reference: ReferenceSummary;
+  floored: { t90: number; t10: number; t90Source: string; blocks: number };
+  blindSpot: BlindSpotSummary;
+  warnings: string[];
 }
 
 export interface PairEngine {
@@ -27,7 +33,17 @@ const buffers: DiagnoseBuffers = {};
 const engine: PairEngine = {
   diagnose(gt, test, options) {
     const r = diagnose(gt, test, options, buffers);
-    return { columns: r.columns, blockCount: r.blockCount, dataRange: r.summary.dataRange, tier1: r.summary.tier1 };
+    const t = r.summary.floored.thresholds;
+    return {
+      columns: r.columns,
+      blockCount: r.blockCount,
+      dataRange: r.summary.dataRange,
+      tier1: r.summary.tier1,
+      reference: r.summary.reference,
+      floored: { t90: t.hidden, t10: t.visible, t90Source: t.hiddenSource, blocks: t.blocks },
+      blindSpot: r.summary.blindSpot,
+      warnings: r.warnings,
+    };
   },
 };
 

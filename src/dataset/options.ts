@@ -39,6 +39,11 @@ export interface RunOptions {
   partSize: number;
   /** Block engine options (DiagnoseOptions subset, e.g. { blockSize: 8 }), checked by the block engine. Default {}. */
   diagnose: Record<string, unknown>;
+  /**
+   * Folder of region-of-interest masks, one per GT stem (any decodable image, non-zero = inside; matched like model
+   * outputs: `<stem>.png`, `<stem>_mask.png`...), or null for the automatic ROI (DESIGN §3c). Default null.
+   */
+  maskDir: string | null;
 }
 
 export const DEFAULT_RUN_OPTIONS: Readonly<RunOptions> = Object.freeze({
@@ -51,6 +56,7 @@ export const DEFAULT_RUN_OPTIONS: Readonly<RunOptions> = Object.freeze({
   shard: null,
   partSize: 32,
   diagnose: {},
+  maskDir: null,
 });
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -86,6 +92,7 @@ export function resolveRunOptions(partial: Partial<RunOptions>): RunOptions {
     }
   }
   if (o.diagnose === null || typeof o.diagnose !== 'object' || Array.isArray(o.diagnose)) throw invalidOption('diagnose', 'an object of block engine options', o.diagnose);
+  if (o.maskDir !== null && (typeof o.maskDir !== 'string' || o.maskDir === '')) throw invalidOption('maskDir', 'a folder of mask images or null', o.maskDir);
   return {
     ...o,
     models: o.models.map((m) => ({ name: m.name, path: m.path, dir: m.dir })),

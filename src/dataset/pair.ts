@@ -11,7 +11,8 @@ import { isBlindspotError } from '../errors.ts';
 import { readImage } from '../image/read.ts';
 import type { Image } from '../image/types.ts';
 import { summarizeBlockField, type BlockFieldSummary } from './summary.ts';
-import { loadEngine } from './engine.ts';
+import { loadEngine, type PairDiagnosis } from './engine.ts';
+import { basename } from 'node:path';
 
 /** One row of images.parquet. */
 export interface ImageRow extends BlockFieldSummary {
@@ -26,6 +27,30 @@ export interface ImageRow extends BlockFieldSummary {
   ssim: number | null;
   msssim: number | null;
   psnr: number | null;
+  /** DESIGN §3c: the display window (data units) whose width/255 is one display grey level, and where it came from. */
+  display_lo: number;
+  display_hi: number;
+  display_width: number;
+  display_source: string;
+  /** GT noise sd (Immerkaer 1996) and the damage floors, data units (visible_ac null when off). */
+  noise_sd: number;
+  floor_ac: number;
+  visible_ac: number | null;
+  floor_dc: number;
+  /** 'auto' | 'user' | 'all', the mask file (user masks) and ROI blocks. */
+  roi_source: string;
+  mask_file: string | null;
+  roi_blocks: number;
+  /** The GT's p0.5..p99.5 over the ROI and its share of L. */
+  occupied_lo: number;
+  occupied_hi: number;
+  occupied_share: number;
+  /** This pair's own floored T90 (over its ROI blocks; 'fallback' when degenerate) and the blind-spot median. */
+  t90_pair: number;
+  t90_pair_source: string;
+  se_max_median: number | null;
+  /** Warnings about the pair (data range, occupancy, degenerate thresholds), joined by " | "; '' when none. */
+  warnings: string;
 }
 
 /** One line of errors.jsonl. */
@@ -57,6 +82,8 @@ export interface PairTask {
   csvFile: string | null;
   columns: 'core' | 'full';
   diagnose: Record<string, unknown>;
+  /** The GT's region-of-interest mask file, or null for the run's ROI option. */
+  maskFile: string | null;
 }
 
 const orNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
@@ -68,6 +95,15 @@ async function readGt(file: string): Promise<Image> {
   if (lastGt?.file === file) return lastGt.image;
   const image = await readImage(file);
   lastGt = { file, image };
+  return image;
+}
+
+let lastMask: { file: string; image: Image } | undefined;
+
+async function readMask(file: string): Promise<Image> {
+  if (lastMask?.file === file) return lastMask.image;
+  const image = await readImage(file);
+  lastMask = { file, image };
   return image;
 }
 
@@ -90,7 +126,8 @@ async function processPairNow(task: PairTask): Promise<PairOutcome> {
     const engine = await loadEngine();
     const gt = await readGt(task.gtFile);
     const test = await readImage(task.testFile);
-    const result = engine.diagnose(gt, test, task.diagnose);
+    const options = task.maskFile === null ? task.diagnose : { ...task.diagnose, roi: await readMask(task.maskFile) };
+    const result = engine.diagnose(gt, test, options);
     await writeStaging(`${task.stagingBase}.bin`, result.columns, result.blockCount, task.columns);
     if (task.csvFile !== null) {
       await writeBlockTable(task.csvFile, result.columns, result.blockCount, {
@@ -115,6 +152,7 @@ async function processPairNow(task: PairTask): Promise<PairOutcome> {
         ssim: orNull(result.tier1.ssim),
         msssim: result.tier1.msssim === null ? null : orNull(result.tier1.msssim),
         psnr: orNull(result.tier1.psnr),
+        ...referenceFields(result, task.maskFile),
         ...field,
       },
     };
@@ -135,6 +173,31 @@ async function processPairNow(task: PairTask): Promise<PairOutcome> {
   }
   await writeFileAtomic(`${task.stagingBase}.json`, JSON.stringify(outcome) + '\n');
   return outcome;
+}
+
+/** The DESIGN §3c columns of an image row. */
+function referenceFields(r: PairDiagnosis, maskFile: string | null): Omit<ImageRow, keyof BlockFieldSummary | 'image' | 'model' | 'path' | 'gt_file' | 'test_file' | 'width' | 'height' | 'data_range' | 'ssim' | 'msssim' | 'psnr'> {
+  const ref = r.reference;
+  return {
+    display_lo: ref.display.lo,
+    display_hi: ref.display.hi,
+    display_width: ref.display.width,
+    display_source: ref.display.source,
+    noise_sd: ref.noiseSd,
+    floor_ac: ref.floors.floorAc,
+    visible_ac: ref.floors.visibleAc,
+    floor_dc: ref.floors.floorDc,
+    roi_source: ref.roi.source,
+    mask_file: maskFile === null ? null : basename(maskFile),
+    roi_blocks: ref.roi.blocks,
+    occupied_lo: ref.occupied.lo,
+    occupied_hi: ref.occupied.hi,
+    occupied_share: ref.occupied.share,
+    t90_pair: r.floored.t90,
+    t90_pair_source: r.floored.t90Source,
+    se_max_median: orNull(r.blindSpot.seMax.median),
+    warnings: r.warnings.join(' | '),
+  };
 }
 
 /** A part to assemble from its staged pairs (run on a worker so that Parquet encoding runs in parallel). */

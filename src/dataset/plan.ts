@@ -20,6 +20,9 @@ export interface PlannedPair {
   /** Output file names that matched (exactly one for a processable pair). */
   candidates: string[];
   testDir: string;
+  /** Mask files that matched the GT stem (exactly one needed), or null when the run has no mask folder. */
+  masks: string[] | null;
+  maskDir: string | null;
 }
 
 export interface PlannedPart {
@@ -54,9 +57,11 @@ export function partName(part: number): string {
  * List the folders and build the plan.
  * @throws BlindspotError from discovery (unreadable folders, empty GT folder, duplicate GT stems).
  */
-export async function buildPlan(o: Pick<RunOptions, 'gt' | 'models' | 'partSize'>): Promise<RunPlan> {
+export async function buildPlan(o: Pick<RunOptions, 'gt' | 'models' | 'partSize'> & Partial<Pick<RunOptions, 'maskDir'>>): Promise<RunPlan> {
   const gtImages = await listGtImages(o.gt);
   const stems = new Set(gtImages.map((g) => g.stem));
+  const maskDir = o.maskDir ?? null;
+  const masks = maskDir === null ? null : pairOutputs(stems, await listImageFiles(maskDir)).outputs;
   const configurations = [...o.models].sort((a, b) => compareCodeUnits(a.name, b.name) || compareCodeUnits(a.path, b.path));
   const unmatched: Record<string, string[]> = {};
   const parts: PlannedPart[] = [];
@@ -75,6 +80,8 @@ export async function buildPlan(o: Pick<RunOptions, 'gt' | 'models' | 'partSize'
         path: cfg.path,
         candidates: pairing.outputs.get(g.stem) ?? [],
         testDir: cfg.dir,
+        masks: masks === null ? null : (masks.get(g.stem) ?? []),
+        maskDir,
       });
     });
   }

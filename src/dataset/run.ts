@@ -21,7 +21,7 @@ import { writeFileAtomic } from '../store/atomic.ts';
 import { acquireLock, type LockHandle } from '../store/lock.ts';
 import { writeManifest } from '../store/manifest.ts';
 import { writeImageRows } from '../store/parts.ts';
-import { resolveDiagnoseOptions, type DiagnoseOptions } from '../tier3/options.ts';
+import { recordableDiagnoseOptions, resolveDiagnoseOptions, type DiagnoseOptions } from '../tier3/options.ts';
 import { columnsOfSet } from '../tier3/columns.ts';
 import { effectiveWorkers, resolveRunOptions, type RunOptions } from './options.ts';
 import { buildPlan, partName, partitionDir, shardParts, type PlannedPair, type PlannedPart } from './plan.ts';
@@ -172,8 +172,12 @@ function outFolderError(e: unknown, out: string): unknown {
 
 /** The error a pair gets before any decoding: no output file, or more than one. */
 function discoveryError(pair: PlannedPair): PairError | undefined {
-  if (pair.candidates.length === 1) return undefined;
   const base = { image: pair.image, model: pair.model, path: pair.path, gt_file: pair.gtName };
+  if (pair.masks !== null && pair.masks.length !== 1) {
+    const reason = pair.masks.length === 0 ? `no mask file matches GT stem "${pair.image}"` : `${pair.masks.length} mask files match GT stem "${pair.image}" (ambiguous): ${pair.masks.join(', ')}`;
+    return { ...base, test_file: pair.candidates[0] ?? null, code: pair.masks.length === 0 ? 'E_NOT_FOUND' : 'E_INVALID_OPTION', reason: `${pair.maskDir}: ${reason}` };
+  }
+  if (pair.candidates.length === 1) return undefined;
   if (pair.candidates.length === 0) {
     return { ...base, test_file: null, code: 'E_NOT_FOUND', reason: `${pair.testDir}: no output file matches GT stem "${pair.image}"` };
   }
@@ -211,7 +215,8 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
     csv: o.csv,
     partSize: o.partSize,
     shard: o.shard,
-    diagnose,
+    maskDir: o.maskDir,
+    diagnose: recordableDiagnoseOptions(diagnose),
   };
   const ctx: RunContext = {
     o,
@@ -440,6 +445,7 @@ async function executeRun(ctx: RunContext): Promise<RunSummary> {
           csvFile: o.csv ? join(out, csvRel(pair)) : null,
           columns: o.columns,
           diagnose: o.diagnose,
+          maskFile: pair.masks === null ? null : join(pair.maskDir!, pair.masks[0]!),
         };
         work.push(
           pool.runPair(task).then(async (outcome) => {

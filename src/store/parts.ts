@@ -34,6 +34,25 @@ export const IMAGE_COLUMNS: readonly { name: string; type: 'VARCHAR' | 'INTEGER'
   { name: 'blk_min_nb', type: 'DOUBLE' },
   { name: 'blk_p10_nb', type: 'DOUBLE' },
   { name: 'blk_p90_nb', type: 'DOUBLE' },
+  // DESIGN §3c: the display scale, floors and region of interest the GT set for the pair (src/dataset/pair.ts)
+  { name: 'display_lo', type: 'DOUBLE' },
+  { name: 'display_hi', type: 'DOUBLE' },
+  { name: 'display_width', type: 'DOUBLE' },
+  { name: 'display_source', type: 'VARCHAR' },
+  { name: 'noise_sd', type: 'DOUBLE' },
+  { name: 'floor_ac', type: 'DOUBLE' },
+  { name: 'visible_ac', type: 'DOUBLE' },
+  { name: 'floor_dc', type: 'DOUBLE' },
+  { name: 'roi_source', type: 'VARCHAR' },
+  { name: 'mask_file', type: 'VARCHAR' },
+  { name: 'roi_blocks', type: 'INTEGER' },
+  { name: 'occupied_lo', type: 'DOUBLE' },
+  { name: 'occupied_hi', type: 'DOUBLE' },
+  { name: 'occupied_share', type: 'DOUBLE' },
+  { name: 't90_pair', type: 'DOUBLE' },
+  { name: 't90_pair_source', type: 'VARCHAR' },
+  { name: 'se_max_median', type: 'DOUBLE' },
+  { name: 'warnings', type: 'VARCHAR' },
 ]);
 
 async function withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
