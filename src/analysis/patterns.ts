@@ -109,6 +109,15 @@ const QUANTILES: readonly [string, string, number][] = [
   ['local_quality_min_p25', 'local_quality_min', 0.25],
 ];
 
+/** Battery columns the views read, with their types (kept in step with battery/run.ts RUN_BATTERY_COLUMNS). */
+export const BATTERY_INPUTS: readonly [string, 'DOUBLE' | 'INTEGER'][] = [
+  ['sharpness', 'DOUBLE'], ['noise', 'DOUBLE'], ['edge_density', 'DOUBLE'], ['artifact_total', 'DOUBLE'], ['lpips', 'DOUBLE'],
+  ['entropy', 'DOUBLE'], ['high_freq_ratio', 'DOUBLE'], ['contrast', 'DOUBLE'], ['histogram_corr', 'DOUBLE'],
+  ['texture_complexity', 'DOUBLE'], ['delta_e', 'DOUBLE'], ['total_score', 'DOUBLE'], ['local_quality_mean', 'DOUBLE'],
+  ['local_quality_std', 'DOUBLE'], ['local_quality_min', 'DOUBLE'], ['local_quality_min_row', 'INTEGER'],
+  ['local_quality_min_col', 'INTEGER'], ['local_quality_rows', 'INTEGER'], ['local_quality_cols', 'INTEGER'],
+];
+
 function num(v: number): string {
   return `${String(v)}::DOUBLE`;
 }
@@ -148,7 +157,8 @@ export function patternRules(options?: Partial<PatternOptions>): PatternRule[] {
 
 /**
  * SQL of the pattern views, in dependency order (one statement per `;\n`), over a view or table `images` with the
- * run's image rows (battery columns, ssim, msssim, psnr, blk_*). Views:
+ * run's image rows (battery columns, ssim, msssim, psnr, blk_*; battery columns may be missing). Views:
+ *   images_battery       images with every battery column (NULL where the run has none)
  *   pattern_input        one row per (model, path, image) with the columns the rules read
  *   pattern_thresholds   the run's quantiles (one row)
  *   pattern_flags        one row per image and rule: detected TRUE/FALSE, NULL = not computed
@@ -171,12 +181,17 @@ export function buildPatternViewsSql(options?: Partial<PatternOptions>): string 
   s.push(`-- The published engine's 26-pattern hallucination screen (docs/metrics.md); thresholds: ${o.thresholds}.
 CREATE OR REPLACE VIEW pattern_params AS SELECT '${o.thresholds}' AS thresholds, '${o.localQuality}' AS local_quality,
   ${o.blockSize} AS block_size, ${num(o.borderFraction)} AS border_fraction`);
+  // Runs made before the battery (or with --no-battery) lack its columns or hold NULLs: union by name with an empty
+  // row set that has them all, so every rule reads NULL there and reports "not computed".
+  const battery = BATTERY_INPUTS.map(([c, t]) => `NULL::${t} AS ${c}`).join(', ');
+  s.push(`CREATE OR REPLACE VIEW images_battery AS
+SELECT * FROM images UNION ALL BY NAME SELECT ${battery} WHERE false`);
   s.push(`CREATE OR REPLACE VIEW pattern_input AS
 SELECT model, path, image, ssim::DOUBLE AS ssim, msssim::DOUBLE AS ms_ssim, psnr::DOUBLE AS psnr, sharpness, noise,
   edge_density, artifact_total, lpips, entropy, high_freq_ratio, contrast, histogram_corr, texture_complexity, delta_e,
   total_score,
   ${lq}
-FROM images`);
+FROM images_battery`);
   const qs = [
     ...QUANTILES.map(([name, col, q]) => `quantile_cont(${col}, ${num(q)}) AS ${name}`),
     ...SINGLES.map((x) => `quantile_cont(${x.column}, ${num(x.quantile)}) AS ${x.column}_${x.side === 'low' ? 'p10' : 'p90'}`),

@@ -191,3 +191,27 @@ test('p-values match scipy: linregress/t (r, n) and chisquare with 2 cells (1e-9
   rel(chiSquare1PValue(45.2), 1.7790508647947292e-11);
   assert.equal(chiSquare1PValue(0), 1);
 });
+
+test('a run without battery columns: every battery rule is "not computed", SSIM/PSNR rules still run', async () => {
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  await c.run(`CREATE TABLE images AS SELECT 'm' AS model, 'notta' AS path, 'img' || i AS image, 0.9 + i / 100 AS ssim,
+    0.95 + i / 1000 AS msssim, 20.0 + i AS psnr, 0.9 AS blk_mean, 0.05 AS blk_std, 0.5 AS blk_min, 1 AS blk_min_row,
+    2 AS blk_min_col, 64 AS width, 64 AS height FROM range(10) t(i)`);
+  for (const stmt of splitStatements(buildPatternViewsSql())) await c.run(stmt);
+  const s = await all(c, 'SELECT pattern, detected, not_computed FROM pattern_summary ORDER BY ord');
+  const byId = new Map(s.map((r) => [r.pattern as string, r]));
+  assert.equal(Number(byId.get('P1')!.not_computed), 0);
+  assert.equal(Number(byId.get('S:LowSSIM')!.not_computed), 0);
+  assert.equal(Number(byId.get('S:LowSSIM')!.detected), 1, 'p10 of 10 distinct values: one image below');
+  for (const id of ['P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'S:LowSharpness', 'S:HighDeltaE']) assert.equal(Number(byId.get(id)!.not_computed), 10, id);
+  const [sp] = await all(c, 'SELECT lfv_cases FROM lfv_spatial_summary');
+  assert.equal(Number(sp!.lfv_cases), 0);
+});
+
+test('the columns the views read are the ones a run stores, with the same types', async () => {
+  const { BATTERY_INPUTS } = await import('../../src/analysis/patterns.ts');
+  const { RUN_BATTERY_COLUMNS } = await import('../../src/battery/run.ts');
+  const stored = new Map(RUN_BATTERY_COLUMNS.map((c) => [c.name as string, c.type]));
+  for (const [name, type] of BATTERY_INPUTS) assert.equal(stored.get(name), type, name);
+});
