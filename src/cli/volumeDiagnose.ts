@@ -147,9 +147,8 @@ function human(
       `  slice ${String(s.slice).padStart(4)}  SSIM ${f(s.ssim, 6)}  PSNR ${f(s.psnr, 3)} dB  ${s.blocks} blocks`,
     );
   }
-  lines.push(
-    `  volume      SSIM ${f(v.ssim as number, 6)} (mean over slices)  PSNR ${f(v.psnr as number | null, 3)} dB`,
-  );
+  const psnr = v.psnr === null ? 'inf (identical)' : `${f(v.psnr as number, 3)} dB`;
+  lines.push(`  volume      SSIM ${f(v.ssim as number, 6)} (mean over slices)  PSNR ${psnr}`);
   if (v.ssim3d !== null) lines.push(`  3-D SSIM    ${f(v.ssim3d as number, 6)}`);
   lines.push(`  written to ${outDir}`);
   return lines.join('\n');
