@@ -130,7 +130,7 @@ export function parseModelFlag(text: string): ModelFolder {
   return { name: m[1]!, path, dir: m[3]! };
 }
 
-const RUN_FILE_KEYS = ['gt', 'out', 'models', 'columns', 'csv', 'workers', 'shard', 'partSize', 'diagnose'] as const;
+const RUN_FILE_KEYS = ['gt', 'out', 'models', 'columns', 'csv', 'workers', 'shard', 'partSize', 'diagnose', 'maskDir'] as const;
 
 function fieldError(file: string, field: string, expected: string, got: unknown): BlindspotError {
   const shown = got === undefined ? 'nothing' : JSON.stringify(got);
@@ -224,6 +224,10 @@ export async function readRunFile(file: string): Promise<Partial<RunOptions>> {
     } catch {
       throw fieldError(file, 'shard', 'K/N with 1 <= K <= N', d.shard);
     }
+  }
+  if (d.maskDir !== undefined) {
+    if (typeof d.maskDir !== 'string' || d.maskDir === '') throw fieldError(file, 'maskDir', 'a folder of mask images', d.maskDir);
+    out.maskDir = resolvePath(d.maskDir);
   }
   if (d.diagnose !== undefined) {
     if (d.diagnose === null || typeof d.diagnose !== 'object' || Array.isArray(d.diagnose)) throw fieldError(file, 'diagnose', 'a mapping of block engine options', d.diagnose);

@@ -3,6 +3,7 @@ import { BlindspotError } from '../../errors.ts';
 import { choiceFlag, numberFlag, parseFlags, wantsHelp } from '../args.ts';
 import { createProgress, type ProgressBar } from '../progress.ts';
 import { parseModelFlag, parseShard, readRunFile, type RunOptions } from '../../dataset/options.ts';
+import { DEFINITION_FLAG_SPECS, definitionFlags } from './diagnose.ts';
 
 export const summary = 'Diagnose every (GT, model output) pair of a dataset into Parquet + SHA-256 manifest (resumable)';
 
@@ -21,6 +22,16 @@ Options:
   --run-file FILE          JSON or YAML run file declaring gt, models (name, notta, tta) and options
   --out DIR                results folder (required unless the run file names one)
   --block N                block size in pixels (default 8)
+  --mask-dir DIR           region-of-interest masks, one per GT stem (non-zero = inside); default: an automatic
+                           ROI from each GT (air, collimator, burned-in labels left out; docs/diagnose.md)
+  --roi auto|all           automatic ROI (default) or every block
+  --display-width W        unit of grey-level thresholds and floors: auto (default: DICOM VOI window, else the
+                           GT's p0.5..p99.5 over the ROI), data-range, or a number
+  --floor F                AC damage floor, display grey levels (default 2, and >= 1.5x the GT's noise sd);
+                           --floor 0 also drops the noise floor and the visibility rule
+  --visible-ac V|off       texture errors >= V display levels count even where the GT has texture (default 4)
+  --published              the published, floor-less definition (--roi all --display-width data-range --floor 0)
+                           (analyze reports both definitions from any run; these flags set the stored facts)
   --columns core|full      block column set (default full). Parts store the measured columns only (30 bytes
                            per block row for full); the others (kappa, r_ac, l, c, s, ...) are derived by the
                            \`blocks\` view of blindspot sql / analyze
@@ -46,6 +57,8 @@ export async function run(argv: string[]): Promise<number> {
     shard: { type: 'string' },
     'part-size': { type: 'string' },
     json: { type: 'boolean' },
+    'mask-dir': { type: 'string' },
+    ...DEFINITION_FLAG_SPECS,
   });
   const v = parsed.values;
   if (wantsHelp(v, HELP)) return 0;
@@ -58,6 +71,10 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof v.out === 'string') options.out = v.out;
   const block = numberFlag(v, 'block', { min: 7, max: 4096, integer: true });
   if (block !== undefined) options.diagnose = { ...(options.diagnose ?? {}), blockSize: block };
+  if (v.mask !== undefined) throw new BlindspotError('E_USAGE', 'run takes --mask-dir DIR (one mask per GT stem), not --mask');
+  const definition = definitionFlags(v);
+  if (Object.keys(definition).length > 0) options.diagnose = { ...(options.diagnose ?? {}), ...definition };
+  if (typeof v['mask-dir'] === 'string') options.maskDir = v['mask-dir'];
   const columns = choiceFlag(v, 'columns', ['core', 'full'] as const);
   if (columns) options.columns = columns;
   if (v.csv === true) options.csv = true;
