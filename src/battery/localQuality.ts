@@ -25,6 +25,7 @@ export interface LocalQuality {
 
 const WIN = 7;
 const NW = WIN * WIN;
+const INV_NW = 1 / NW;
 
 /**
  * Add the window SSIMs of one 8-bit plane pair into per-patch sums: a 7x7 window counts for the patch that
@@ -70,11 +71,11 @@ function addWindowSsim(
         Sx += sx[e]!; Sy += sy[e]!; Sxx += sxx[e]!; Syy += syy[e]!; Sxy += sxy[e]!;
         const pc = patchOfCol[c]!;
         if (pc >= 0) {
-          const ux = Sx / NW;
-          const uy = Sy / NW;
-          const vx = covNorm * (Sxx / NW - ux * ux);
-          const vy = covNorm * (Syy / NW - uy * uy);
-          const vxy = covNorm * (Sxy / NW - ux * uy);
+          const ux = Sx * INV_NW;
+          const uy = Sy * INV_NW;
+          const vx = covNorm * (Sxx * INV_NW - ux * ux);
+          const vy = covNorm * (Syy * INV_NW - uy * uy);
+          const vxy = covNorm * (Sxy * INV_NW - ux * uy);
           sums[rowBase + pc] += ((2 * ux * uy + C1) * (2 * vxy + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
         }
         Sx -= sx[c]!; Sy -= sy[c]!; Sxx -= sxx[c]!; Syy -= syy[c]!; Sxy -= sxy[c]!;
@@ -110,15 +111,27 @@ function addRow(
   syy: Int32Array,
   sxy: Int32Array,
 ): void {
-  const base = row * width;
-  for (let c = 0; c < width; c++) {
-    const a = x[(base + c) * stride + offset]! * sign;
-    const b = y[(base + c) * stride + offset]!;
-    sx[c] = sx[c]! + a;
-    sy[c] = sy[c]! + b * sign;
-    sxx[c] = sxx[c]! + a * x[(base + c) * stride + offset]!;
-    syy[c] = syy[c]! + b * b * sign;
-    sxy[c] = sxy[c]! + a * b;
+  let i = row * width * stride + offset;
+  if (sign > 0) {
+    for (let c = 0; c < width; c++, i += stride) {
+      const a = x[i]!;
+      const b = y[i]!;
+      sx[c] += a;
+      sy[c] += b;
+      sxx[c] += a * a;
+      syy[c] += b * b;
+      sxy[c] += a * b;
+    }
+  } else {
+    for (let c = 0; c < width; c++, i += stride) {
+      const a = x[i]!;
+      const b = y[i]!;
+      sx[c] -= a;
+      sy[c] -= b;
+      sxx[c] -= a * a;
+      syy[c] -= b * b;
+      sxy[c] -= a * b;
+    }
   }
 }
 
