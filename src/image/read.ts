@@ -1,7 +1,7 @@
 /**
  * `readImage`: one entry point for every input format. The format is detected from the content (magic bytes);
  * the extension is only a hint (see sniff.ts). Each decoder lives in its own file and is imported on first use
- * (sharp, dicom-parser and nifti-reader-js each take 0.1-0.8 s to load), so importing the package stays cheap.
+ * (sharp, dicom-parser and the DICOM codecs each take 0.1-0.8 s to load), so importing the package stays cheap.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
