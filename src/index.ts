@@ -7,6 +7,8 @@ export type { ErrorCode } from './errors.ts';
 
 // image input
 export * from './image/index.ts';
+// volumes: DICOM series, multi-frame DICOM, NIfTI stacks; per-slice, per-volume and 3-D SSIM
+export * from './volume/index.ts';
 
 // SSIM core (DESIGN §3): ssim, msssim, psnr and the pure plane kernels
 export {
