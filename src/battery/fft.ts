@@ -186,3 +186,49 @@ export function fft(re: Float64Array, im: Float64Array): void {
   if ((n & (n - 1)) === 0) fftRadix2(re, im, radix2Plan(n));
   else fftBluestein(re, im, bluesteinPlan(n));
 }
+
+/**
+ * In-place forward DFT along the first axis of a row-major `n x cols` array, for every column at once (each
+ * butterfly runs over whole rows: contiguous, no transpose). `n` must be a power of two.
+ */
+export function fftColumnsPow2(re: Float64Array, im: Float64Array, n: number, cols: number): void {
+  if (n <= 1) return;
+  const { cos, sin, rev } = radix2Plan(n);
+  for (let i = 0; i < n; i++) {
+    const j = rev[i]!;
+    if (j > i) {
+      const a = i * cols;
+      const b = j * cols;
+      for (let k = 0; k < cols; k++) {
+        let t = re[a + k]!;
+        re[a + k] = re[b + k]!;
+        re[b + k] = t;
+        t = im[a + k]!;
+        im[a + k] = im[b + k]!;
+        im[b + k] = t;
+      }
+    }
+  }
+  for (let h = 1; h < n; h <<= 1) {
+    for (let start = 0; start < n; start += 2 * h) {
+      for (let q = 0; q < h; q++) {
+        const wr = cos[h + q]!;
+        const wi = sin[h + q]!;
+        const a = (start + q) * cols;
+        const b = a + h * cols;
+        for (let k = 0; k < cols; k++) {
+          const br = re[b + k]!;
+          const bi = im[b + k]!;
+          const xr = br * wr - bi * wi;
+          const xi = br * wi + bi * wr;
+          const ar = re[a + k]!;
+          const ai = im[a + k]!;
+          re[b + k] = ar - xr;
+          im[b + k] = ai - xi;
+          re[a + k] = ar + xr;
+          im[a + k] = ai + xi;
+        }
+      }
+    }
+  }
+}

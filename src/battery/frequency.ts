@@ -5,25 +5,29 @@
  * rows two at a time, then only the w//2 + 1 non-redundant columns, the rest by Hermitian symmetry (the disc is
  * symmetric and never reaches the Nyquist row or column).
  */
-import { fft } from './fft.ts';
+import { fft, fftColumnsPow2 } from './fft.ts';
 
 /**
  * High-frequency ratio of a grey plane (0..1); NaN for a constant-zero image.
  */
 export function highFrequencyRatio(gray: ArrayLike<number>, width: number, height: number): number {
   const half = Math.floor(width / 2) + 1;
-  // Row spectra, columns 0..half-1, stored column-major for the column pass.
-  const colRe = new Float64Array(half * height);
-  const colIm = new Float64Array(half * height);
+  // Row spectra, columns 0..half-1, row-major (height x half).
+  const specRe = new Float64Array(half * height);
+  const specIm = new Float64Array(half * height);
   const re = new Float64Array(width);
   const im = new Float64Array(width);
   for (let y = 0; y < height; y += 2) {
     const two = y + 1 < height;
+    const r0 = y * width;
+    const r1 = r0 + width;
     for (let x = 0; x < width; x++) {
-      re[x] = gray[y * width + x]!;
-      im[x] = two ? gray[(y + 1) * width + x]! : 0;
+      re[x] = gray[r0 + x]!;
+      im[x] = two ? gray[r1 + x]! : 0;
     }
     fft(re, im);
+    const o0 = y * half;
+    const o1 = o0 + half;
     for (let k = 0; k < half; k++) {
       const j = k === 0 ? 0 : width - k;
       // Z = A + iB with A, B real-input spectra: A = (Z[k] + conj Z[-k]) / 2, B = (Z[k] - conj Z[-k]) / 2i.
@@ -31,11 +35,29 @@ export function highFrequencyRatio(gray: ArrayLike<number>, width: number, heigh
       const zi = im[k]!;
       const cr = re[j]!;
       const ci = -im[j]!;
-      colRe[k * height + y] = (zr + cr) / 2;
-      colIm[k * height + y] = (zi + ci) / 2;
+      specRe[o0 + k] = (zr + cr) / 2;
+      specIm[o0 + k] = (zi + ci) / 2;
       if (two) {
-        colRe[k * height + y + 1] = (zi - ci) / 2;
-        colIm[k * height + y + 1] = -(zr - cr) / 2;
+        specRe[o1 + k] = (zi - ci) / 2;
+        specIm[o1 + k] = -(zr - cr) / 2;
+      }
+    }
+  }
+  // Column transforms: all columns at once for power-of-two heights, one column at a time otherwise.
+  if ((height & (height - 1)) === 0) {
+    fftColumnsPow2(specRe, specIm, height, half);
+  } else {
+    const cre = new Float64Array(height);
+    const cim = new Float64Array(height);
+    for (let k = 0; k < half; k++) {
+      for (let y = 0; y < height; y++) {
+        cre[y] = specRe[y * half + k]!;
+        cim[y] = specIm[y * half + k]!;
+      }
+      fft(cre, cim);
+      for (let y = 0; y < height; y++) {
+        specRe[y * half + k] = cre[y]!;
+        specIm[y * half + k] = cim[y]!;
       }
     }
   }
@@ -45,20 +67,18 @@ export function highFrequencyRatio(gray: ArrayLike<number>, width: number, heigh
   const r2 = r * r;
   let total = 0;
   let low = 0;
-  for (let k = 0; k < half; k++) {
-    const cre = colRe.subarray(k * height, (k + 1) * height);
-    const cim = colIm.subarray(k * height, (k + 1) * height);
-    fft(cre, cim);
-    // Columns 1..(w-1)/2 stand for their mirror too; column 0 and the even-width Nyquist column for themselves.
-    const weight = k === 0 || 2 * k === width ? 1 : 2;
-    const dx = k <= width - 1 - cw ? k : k - width;
-    for (let u = 0; u < height; u++) {
-      const a = cre[u]!;
-      const b = cim[u]!;
-      const mag = Math.sqrt(a * a + b * b);
-      total += weight * mag;
-      const dy = u <= height - 1 - ch ? u : u - height;
-      if (dx * dx + dy * dy <= r2) low += weight * mag;
+  for (let u = 0; u < height; u++) {
+    const dy = u <= height - 1 - ch ? u : u - height;
+    const o = u * half;
+    for (let k = 0; k < half; k++) {
+      // Columns 1..(w-1)/2 stand for their mirror too; column 0 and the even-width Nyquist column for themselves.
+      const weight = k === 0 || 2 * k === width ? 1 : 2;
+      const a = specRe[o + k]!;
+      const b = specIm[o + k]!;
+      const mag = weight * Math.sqrt(a * a + b * b);
+      total += mag;
+      const dx = k <= width - 1 - cw ? k : k - width;
+      if (dx * dx + dy * dy <= r2) low += mag;
     }
   }
   return (total - low) / total;

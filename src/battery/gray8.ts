@@ -42,6 +42,14 @@ export function toGray8(img: Image, dataRange: number): Gray8 {
   const n = width * height;
   const q = quantizer(img, dataRange);
   const gray = new Uint8Array(n);
+  if (channels === 1 && !img.isFloat && dataRange === 255) {
+    // 8-bit grey, the common case: the samples as they are (Uint8Array assignment clamps and truncates).
+    for (let i = 0; i < n; i++) {
+      const v = data[i]!;
+      gray[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+    return { width, height, gray, rgb: null };
+  }
   if (channels < 3) {
     for (let i = 0; i < n; i++) gray[i] = q(data[i * channels]!);
     return { width, height, gray, rgb: null };
