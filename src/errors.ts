@@ -59,7 +59,7 @@ export function mergeOptions<T extends object>(defaults: Readonly<T>, partial: P
   const out = { ...defaults } as T;
   if (partial === undefined) return out;
   for (const [k, v] of Object.entries(partial)) {
-    if (!(k in defaults)) {
+    if (!Object.hasOwn(defaults, k)) { // not `in`: toString, constructor, __proto__ are not options
       throw new BlindspotError(
         'E_INVALID_OPTION',
         `unknown ${what} option "${k}" (allowed: ${Object.keys(defaults).join(', ')})`,
