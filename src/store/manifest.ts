@@ -72,10 +72,15 @@ export function isTrustedManifestPath(rel: string): boolean {
   return parts.length === 1 || (parts.length === 2 && !DATA_TREES.has(parts[0]!));
 }
 
-/** The text of a manifest for `entries` (path -> hash), sorted by path. */
+/**
+ * The text of a manifest for `entries` (path -> hash), sorted by path. A name holding a backslash, newline or
+ * carriage return is written as GNU sha256sum does: the line starts with `\` and those become `\\`, `\n`, `\r`.
+ */
 export function formatManifest(entries: ReadonlyMap<string, string>): string {
   const paths = [...entries.keys()].sort(compareCodeUnits);
-  return paths.map((p) => `${entries.get(p)}  ${p}\n`).join('');
+  return paths
+    .map((p) => (/[\\\n\r]/.test(p) ? `\\${entries.get(p)}  ${p.replace(/[\\\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : '\\r'))}\n` : `${entries.get(p)}  ${p}\n`))
+    .join('');
 }
 
 /**
@@ -88,13 +93,14 @@ export function parseManifest(text: string, file: string): Map<string, string> {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line === '') continue;
-    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    const m = /^(\\?)([0-9a-f]{64}) [ *](.+)$/.exec(line);
     if (!m) throw new BlindspotError('E_CORRUPT', `line ${i + 1} is not "SHA256  path": ${JSON.stringify(line.slice(0, 80))}`, file);
-    const p = m[2]!;
-    if (p.startsWith('/') || p.includes('\\') || p.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+    // A leading backslash: the name is escaped (sha256sum's \\, \n, \r).
+    const p = m[1] ? m[3]!.replace(/\\(.)/g, (_x, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c)) : m[3]!;
+    if (p.startsWith('/') || p.split('/').some((s) => s === '' || s === '.' || s === '..')) {
       throw new BlindspotError('E_CORRUPT', `line ${i + 1} names a path outside the manifest's folder: ${JSON.stringify(p.slice(0, 80))}`, file);
     }
-    out.set(p, m[1]!);
+    out.set(p, m[2]!);
   }
   return out;
 }

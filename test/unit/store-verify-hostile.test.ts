@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkPartsListed, listFiles, verify, verifyPassed, writeManifest } from '../../src/store/manifest.ts';
@@ -75,4 +76,20 @@ test('a manifest line naming ../ or an absolute path is corrupt (verify would ha
     writeFileSync(join(dir, 'MANIFEST.sha256'), `${hash}  ${bad}\n`);
     await assert.rejects(verify(dir), corrupt(/line 1 names a path outside the manifest's folder/));
   }
+});
+
+test('a file name with a newline or backslash: the manifest escapes it as GNU sha256sum does; sha256sum -c and verify pass', async () => {
+  const { dir } = await tree();
+  mkdirSync(join(dir, 'csv/model=a/path=notta'), { recursive: true });
+  const odd = ['csv/model=a/path=notta/two\nlines.csv', 'csv/model=a/path=notta/back\\slash.csv'];
+  for (const f of odd) writeFileSync(join(dir, f), f);
+  await writeManifest(dir, (await listFiles(dir)).filter((f) => f !== 'MANIFEST.sha256'));
+  const text = readFileSync(join(dir, 'MANIFEST.sha256'), 'utf8');
+  // The same lines coreutils writes for these names.
+  const theirs = execFileSync('sha256sum', ['--', ...odd], { cwd: dir, encoding: 'utf8' });
+  for (const line of theirs.trimEnd().split('\n')) assert.ok(text.includes(line + '\n'), line);
+  execFileSync('sha256sum', ['-c', '--quiet', 'MANIFEST.sha256'], { cwd: dir });
+  const r = await verify(dir);
+  assert.ok(verifyPassed(r), JSON.stringify(r));
+  assert.equal(r.ok, 5);
 });
