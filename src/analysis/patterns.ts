@@ -109,11 +109,12 @@ const QUANTILES: readonly [string, string, number][] = [
   ['local_quality_min_p25', 'local_quality_min', 0.25],
 ];
 
-/** Battery columns the views read, with their types (kept in step with battery/run.ts RUN_BATTERY_COLUMNS). */
+/** Battery columns the views and the report read, with their types (kept in step with battery/run.ts RUN_BATTERY_COLUMNS). */
 export const BATTERY_INPUTS: readonly [string, 'DOUBLE' | 'INTEGER'][] = [
   ['sharpness', 'DOUBLE'], ['noise', 'DOUBLE'], ['edge_density', 'DOUBLE'], ['artifact_total', 'DOUBLE'], ['lpips', 'DOUBLE'],
   ['entropy', 'DOUBLE'], ['high_freq_ratio', 'DOUBLE'], ['contrast', 'DOUBLE'], ['histogram_corr', 'DOUBLE'],
-  ['texture_complexity', 'DOUBLE'], ['delta_e', 'DOUBLE'], ['total_score', 'DOUBLE'], ['local_quality_mean', 'DOUBLE'],
+  ['texture_complexity', 'DOUBLE'], ['delta_e', 'DOUBLE'], ['delta_e2000', 'DOUBLE'], ['clip_similarity', 'DOUBLE'],
+  ['total_score', 'DOUBLE'], ['local_quality_mean', 'DOUBLE'],
   ['local_quality_std', 'DOUBLE'], ['local_quality_min', 'DOUBLE'], ['local_quality_min_row', 'INTEGER'],
   ['local_quality_min_col', 'INTEGER'], ['local_quality_rows', 'INTEGER'], ['local_quality_cols', 'INTEGER'],
 ];

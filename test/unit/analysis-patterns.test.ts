@@ -215,3 +215,17 @@ test('the columns the views read are the ones a run stores, with the same types'
   const stored = new Map(RUN_BATTERY_COLUMNS.map((c) => [c.name as string, c.type]));
   for (const [name, type] of BATTERY_INPUTS) assert.equal(stored.get(name), type, name);
 });
+
+test('report section: confidence counts, rule table, LFV p-values from the views', async () => {
+  const { patternReport } = await import('../../src/analysis/patternReport.ts');
+  const rows = table(40, 5);
+  const c = await connect(rows);
+  const r = await patternReport(c);
+  assert.equal(r.summary.patterns.length, 25);
+  const total = r.summary.confidence.reduce((a, x) => a + Number(x.images), 0);
+  assert.equal(total, 40);
+  const t = r.summary.lfvTexture as { r: number; n: number; p_value: number };
+  assert.ok(Math.abs(t.p_value - correlationPValue(t.r, 40)) < 1e-15);
+  assert.match(r.markdown, /## Hallucination screen/);
+  assert.match(r.markdown, /\| P5 \| LPIPS high x SSIM high \| 0 \| 0 \| 40 \|/);
+});
