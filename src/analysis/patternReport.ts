@@ -62,8 +62,8 @@ export async function patternReport(c: DuckDBConnection): Promise<PatternReport>
   );
   const [tex] = await rows(c, 'SELECT * FROM lfv_texture');
   const [sp] = await rows(c, 'SELECT * FROM lfv_spatial_summary');
-  const lfvTexture = { ...tex, p_value: correlationPValue(Number(tex?.r), Number(tex?.n)) };
-  const lfvSpatial = { ...sp, p_value: chiSquare1PValue(Number(sp?.chi2)) };
+  const lfvTexture: Record<string, unknown> = { ...tex, p_value: correlationPValue(Number(tex?.r), Number(tex?.n)) };
+  const lfvSpatial: Record<string, unknown> = { ...sp, p_value: chiSquare1PValue(Number(sp?.chi2)) };
 
   const md: string[] = [];
   md.push('\n## Hallucination screen (the published engine\'s 26 patterns)\n');
