@@ -11,6 +11,7 @@ import { resolveAnalyzeOptions, type AnalyzeOptions } from './options.ts';
 import { buildViewsSql, splitStatements } from './views.ts';
 import { absoluteViewSql, escapeGlob } from './confine.ts';
 import { checkPartsListed } from '../store/manifest.ts';
+import { parquetReadError } from '../store/duckdbErrors.ts';
 
 export interface AnalysisHandle {
   connection: DuckDBConnection;
@@ -96,7 +97,7 @@ export async function openAnalysis(
     if (e instanceof BlindspotError) throw e;
     const msg = (e as Error).message.split('\n')[0]!;
     if (/No files found/i.test(msg)) throw new BlindspotError('E_NOT_FOUND', 'no block Parquet files under blocks/', dir);
-    throw e;
+    throw parquetReadError(e, dir);
   }
 }
 

@@ -23,6 +23,7 @@ import { ensureViewerBundle } from './bundle.ts';
 import { displayWindow, toDisplayPng } from './displayPng.ts';
 import { resolveViewerOptions, type ViewerOptions } from './options.ts';
 import { ResultsStore } from './results.ts';
+import { parquetReadError } from '../store/duckdbErrors.ts';
 import { hostIsAllowed, isRefusal, rawPathIsSafe, resolveFileInside, resolveInside } from './safePath.ts';
 
 export interface ViewerHandle {
@@ -97,7 +98,9 @@ export async function startViewer(
   const o = resolveViewerOptions(options);
   const dir = resolve(resultsDir);
   const bundleDir = await ensureViewerBundle();
-  const store = await ResultsStore.open(dir, o.maxCells, o.blockSample);
+  const store = await ResultsStore.open(dir, o.maxCells, o.blockSample).catch((e: unknown) => {
+    throw parquetReadError(e, dir); // a damaged part file: one line, not DuckDB's stack
+  });
   const run = store.meta.run ?? {};
   const gtDir = typeof run.gt === 'string' ? run.gt : null;
   const modelDirs = new Map<string, string>();

@@ -47,7 +47,10 @@ export async function run(argv: string[]): Promise<number> {
   set('kappaMembrane', numberFlag(v, 'kappa-membrane', { min: 0, max: 1 }));
   set('histogramBins', numberFlag(v, 'bins', { min: 2, max: 1000, integer: true }));
   const { analyze } = await import('../../analysis/analyze.ts');
-  const r = await analyze(dir!, o);
+  const { parquetReadError } = await import('../../store/duckdbErrors.ts');
+  const r = await analyze(dir!, o).catch((e: unknown) => {
+    throw parquetReadError(e, dir!); // a damaged part file: one line, not DuckDB's stack
+  });
   if (v.json === true) {
     process.stdout.write(JSON.stringify({ thresholds: r.summary.thresholds, headline: r.summary.headline }, null, 2) + '\n');
   } else {
