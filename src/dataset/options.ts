@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
+import { resolveReadImageOptions, type ReadImageOptions } from '../image/read.ts';
 
 export type ProcessingPath = 'notta' | 'tta';
 export const PROCESSING_PATHS: readonly ProcessingPath[] = Object.freeze(['notta', 'tta']);
@@ -44,6 +45,8 @@ export interface RunOptions {
    * outputs: `<stem>.png`, `<stem>_mask.png`...), or null for the automatic ROI (DESIGN §3c). Default null.
    */
   maskDir: string | null;
+  /** How GT and test images are read (DICOM frame, NIfTI axis/slice/volume, rescale), see `readImage`. Default {}. */
+  image: Partial<ReadImageOptions>;
 }
 
 export const DEFAULT_RUN_OPTIONS: Readonly<RunOptions> = Object.freeze({
@@ -57,6 +60,7 @@ export const DEFAULT_RUN_OPTIONS: Readonly<RunOptions> = Object.freeze({
   partSize: 32,
   diagnose: {},
   maskDir: null,
+  image: {},
 });
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -93,8 +97,11 @@ export function resolveRunOptions(partial: Partial<RunOptions>): RunOptions {
   }
   if (o.diagnose === null || typeof o.diagnose !== 'object' || Array.isArray(o.diagnose)) throw invalidOption('diagnose', 'an object of block engine options', o.diagnose);
   if (o.maskDir !== null && (typeof o.maskDir !== 'string' || o.maskDir === '')) throw invalidOption('maskDir', 'a folder of mask images or null', o.maskDir);
+  if (o.image === null || typeof o.image !== 'object' || Array.isArray(o.image)) throw invalidOption('image', 'an object of readImage options', o.image);
+  resolveReadImageOptions(o.image);
   return {
     ...o,
+    image: { ...o.image },
     models: o.models.map((m) => ({ name: m.name, path: m.path, dir: m.dir })),
     shard: o.shard === null ? null : { index: o.shard.index, count: o.shard.count },
     diagnose: { ...o.diagnose },
@@ -130,7 +137,7 @@ export function parseModelFlag(text: string): ModelFolder {
   return { name: m[1]!, path, dir: m[3]! };
 }
 
-const RUN_FILE_KEYS = ['gt', 'out', 'models', 'columns', 'csv', 'workers', 'shard', 'partSize', 'diagnose', 'maskDir'] as const;
+const RUN_FILE_KEYS = ['gt', 'out', 'models', 'columns', 'csv', 'workers', 'shard', 'partSize', 'diagnose', 'maskDir', 'image'] as const;
 
 function fieldError(file: string, field: string, expected: string, got: unknown): BlindspotError {
   const shown = got === undefined ? 'nothing' : JSON.stringify(got);
@@ -232,6 +239,10 @@ export async function readRunFile(file: string): Promise<Partial<RunOptions>> {
   if (d.diagnose !== undefined) {
     if (d.diagnose === null || typeof d.diagnose !== 'object' || Array.isArray(d.diagnose)) throw fieldError(file, 'diagnose', 'a mapping of block engine options', d.diagnose);
     out.diagnose = d.diagnose as Record<string, unknown>;
+  }
+  if (d.image !== undefined) {
+    if (d.image === null || typeof d.image !== 'object' || Array.isArray(d.image)) throw fieldError(file, 'image', 'a mapping of image read options (frame, axis, slice, volume, rescale)', d.image);
+    out.image = d.image as Partial<ReadImageOptions>;
   }
   return out;
 }

@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../store/atomic.ts';
 import { writeStaging } from '../store/staging.ts';
 import { assembleBlockPartFromStaging, writeImageRows } from '../store/parts.ts';
 import { isBlindspotError } from '../errors.ts';
-import { readImage } from '../image/read.ts';
+import { readImage, type ReadImageOptions } from '../image/read.ts';
 import type { Image } from '../image/types.ts';
 import { summarizeBlockField, type BlockFieldSummary } from './summary.ts';
 import { loadEngine, type PairDiagnosis } from './engine.ts';
@@ -82,6 +82,8 @@ export interface PairTask {
   csvFile: string | null;
   columns: 'core' | 'full';
   diagnose: Record<string, unknown>;
+  /** How GT and test images are read (DICOM frame, NIfTI axis/slice/volume, rescale). */
+  read: Partial<ReadImageOptions>;
   /** The GT's region-of-interest mask file, or null for the run's ROI option. */
   maskFile: string | null;
 }
@@ -91,9 +93,9 @@ const orNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
 // The GT of consecutive tasks is often the same image (tasks are dispatched image-major): keep the last one.
 let lastGt: { file: string; image: Image } | undefined;
 
-async function readGt(file: string): Promise<Image> {
+async function readGt(file: string, read: Partial<ReadImageOptions>): Promise<Image> {
   if (lastGt?.file === file) return lastGt.image;
-  const image = await readImage(file);
+  const image = await readImage(file, read);
   lastGt = { file, image };
   return image;
 }
@@ -124,8 +126,8 @@ async function processPairNow(task: PairTask): Promise<PairOutcome> {
   let outcome: PairOutcome;
   try {
     const engine = await loadEngine();
-    const gt = await readGt(task.gtFile);
-    const test = await readImage(task.testFile);
+    const gt = await readGt(task.gtFile, task.read);
+    const test = await readImage(task.testFile, task.read);
     const options = task.maskFile === null ? task.diagnose : { ...task.diagnose, roi: await readMask(task.maskFile) };
     const result = engine.diagnose(gt, test, options);
     await writeStaging(`${task.stagingBase}.bin`, result.columns, result.blockCount, task.columns);

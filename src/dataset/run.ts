@@ -217,6 +217,8 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
     shard: o.shard,
     maskDir: o.maskDir,
     diagnose: recordableDiagnoseOptions(diagnose),
+    // Only when set, so runs without image options keep their fingerprint.
+    ...(Object.keys(o.image).length > 0 ? { image: o.image } : {}),
   };
   const ctx: RunContext = {
     o,
@@ -445,6 +447,7 @@ async function executeRun(ctx: RunContext): Promise<RunSummary> {
           csvFile: o.csv ? join(out, csvRel(pair)) : null,
           columns: o.columns,
           diagnose: o.diagnose,
+          read: o.image,
           maskFile: pair.masks === null ? null : join(pair.maskDir!, pair.masks[0]!),
         };
         work.push(

@@ -1,5 +1,6 @@
 /** `blindspot run`: block diagnostics over a dataset into a resumable, hashed RESULTS folder. */
 import { BlindspotError } from '../../errors.ts';
+import { READ_IMAGE_FLAGS, READ_IMAGE_FLAGS_HELP, readImageOptionsFromFlags } from '../../image/flags.ts';
 import { choiceFlag, numberFlag, parseFlags, wantsHelp } from '../args.ts';
 import { createProgress, type ProgressBar } from '../progress.ts';
 import { parseModelFlag, parseShard, readRunFile, type RunOptions } from '../../dataset/options.ts';
@@ -42,6 +43,9 @@ Options:
   --json                   print the run summary as JSON on stdout
   -h, --help               this help
 
+${READ_IMAGE_FLAGS_HELP}
+  (run file: image: { frame, axis, slice, volume, rescale }; the same for every GT and test image)
+
 Exit codes: 0 all pairs done, 1 some pairs failed (see errors.jsonl), 2 usage error.`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -59,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
     'mask-dir': { type: 'string' },
     ...DEFINITION_FLAG_SPECS,
+    ...READ_IMAGE_FLAGS,
   });
   const v = parsed.values;
   if (wantsHelp(v, HELP)) return 0;
@@ -75,6 +80,8 @@ export async function run(argv: string[]): Promise<number> {
   const definition = definitionFlags(v);
   if (Object.keys(definition).length > 0) options.diagnose = { ...(options.diagnose ?? {}), ...definition };
   if (typeof v['mask-dir'] === 'string') options.maskDir = v['mask-dir'];
+  const image = readImageOptionsFromFlags(v);
+  if (Object.keys(image).length > 0) options.image = { ...(options.image ?? {}), ...image };
   const columns = choiceFlag(v, 'columns', ['core', 'full'] as const);
   if (columns) options.columns = columns;
   if (v.csv === true) options.csv = true;
