@@ -88,3 +88,15 @@ test('/dev/zero as an input and --out that is a file: one line, exit 2', async (
   assert.equal(r.code, 2, r.stderr);
   assert.equal(r.stderr, `blindspot run: ${file}: is a file, not a folder\n`);
 });
+
+test('a damaged Parquet part: sql and view print one E_CORRUPT line naming the file, exit 2 (was a stack)', async () => {
+  const out = join(root, 'R'); // written by the run test above
+  const part = join(out, 'blocks/model=m/path=notta/part-00000.parquet');
+  writeFileSync(part, 'garbage');
+  const want = `${part}: not a readable Parquet file (File '${part}' too small to be a Parquet file); run blindspot verify\n`;
+  const [s, v] = await Promise.all([runCli(['sql', out, 'SELECT 1']), runCli(['view', out, '--port', '0'], { timeoutMs: 30_000 })]);
+  assert.equal(s.code, 2, s.stderr);
+  assert.equal(s.stderr, `blindspot sql: ${want}`);
+  assert.equal(v.code, 2, v.stderr);
+  assert.equal(v.stderr, `blindspot view: ${want}`);
+});
