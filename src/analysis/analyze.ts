@@ -17,6 +17,7 @@ export interface AnalysisSummary {
   params: AnalyzeOptions;
   thresholds: Record<string, unknown>[];
   layers: Record<string, unknown>[];
+  layersPublished: Record<string, unknown>[];
   regimes: Record<string, unknown>[];
   attractors: Record<string, unknown>[];
   axisShares: Record<string, unknown>[];
@@ -88,6 +89,7 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
     const p = h.options;
     const thresholds = await queryRows(c, 'SELECT * FROM thresholds ORDER BY model, path');
     const layers = await queryRows(c, 'SELECT * FROM layer_counts ORDER BY model, path, layer');
+    const layersPublished = await queryRows(c, 'SELECT * FROM layer_counts_published ORDER BY model, path, layer');
     const regimes = await queryRows(c, 'SELECT * FROM regime_counts ORDER BY model, path, layer, regime');
     const attractors = await queryRows(c, 'SELECT * FROM attractor_counts ORDER BY model, path, layer, attractor, axis NULLS FIRST');
     const axisShares = h.hasFailMask ? await queryRows(c, 'SELECT * FROM axis_shares ORDER BY model, path, layer, axis') : [];
@@ -112,6 +114,7 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
       params: p,
       thresholds,
       layers,
+      layersPublished,
       regimes,
       attractors,
       axisShares,
@@ -161,31 +164,59 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
     const md: string[] = [];
     md.push('# blindspot analysis\n');
     md.push(
-      `Parameters: T10/T90 = quantiles ${p.visibleQuantile}/${p.hiddenQuantile} of non-border ssim_blk per configuration; hidden damage R >= ${p.hiddenR} (AC) or |dmu| >= ${p.hiddenDmu} (DC, 8-bit scale); Silent when (sx/L)^2 < K2^2 (1-T90)/T90 with K2 = ${p.K2}; Membrane when kappa < ${p.kappaMembrane}. Views: views.sql; query them with \`blindspot sql RESULTS "..."\`.\n`,
+      `Two definitions (DESIGN §3b, §3c). **Headline**: region-of-interest blocks only (air, collimator and burned-in labels left out; images.parquet \`roi_source\`); T10/T90 = quantiles ${p.visibleQuantile}/${p.hiddenQuantile} of their non-border ssim_blk per configuration (T90 = ${p.fallbackThreshold} when the quantile is 1 or rests on fewer than ${p.minRoiBlocks} blocks); damage AC = se above the pair's floor (max(2 display grey levels, 1.5x the GT's noise sd)) and (R >= ${p.hiddenR} or se >= 4 display levels), DC = |dmu| >= ${p.hiddenDmu} display grey levels (one display level = the GT's display window / 255: DICOM VOI window, else its p0.5..p99.5). **Published**: every block, T90 over every non-border block, AC = R >= ${p.hiddenR}, DC = |dmu| >= ${p.hiddenDmu} grey levels of L/255, no floor. Silent when (sx/L)^2 < K2^2 (1-T90)/T90 with K2 = ${p.K2}; Membrane when kappa < ${p.kappaMembrane}. se_max = the texture error SSIM >= T90 cannot see, in display grey levels. Views: views.sql; query them with \`blindspot sql RESULTS "..."\`.\n`,
     );
     md.push('## Thresholds per configuration\n');
-    md.push(mdTable(['model', 'path', 'non-border blocks', 'T10', 'T90'], thresholds.map((t) => [String(t.model), String(t.path), String(t.nonborder_blocks), fix(t.t10, 6), fix(t.t90, 6)])));
-    md.push('\n## Headline per model\n');
     md.push(
       mdTable(
-        ['model', 'path', 'Hidden', 'None', 'Single', 'Multi', 'Visible', 'border share of Visible', 'ring<=2 share', 'Hidden Persistent', 'Silent share of Hidden Persistent'],
+        ['model', 'path', 'non-border blocks', 'of them in ROI', 'T10', 'T90', 'T90 from', 'T90 published'],
+        thresholds.map((t) => [String(t.model), String(t.path), String(t.nonborder_blocks), String(t.roi_blocks), fix(t.t10, 6), fix(t.t90, 6), String(t.t90_source), fix(t.t90_published, 6)]),
+      ),
+    );
+    md.push('\n## Headline per model: region of interest, damage above the floors\n');
+    md.push(
+      mdTable(
+        ['model', 'path', 'Hidden', 'AC', 'DC', 'None', 'Single', 'Multi', 'Visible', 'border share of Visible', 'Hidden Persistent', 'Silent share of Hidden Persistent', 'se_max median (display levels)', 'ROI blocks blind at the floor'],
         headline.map((r) => [
           String(r.model),
           String(r.path),
           String(r.hidden_blocks),
+          String(r.hidden_ac_blocks),
+          String(r.hidden_dc_blocks),
           pct(r.hidden_none_share),
           pct(r.hidden_single_share),
           pct(r.hidden_multi_share),
           String(r.visible_blocks),
           pct(r.visible_border_share),
-          pct(r.visible_ring2_share),
           String(r.hidden_persistent_blocks),
           pct(r.hidden_persistent_silent_share),
+          fix(r.se_max_median, 1),
+          pct(r.blind_at_floor_share),
         ]),
       ),
     );
-    md.push('\n## Layers\n');
+    md.push('\n## Headline per model: the published definition (every block, no floor; the published study reports a 95.30% Silent share for SwinIR)\n');
+    md.push(
+      mdTable(
+        ['model', 'path', 'Hidden', 'None', 'Single', 'Multi', 'Visible', 'border share of Visible', 'Hidden Persistent', 'Silent share of Hidden Persistent'],
+        headline.map((r) => [
+          String(r.model),
+          String(r.path),
+          String(r.hidden_blocks_published),
+          pct(r.hidden_none_share_published),
+          pct(r.hidden_single_share_published),
+          pct(r.hidden_multi_share_published),
+          String(r.visible_blocks_published),
+          pct(r.visible_border_share_published),
+          String(r.hidden_persistent_blocks_published),
+          pct(r.hidden_persistent_silent_share_published),
+        ]),
+      ),
+    );
+    md.push('\n## Layers (region of interest)\n');
     md.push(mdTable(['model', 'path', 'layer', 'blocks', 'share'], layers.map((r) => [String(r.model), String(r.path), String(r.layer), String(r.blocks), pct(r.share)])));
+    md.push('\n## Layers (published definition, every block)\n');
+    md.push(mdTable(['model', 'path', 'layer', 'blocks', 'share'], layersPublished.map((r) => [String(r.model), String(r.path), String(r.layer), String(r.blocks), pct(r.share)])));
     md.push('\n## Regimes inside each layer\n');
     md.push(mdTable(['model', 'path', 'layer', 'regime', 'blocks', 'share of layer'], regimes.map((r) => [String(r.model), String(r.path), String(r.layer), String(r.regime), String(r.blocks), pct(r.share_of_layer)])));
     md.push('\n## Attractors of failing blocks\n');

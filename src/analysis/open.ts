@@ -51,13 +51,16 @@ export function runDiagnoseOptions(run: Record<string, unknown> | undefined): Re
   }
 }
 
-/** Analysis defaults from the run's block options (hiddenR, hiddenDmu, K2). */
+/** Analysis defaults from the run's block options (hiddenR, hiddenDmu, K1, K2, the degenerate-T fallback). */
 export function runDefaults(run: Record<string, unknown> | undefined): Partial<AnalyzeOptions> {
   const d = (run?.diagnose ?? {}) as Record<string, unknown>;
   const out: Partial<AnalyzeOptions> = {};
   if (typeof d.hiddenR === 'number') out.hiddenR = d.hiddenR;
   if (typeof d.hiddenDmu === 'number') out.hiddenDmu = d.hiddenDmu;
   if (typeof d.K2 === 'number') out.K2 = d.K2;
+  if (typeof d.K1 === 'number') out.K1 = d.K1;
+  if (typeof d.fallbackThreshold === 'number') out.fallbackThreshold = d.fallbackThreshold;
+  if (typeof d.minRoiBlocks === 'number') out.minRoiBlocks = d.minRoiBlocks;
   return out;
 }
 
@@ -87,9 +90,10 @@ export async function openAnalysis(
     await connection.run(`SET file_search_path = ${sqlString(abs)}`);
     const cols = (await connection.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(escapeGlob(abs + sep) + 'blocks/*/*/*.parquet')}, hive_partitioning = true) LIMIT 0)`)).getRows().map((r) => String(r[0]));
     const hasFailMask = cols.includes('fail_mask');
+    const imageColumns = (await connection.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet('images/*/*/*.parquet', hive_partitioning = true) LIMIT 0)`)).getRows().map((r) => String(r[0]));
     const mat = materializedThresholds ?? existsSync(join(abs, 'analysis', 'thresholds.parquet'));
     const derive = runDiagnoseOptions(readRunJson(abs));
-    const viewsSql = buildViewsSql(o, { storedColumns: cols, derive, hasFailMask, materializedThresholds: mat });
+    const viewsSql = buildViewsSql(o, { storedColumns: cols, imageColumns, derive, hasFailMask, materializedThresholds: mat });
     for (const stmt of splitStatements(viewsSql)) await connection.run(absoluteViewSql(stmt, abs));
     return { connection, options: o, hasFailMask, dir: abs, viewsSql, close: () => connection.closeSync() };
   } catch (e) {

@@ -17,6 +17,12 @@ export interface AnalyzeOptions {
   kappaMembrane: number;
   /** SSIM K2 for the Silent test sx^2 < C2 (1-T)/T with C2 = (K2 L)^2. Default: the run's block options (0.03). */
   K2: number;
+  /** SSIM K1 for the brightness blind spot dmu_max (C1 = (K1 L)^2). Default: the run's block options (0.01). */
+  K1: number;
+  /** T90 used when a configuration's ROI T90 is 1 or rests on too few blocks. Default: the run's (0.99). */
+  fallbackThreshold: number;
+  /** Fewer non-border ROI blocks than this make T90 degenerate. Default: the run's (1000). */
+  minRoiBlocks: number;
   /** Bins of the ssim_blk histograms in the report. Default 40. */
   histogramBins: number;
 }
@@ -28,6 +34,9 @@ export const DEFAULT_ANALYZE_OPTIONS: Readonly<AnalyzeOptions> = Object.freeze({
   hiddenDmu: 8,
   kappaMembrane: 0.5,
   K2: 0.03,
+  K1: 0.01,
+  fallbackThreshold: 0.99,
+  minRoiBlocks: 1000,
   histogramBins: 40,
 });
 
@@ -45,7 +54,9 @@ export function resolveAnalyzeOptions(partial?: Partial<AnalyzeOptions>, runDefa
   unit('visibleQuantile');
   unit('hiddenQuantile');
   if (o.visibleQuantile >= o.hiddenQuantile) throw invalidOption('visibleQuantile', `less than hiddenQuantile (${o.hiddenQuantile})`, o.visibleQuantile);
-  for (const k of ['hiddenR', 'hiddenDmu', 'K2'] as const) {
+  if (!(typeof o.fallbackThreshold === 'number' && o.fallbackThreshold > 0 && o.fallbackThreshold < 1)) throw invalidOption('fallbackThreshold', 'a number in (0, 1) (default 0.99)', o.fallbackThreshold);
+  if (!Number.isInteger(o.minRoiBlocks) || o.minRoiBlocks < 1) throw invalidOption('minRoiBlocks', 'an integer >= 1 (default 1000)', o.minRoiBlocks);
+  for (const k of ['hiddenR', 'hiddenDmu', 'K2', 'K1'] as const) {
     if (!(typeof o[k] === 'number' && Number.isFinite(o[k]) && o[k] > 0)) throw invalidOption(k, 'a positive number', o[k]);
   }
   if (!(typeof o.kappaMembrane === 'number' && o.kappaMembrane > 0 && o.kappaMembrane < 1)) throw invalidOption('kappaMembrane', 'a number in (0, 1) (default 0.5)', o.kappaMembrane);

@@ -28,6 +28,8 @@ export type DerivedColumnParams = Pick<
   | 'a4FailLog2Energy'
   | 'a5Fail'
   | 'a6Fail'
+  | 'hiddenR'
+  | 'hiddenDmu'
 >;
 
 /** A DOUBLE literal that DuckDB parses to the same float64. */
@@ -67,7 +69,7 @@ function derivations(p: DerivedColumnParams): Record<string, Derivation> {
     sxy: { needs: moments, sql: 'q._cxy' },
     dmu: { needs: ['mx', 'my'], sql: 'q._my - q._mx' },
     rho: { needs: moments, sql: 'q._rho' },
-    r_ac: { needs: ['sx', 'se'], sql: `q._ve / greatest(q._vx, ${num(p.rFloorVariance)} / (q._k8 * q._k8))` },
+    r_ac: { needs: ['sx', 'se'], sql: `q._ve / greatest(q._vx, ${num(p.rFloorVariance)})` },
     kappa: { needs: ['sx', 'sy'], sql: '(q._vx + q._vy) / (q._vx + q._vy + q._c2)' },
     lambda: { needs: ['mx', 'my'], sql: 'q._c1 / (q._mx * q._mx + q._my * q._my + q._c1)' },
     l: { needs: ['mx', 'my'], sql: lTerm },
@@ -114,15 +116,27 @@ const ident = (s: string): string => `"${s.replaceAll('"', '""')}"`;
  * @param stored Column names present in the stored block files (keys included: image, model, path).
  * @param p The run's block-engine parameters.
  * @param raw SQL relation of the stored rows (e.g. `read_parquet('blocks/*\/*\/*.parquet', hive_partitioning = true)`).
- * @param images SQL relation with (model, path, image, data_range) per pair.
- * @returns `SELECT model, path, image, <schema columns present or derivable>, data_range FROM ...`. Columns
- *   neither stored nor derivable from what is stored (e.g. l_blk of a core run) are left out.
+ * @param images SQL relation with (model, path, image, data_range) per pair, and since 0.3 the display width and
+ *   AC floors (DESIGN §3c: display_width, floor_ac, visible_ac); floor_dc is hiddenDmu display levels.
+ * @param imageColumns Column names of `images` (default: the 0.3 set). Without the §3c columns (0.2 runs) the
+ *   display width is the data range and the floors are the published ones.
+ * @returns `SELECT model, path, image, <schema columns present or derivable>, data_range, display_width,
+ *   floor_ac, visible_ac, floor_dc [, damage_ac, damage_dc, damage_ac_published, damage_dc_published] FROM ...`.
+ *   Columns neither stored nor derivable from what is stored (e.g. l_blk of a core run) are left out; in_roi is
+ *   TRUE for runs that did not store it.
  */
-export function blocksViewSelect(stored: ReadonlySet<string>, p: DerivedColumnParams, raw: string, images: string): string {
+export function blocksViewSelect(
+  stored: ReadonlySet<string>,
+  p: DerivedColumnParams,
+  raw: string,
+  images: string,
+  imageColumns: ReadonlySet<string> = new Set(['display_width', 'floor_ac', 'visible_ac', 'floor_dc']),
+): string {
   const rules = derivations(p);
   const cols: string[] = [];
   for (const spec of BLOCK_COLUMNS) {
-    if (stored.has(spec.name)) cols.push(`q.${ident(spec.name)}`);
+    if (spec.name === 'in_roi' && !stored.has('in_roi')) cols.push('TRUE AS in_roi');
+    else if (stored.has(spec.name)) cols.push(`q.${ident(spec.name)}`);
     else {
       const r = rules[spec.name];
       if (r && r.needs.every((n) => stored.has(n))) cols.push(`(${r.sql})::${CAST[spec.storage]} AS ${ident(spec.name)}`);
@@ -130,7 +144,14 @@ export function blocksViewSelect(stored: ReadonlySet<string>, p: DerivedColumnPa
   }
   const has = (n: string): boolean => stored.has(n);
   // Inner query: the facts in float64 and the shared intermediates (the kernel's names: vx = sx^2, ve = se^2, cxy).
-  const inner: string[] = ['r.*', 'i.data_range::DOUBLE AS data_range', '255 / i.data_range::DOUBLE AS _k8'];
+  // DESIGN §3c: axis values and gates are in display grey levels (display_width / 255 data units each).
+  const hasDisplay = imageColumns.has('display_width') && imageColumns.has('floor_ac');
+  const dw = hasDisplay ? 'coalesce(i.display_width::DOUBLE, i.data_range::DOUBLE)' : 'i.data_range::DOUBLE';
+  const inner: string[] = ['r.*', 'i.data_range::DOUBLE AS data_range', `${dw} AS display_width`, `255 / ${dw} AS _k8`];
+  // Floors in data units; a 0.2 run has none (the published definition: floor 0, DC at hiddenDmu on the L scale).
+  inner.push(hasDisplay ? 'coalesce(i.floor_ac::DOUBLE, 0) AS floor_ac' : '0::DOUBLE AS floor_ac');
+  inner.push(hasDisplay ? 'i.visible_ac::DOUBLE AS visible_ac' : 'NULL::DOUBLE AS visible_ac');
+  inner.push(`${num(p.hiddenDmu)} * ${dw} / 255 AS floor_dc`); // hiddenDmu display levels
   inner.push(`(${num(p.K1)} * i.data_range) * (${num(p.K1)} * i.data_range) AS _c1`);
   inner.push(`(${num(p.K2)} * i.data_range) * (${num(p.K2)} * i.data_range) AS _c2`);
   for (const m of ['mx', 'my', 'sx', 'sy', 'se']) if (has(m)) inner.push(`r.${m}::DOUBLE AS _${m}`);
@@ -141,13 +162,25 @@ export function blocksViewSelect(stored: ReadonlySet<string>, p: DerivedColumnPa
     // se^2 = sx^2 + sy^2 - 2 sxy, so sxy = (sx^2 + sy^2 - se^2) / 2; rho is NaN under its gate, as in the kernel.
     const cxy = '(r.sx::DOUBLE * r.sx::DOUBLE + r.sy::DOUBLE * r.sy::DOUBLE - r.se::DOUBLE * r.se::DOUBLE) / 2';
     inner.push(`${cxy} AS _cxy`);
-    const g = `${num(p.rhoGate)} / (255 / i.data_range::DOUBLE)`;
+    const g = `${num(p.rhoGate)} / (255 / ${dw})`;
     inner.push(
       `CASE WHEN r.sx >= ${g} AND r.sy >= ${g} AND r.sx > 0 AND r.sy > 0 THEN (${cxy}) / (r.sx::DOUBLE * r.sy::DOUBLE) ELSE 'NaN'::DOUBLE END AS _rho`,
     );
   }
+  const extra = ['q.data_range', 'q.display_width', 'q.floor_ac', 'q.visible_ac', 'q.floor_dc'];
+  if (has('sx') && has('se') && has('mx') && has('my')) {
+    // Damage (DESIGN §3c): AC = se above the floor and (R >= hiddenR or se >= visible_ac); DC = |dmu| >= floor_dc.
+    // The published test: R >= hiddenR, |dmu| >= hiddenDmu on the L/255 scale.
+    const rAc = `q._ve / greatest(q._vx, ${num(p.rFloorVariance)})`;
+    extra.push(
+      `(q._se >= q.floor_ac AND (${rAc} >= ${num(p.hiddenR)} OR q._se >= coalesce(q.visible_ac, 'Infinity'::DOUBLE))) AS damage_ac`,
+      'abs(q._my - q._mx) >= q.floor_dc AS damage_dc',
+      `(${rAc} >= ${num(p.hiddenR)}) AS damage_ac_published`,
+      `(abs(q._my - q._mx) * 255 / q.data_range >= ${num(p.hiddenDmu)}) AS damage_dc_published`,
+    );
+  }
   return (
-    `SELECT q.model, q.path, q.image, ${cols.join(', ')}, q.data_range\n` +
+    `SELECT q.model, q.path, q.image, ${cols.join(', ')}, ${extra.join(', ')}\n` +
     // LEFT JOIN: a block whose pair has no image row (a damaged folder; `verify` names it) keeps its stored
     // columns, with NULL derived ones, instead of silently vanishing from counts.
     `FROM (SELECT ${inner.join(', ')} FROM ${raw} r LEFT JOIN ${images} i USING (model, path, image)) q`

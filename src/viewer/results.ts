@@ -33,6 +33,8 @@ export interface LabelParams {
   a4FailLog2Energy: number;
   a5Fail: number;
   a6Fail: number;
+  fallbackThreshold: number;
+  minRoiBlocks: number;
 }
 
 const DEFAULT_LABEL_PARAMS: LabelParams = {
@@ -50,6 +52,8 @@ const DEFAULT_LABEL_PARAMS: LabelParams = {
   a4FailLog2Energy: 1,
   a5Fail: 1,
   a6Fail: 8,
+  fallbackThreshold: 0.99,
+  minRoiBlocks: 1000,
 };
 
 export interface ResultsMeta {
@@ -112,14 +116,21 @@ export function blockStatesSql(
   // analyze's thresholds (same definition) save one pass over every block; else quantiles here.
   const thresholdsSql = thresholdsFile
     ? `CREATE OR REPLACE TABLE config_thresholds AS
-  SELECT t.model, t.path, b.blocks, t.t10::DOUBLE AS t10, t.t90::DOUBLE AS t90
+  SELECT t.model, t.path, b.blocks, t.t10::DOUBLE AS t10, t.t90::DOUBLE AS t90,
+    t.t10_published::DOUBLE AS t10_published, t.t90_published::DOUBLE AS t90_published
   FROM read_parquet(${sqlString(thresholdsFile)}) t JOIN (SELECT model, path, count(*)::BIGINT AS blocks FROM raw_blocks GROUP BY ALL) b
     ON t.model = b.model AND t.path = b.path;`
     : `CREATE OR REPLACE TABLE config_thresholds AS
-  SELECT model, path, count(*)::BIGINT AS blocks,
-    coalesce(${visible}, quantile_cont(ssim_blk::DOUBLE, 0.1) FILTER (WHERE NOT is_border), quantile_cont(ssim_blk::DOUBLE, 0.1)) AS t10,
-    coalesce(${hidden}, quantile_cont(ssim_blk::DOUBLE, 0.9) FILTER (WHERE NOT is_border), quantile_cont(ssim_blk::DOUBLE, 0.9)) AS t90
-  FROM raw_blocks GROUP BY model, path;`;
+  SELECT model, path, blocks, t10,
+    CASE WHEN ${hidden} IS NOT NULL THEN ${hidden}
+         WHEN roi_blocks < ${p.minRoiBlocks} OR t90q IS NULL OR t90q >= 1 THEN ${p.fallbackThreshold} ELSE t90q END AS t90,
+    t10_published, t90_published
+  FROM (SELECT model, path, count(*)::BIGINT AS blocks, count(*) FILTER (WHERE NOT is_border AND in_roi) AS roi_blocks,
+    coalesce(${visible}, quantile_cont(ssim_blk::DOUBLE, 0.1) FILTER (WHERE NOT is_border AND in_roi), quantile_cont(ssim_blk::DOUBLE, 0.1) FILTER (WHERE in_roi)) AS t10,
+    quantile_cont(ssim_blk::DOUBLE, 0.9) FILTER (WHERE NOT is_border AND in_roi) AS t90q,
+    coalesce(${visible}, quantile_cont(ssim_blk::DOUBLE, 0.1) FILTER (WHERE NOT is_border), quantile_cont(ssim_blk::DOUBLE, 0.1)) AS t10_published,
+    coalesce(${hidden}, quantile_cont(ssim_blk::DOUBLE, 0.9) FILTER (WHERE NOT is_border), quantile_cont(ssim_blk::DOUBLE, 0.9)) AS t90_published
+  FROM raw_blocks GROUP BY model, path);`;
   const e = [
     `abs(${nz('a1')}) / ${p.a1Fail}`,
     `abs(${nz('a2')}) / ${p.a2Fail}`,
@@ -148,7 +159,7 @@ export function blockStatesSql(
   // is derived).
   const states = (source: string): string => `
 WITH b AS (
-  SELECT r.*, t.t10, t.t90, coalesce(i.drange, 255) AS drange
+  SELECT r.*, t.t10, t.t90, t.t10_published, t.t90_published, coalesce(i.drange, 255) AS drange
   FROM ${source} r JOIN config_thresholds t ON r.model = t.model AND r.path = t.path
   LEFT JOIN image_ranges i ON r.image = i.image AND r.model = i.model AND r.path = i.path
 ), e AS (
@@ -160,7 +171,9 @@ WITH b AS (
 ), l AS (
   SELECT *,
     CASE WHEN t90 <= 0 OR sx::DOUBLE * sx < c2 * (1 - t90) / t90 THEN 0 WHEN kappa < 0.5 THEN 1 ELSE 2 END AS regime,
-    (r_ac >= ${p.hiddenR}) AS dmg_ac, (abs(dmu8) >= ${p.hiddenDmu}) AS dmg_dc,
+    ${cols.has('damage_ac') ? 'damage_ac' : `(r_ac >= ${p.hiddenR})`} AS dmg_ac, ${cols.has('damage_dc') ? 'damage_dc' : `(abs(dmu8) >= ${p.hiddenDmu})`} AS dmg_dc,
+    (r_ac >= ${p.hiddenR}) AS dmg_ac_published, (abs(dmu8) >= ${p.hiddenDmu}) AS dmg_dc_published,
+    CASE WHEN t90_published <= 0 OR sx::DOUBLE * sx < c2 * (1 - t90_published) / t90_published THEN 0 WHEN kappa < 0.5 THEN 1 ELSE 2 END AS regime_published,
     greatest(s1, s2, s3, s4, s5, s6) AS severity,
     1 - greatest(s1, s2, s3, s4, s5, s6) AS w,
     CASE WHEN fail_count = 0 THEN 0 WHEN fail_count = 1 THEN 1 ELSE 2 END AS attractor,
@@ -171,6 +184,7 @@ WITH b AS (
 ), d AS (
   SELECT *,
     CASE WHEN ssim_blk < t10 THEN 1 WHEN NOT (dmg_ac OR dmg_dc) THEN 0 WHEN ssim_blk >= t90 THEN 3 ELSE 2 END AS layer,
+    CASE WHEN ssim_blk < t10_published THEN 1 WHEN NOT (dmg_ac_published OR dmg_dc_published) THEN 0 WHEN ssim_blk >= t90_published THEN 3 ELSE 2 END AS layer_published,
     ${dir(0)} AS dx, ${dir(1)} AS dy, ${dir(2)} AS dz,
     CASE regime
       WHEN 0 THEN ${YOLK_RADIUS} * least(1, greatest(0, kappa / 0.5))
@@ -198,7 +212,8 @@ CREATE OR REPLACE VIEW block_states_sampled AS ${states('raw_blocks_sampled')};`
 /** Each block of `source` joined with the same block (model, image, row, col) on the other path. */
 function pairsSelect(source: string): string {
   return `SELECT a.*, o.layer AS other_layer, o.mask AS other_mask, o.px AS opx, o.py AS opy, o.pz AS opz,
-  (a.layer <> 0 AND a.layer = o.layer) AS persistent
+  (a.layer <> 0 AND a.layer = o.layer) AS persistent,
+  (a.layer_published <> 0 AND a.layer_published = o.layer_published) AS persistent_published
 FROM ${source} a LEFT JOIN ${source} o
   ON a.model = o.model AND a.image = o.image AND a."row" = o."row" AND a.col = o.col AND a.path <> o.path`;
 }
@@ -225,7 +240,8 @@ FROM (
     avg(severity) AS severity, avg(ssim_blk::DOUBLE) AS ssim_blk, avg(kappa::DOUBLE) AS kappa,
     count(DISTINCT image)::INTEGER AS images,
     count(*) FILTER (WHERE dmg_ac)::INTEGER AS n_ac, count(*) FILTER (WHERE dmg_dc)::INTEGER AS n_dc
-  FROM (${fraction >= 1 ? 'SELECT * FROM block_pairs' : pairsSelect('block_states_sampled')}) GROUP BY ALL
+  -- the egg shows region-of-interest blocks (air, collimator and labels are outside the headline)
+  FROM (${fraction >= 1 ? 'SELECT * FROM block_pairs' : pairsSelect('block_states_sampled')}) WHERE in_roi GROUP BY ALL
 );`;
 }
 
@@ -293,10 +309,11 @@ export class ResultsStore {
     }
     // Every block column: the stored facts plus the derived columns (src/store/blockView.ts).
     const derive = runDiagnoseOptions(run ?? undefined);
-    await q(`CREATE VIEW raw_blocks AS ${blocksViewSelect(stored, derive, 'stored_blocks', 'images_table')}`);
+    const imageCols = new Set((await con.runAndReadAll('DESCRIBE images_table')).getRows().map((r) => String(r[0])));
+    await q(`CREATE VIEW raw_blocks AS ${blocksViewSelect(stored, derive, 'stored_blocks', 'images_table', imageCols)}`);
     // The sampled 3D cells filter the stored rows before anything is derived from them.
     if (blockSample < 1) {
-      await q(`CREATE VIEW raw_blocks_sampled AS ${blocksViewSelect(stored, derive, `(SELECT * FROM stored_blocks WHERE ${sampleFilter(blockSample)})`, 'images_table')}`);
+      await q(`CREATE VIEW raw_blocks_sampled AS ${blocksViewSelect(stored, derive, `(SELECT * FROM stored_blocks WHERE ${sampleFilter(blockSample)})`, 'images_table', imageCols)}`);
     }
     const cols = new Set((await con.runAndReadAll('DESCRIBE raw_blocks')).getRows().map((r) => String(r[0])));
     const columnSet: 'full' | 'core' = ['fail_mask', 'sev1', 'a4_log2_energy', 'l', 'c', 's'].every((c) =>
@@ -542,15 +559,18 @@ export class ResultsStore {
   async analysis(): Promise<Record<string, unknown>> {
     const headline = (
       await this.rows(
-        `SELECT model, path, count(*)::DOUBLE AS blocks,
-           avg((layer = 1)::INTEGER) AS visible, avg((layer = 2)::INTEGER) AS gray, avg((layer = 3)::INTEGER) AS hidden,
-           avg((layer = 0)::INTEGER) AS intact, avg((regime = 0)::INTEGER) AS silent,
-           count(*) FILTER (WHERE layer = 3 AND persistent)::DOUBLE AS hidden_persistent,
-           avg((regime = 0)::INTEGER) FILTER (WHERE layer = 3 AND persistent) AS silent_share_of_hidden_persistent,
-           avg((attractor = 0)::INTEGER) FILTER (WHERE layer = 3) AS hidden_attractor_none,
-           avg((attractor = 1)::INTEGER) FILTER (WHERE layer = 3) AS hidden_attractor_single,
-           avg((attractor = 2)::INTEGER) FILTER (WHERE layer = 3) AS hidden_attractor_multi,
-           any_value(t10) AS t10, any_value(t90) AS t90
+        `SELECT model, path, count(*) FILTER (WHERE in_roi)::DOUBLE AS blocks,
+           avg((layer = 1)::INTEGER) FILTER (WHERE in_roi) AS visible, avg((layer = 2)::INTEGER) FILTER (WHERE in_roi) AS gray,
+           avg((layer = 3)::INTEGER) FILTER (WHERE in_roi) AS hidden,
+           avg((layer = 0)::INTEGER) FILTER (WHERE in_roi) AS intact, avg((regime = 0)::INTEGER) FILTER (WHERE in_roi) AS silent,
+           count(*) FILTER (WHERE in_roi AND layer = 3 AND persistent)::DOUBLE AS hidden_persistent,
+           avg((regime = 0)::INTEGER) FILTER (WHERE in_roi AND layer = 3 AND persistent) AS silent_share_of_hidden_persistent,
+           avg((attractor = 0)::INTEGER) FILTER (WHERE in_roi AND layer = 3) AS hidden_attractor_none,
+           avg((attractor = 1)::INTEGER) FILTER (WHERE in_roi AND layer = 3) AS hidden_attractor_single,
+           avg((attractor = 2)::INTEGER) FILTER (WHERE in_roi AND layer = 3) AS hidden_attractor_multi,
+           any_value(t10) AS t10, any_value(t90) AS t90,
+           avg((layer_published = 3)::INTEGER) AS hidden_published,
+           avg((regime_published = 0)::INTEGER) FILTER (WHERE layer_published = 3 AND persistent_published) AS silent_share_of_hidden_persistent_published
          FROM block_pairs GROUP BY model, path ORDER BY model, path`,
       )
     ).map(plain);

@@ -121,23 +121,28 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify({ ...result, heatmaps }, null, 2) + '\n');
   } else {
     const head = (result.analysis as { headline?: Record<string, unknown>[] } | null)?.headline ?? [];
+    const fix1 = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(1) : '–');
     const rows = [
-      ['model', 'path', 'Hidden blocks', 'Silent share of Hidden Persistent', 'Hidden: None', 'Single', 'Multi', 'Visible on border'],
+      ['', '', 'region of interest, damage above the floors', '', '', '', '', '', 'published definition', ''],
+      ['model', 'path', 'Hidden', 'AC', 'DC', 'Silent of Hidden Persistent', 'se_max median', 'Visible on border', 'Hidden', 'Silent of Hidden Persistent'],
       ...head.map((r) => [
         String(r.model),
         String(r.path),
         String(r.hidden_blocks),
+        String(r.hidden_ac_blocks),
+        String(r.hidden_dc_blocks),
         pct(r.hidden_persistent_silent_share),
-        pct(r.hidden_none_share),
-        pct(r.hidden_single_share),
-        pct(r.hidden_multi_share),
+        fix1(r.se_max_median),
         pct(r.visible_border_share),
+        String(r.hidden_blocks_published),
+        pct(r.hidden_persistent_silent_share_published),
       ]),
     ];
-    const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
+    const widths = rows[1]!.map((_, j) => Math.max(...rows.slice(1).map((r) => r[j]!.length)));
     say('');
-    say('What SSIM hides (Hidden Collapse = blocks in the top SSIM decile with severe internal damage):');
+    say('What SSIM hides (Hidden Collapse = blocks in the top SSIM decile with damage SSIM does not show):');
     for (const r of rows) say('  ' + r.map((c, j) => c.padEnd(widths[j]!)).join('  '));
+    say('  (se_max: the texture error, in display grey levels, that SSIM >= T90 cannot see in half of the ROI blocks)');
     say('');
     say(`pairs measured: ${result.run.ok}/${result.run.pairs}, blocks: ${result.run.blocks}`);
     say(`time: upscale ${result.seconds.upscale.toFixed(0)} s, diagnostics ${result.seconds.run.toFixed(0)} s, analysis ${result.seconds.analyze.toFixed(0)} s`);

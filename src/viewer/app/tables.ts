@@ -65,11 +65,13 @@ export function tablesHtml(a: Analysis): string {
     'Hidden: None',
     'Single',
     'Multi',
+    'Hidden, published definition',
+    'Silent share of Hidden Persistent, published',
   ];
   const rows = a.headline
     .map(
       (r) =>
-        `<tr><td>${r.model}</td><td>${r.path}</td><td>${r.blocks}</td><td>${fix(r.t10)}</td><td>${fix(r.t90)}</td><td>${pct(r.visible)}</td><td>${pct(r.gray)}</td><td>${pct(r.hidden)}</td><td>${pct(r.intact)}</td><td>${pct(r.silent)}</td><td>${r.hidden_persistent}</td><td><b>${pct(r.silent_share_of_hidden_persistent)}</b></td><td>${pct(r.hidden_attractor_none)}</td><td>${pct(r.hidden_attractor_single)}</td><td>${pct(r.hidden_attractor_multi)}</td></tr>`,
+        `<tr><td>${r.model}</td><td>${r.path}</td><td>${r.blocks}</td><td>${fix(r.t10)}</td><td>${fix(r.t90)}</td><td>${pct(r.visible)}</td><td>${pct(r.gray)}</td><td>${pct(r.hidden)}</td><td>${pct(r.intact)}</td><td>${pct(r.silent)}</td><td>${r.hidden_persistent}</td><td><b>${pct(r.silent_share_of_hidden_persistent)}</b></td><td>${pct(r.hidden_attractor_none)}</td><td>${pct(r.hidden_attractor_single)}</td><td>${pct(r.hidden_attractor_multi)}</td><td>${pct(r.hidden_published)}</td><td>${pct(r.silent_share_of_hidden_persistent_published)}</td></tr>`,
     )
     .join('');
   const trans = a.transitions
@@ -89,7 +91,7 @@ export function tablesHtml(a: Analysis): string {
     analyze && Array.isArray(analyze.headline) && analyze.headline.length > 0
       ? `<h2>Headline from <code>blindspot analyze</code> (analysis/summary.json)</h2><div class="scroll">${genericTable(analyze.headline as Row[])}</div>`
       : '';
-  return `${notice}${report}${fromAnalyze}<h2>Headline (per configuration, computed by the viewer)</h2><table id="headline"><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>${rows}</table>${
+  return `${notice}${report}${fromAnalyze}<h2>Headline (per configuration, computed by the viewer): region-of-interest blocks with damage above the floors (DESIGN 3c); the last two columns use the published definition (all blocks, no floor)</h2><table id="headline"><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>${rows}</table>${
     trans || '<p class="notice">no model has both notta and tta: no transition matrices</p>'
   }`;
 }
