@@ -147,22 +147,18 @@ export function dilateSquare(map: Uint8Array, width: number, height: number, rad
  */
 export function ringing(gray: Uint8Array, width: number, height: number, edges: Uint8Array): number {
   const region = dilateSquare(edges, width, height, 4);
+  // Integer sums (exact), combined exactly: var = (n sum(g^2) - (sum g)^2) / n^2.
   let n = 0;
   let s = 0;
-  for (let i = 0; i < region.length; i++) {
-    if (region[i]) {
-      n++;
-      s += gray[i]!;
-    }
-  }
-  if (n === 0) return 0;
-  const mean = s / n;
   let ss = 0;
   for (let i = 0; i < region.length; i++) {
     if (region[i]) {
-      const d = gray[i]! - mean;
-      ss += d * d;
+      const g = gray[i]!;
+      n++;
+      s += g;
+      ss += g * g;
     }
   }
-  return Math.sqrt(ss / n);
+  if (n === 0) return 0;
+  return Math.sqrt(Number(BigInt(n) * BigInt(ss) - BigInt(s) * BigInt(s)) / (n * n));
 }
