@@ -2,6 +2,7 @@
  * `blindspot metrics GT TEST`: the published engine's metric battery for one pair (docs/metrics.md), with units.
  * A thin shell over `readImage` + `metricBattery` (+ LPIPS / CLIP on the user's ONNX weights).
  */
+import { READ_IMAGE_FLAGS, READ_IMAGE_FLAGS_HELP, readImageOptionsFromFlags } from '../../image/flags.ts';
 import { readImage } from '../../image/read.ts';
 import { BATTERY_COLUMNS, BATTERY_UNITS, batteryDataRange, metricBattery, type BatteryRecord } from '../../battery/battery.ts';
 import { toGray8 } from '../../battery/gray8.ts';
@@ -27,6 +28,8 @@ Options:
   --clip FILE        CLIP image-encoder ONNX model; without it clip_similarity is null
   --json             print one JSON object (every column, null where not computed)
   -h, --help         show this help
+
+${READ_IMAGE_FLAGS_HELP}
 
 Exit codes: 0 ok, 2 bad input (one line on stderr naming the file).`;
 
@@ -56,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
     lpips: { type: 'string' },
     clip: { type: 'string' },
     json: { type: 'boolean' },
+    ...READ_IMAGE_FLAGS,
   });
   if (wantsHelp(parsed.values, HELP)) return 0;
   const [gtPath, testPath] = positionals(parsed, ['gt', 'test']) as [string, string];
@@ -68,7 +72,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   const lpipsFile = parsed.values['lpips'];
   const clipFile = parsed.values['clip'];
-  const [gt, test] = await Promise.all([readImage(gtPath), readImage(testPath)]);
+  const read = readImageOptionsFromFlags(parsed.values);
+  const [gt, test] = await Promise.all([readImage(gtPath, read), readImage(testPath, read)]);
   const r = metricBattery(gt, test, options);
   if (typeof lpipsFile === 'string' || typeof clipFile === 'string') {
     const { loadPerceptualModel, perceptualMetrics } = await import('../../battery/perceptual.ts');
