@@ -51,13 +51,14 @@ function maxSample(img: Image): number {
  * @param test test image (a different natural range adds a warning)
  * @param explicit user-given L (> 0)
  * @throws BlindspotError E_NO_DATA_RANGE naming the file when the samples are float and no range is given;
- *   E_INVALID_OPTION for an explicit value that is not a finite number > 0.
+ *   E_INVALID_OPTION for an explicit value outside [1e-75, 1e75] (the SSIM terms multiply (K1 L)^2 by (K2 L)^2: they must stay finite and non-zero).
  */
 export function resolveDataRange(gt: Image, test: Image, explicit?: number): DataRangeResult {
   const warnings: string[] = [];
   if (explicit !== undefined) {
-    if (!(Number.isFinite(explicit) && explicit > 0))
-      throw invalidOption('dataRange', 'a finite number > 0', explicit);
+    // C1 * C2 = (K1 L)^2 (K2 L)^2 and L^2 (PSNR) must stay finite and non-zero: 1e308 gave SSIM NaN and "PSNR inf".
+    if (!(Number.isFinite(explicit) && explicit >= 1e-75 && explicit <= 1e75))
+      throw invalidOption('dataRange', 'a number in [1e-75, 1e75]', explicit);
     return { dataRange: explicit, warnings };
   }
   const lGt = naturalRange(gt);
