@@ -108,6 +108,10 @@ const GREY_LAB = (() => {
   return t;
 })();
 
+/** dE76 and CIEDE2000 of each (GT level << 8 | test level) grey pair, filled on first use (NaN = not yet). */
+const GREY_DE76 = new Float64Array(65536).fill(NaN);
+const GREY_DE2000 = new Float64Array(65536);
+
 /**
  * Mean dE76 and CIEDE2000 between two 8-bit images of the same size.
  * @param gt, test 8-bit grey planes (used when rgb is null)
@@ -129,12 +133,17 @@ export function colorDifference(
     for (let k = 0; k < 65536; k++) {
       const c = joint[k]!;
       if (c === 0) continue;
-      const p = (k >> 8) * 3;
-      const q = (k & 255) * 3;
-      const L1 = GREY_LAB[p]!, A1 = GREY_LAB[p + 1]!, B1 = GREY_LAB[p + 2]!;
-      const L2 = GREY_LAB[q]!, A2 = GREY_LAB[q + 1]!, B2 = GREY_LAB[q + 2]!;
-      s76 += c * Math.sqrt((L1 - L2) ** 2 + (A1 - A2) ** 2 + (B1 - B2) ** 2);
-      s2000 += c * ciede2000(L1, A1, B1, L2, A2, B2);
+      let d76 = GREY_DE76[k]!;
+      if (Number.isNaN(d76)) {
+        const p = (k >> 8) * 3;
+        const q = (k & 255) * 3;
+        const L1 = GREY_LAB[p]!, A1 = GREY_LAB[p + 1]!, B1 = GREY_LAB[p + 2]!;
+        const L2 = GREY_LAB[q]!, A2 = GREY_LAB[q + 1]!, B2 = GREY_LAB[q + 2]!;
+        d76 = GREY_DE76[k] = Math.sqrt((L1 - L2) ** 2 + (A1 - A2) ** 2 + (B1 - B2) ** 2);
+        GREY_DE2000[k] = ciede2000(L1, A1, B1, L2, A2, B2);
+      }
+      s76 += c * d76;
+      s2000 += c * GREY_DE2000[k]!;
     }
     return { deltaE76: s76 / n, deltaE2000: s2000 / n };
   }
