@@ -94,8 +94,33 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`blindspot ${name}: ${e.message}\n`);
       return 2;
     }
+    const fsLine = fileSystemError(e);
+    if (fsLine !== undefined) {
+      process.stderr.write(`blindspot ${name}: ${fsLine}\n`);
+      return 2;
+    }
     throw e;
   }
+}
+
+/** Why a file-system call failed, for the errors a user fixes (a file where a folder goes, permissions, a full disk). */
+const FS_REASONS: Record<string, string> = {
+  EEXIST: 'already exists and is not a folder',
+  ENOTDIR: 'a parent of this path is a file, not a folder',
+  EISDIR: 'is a folder, not a file',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only filesystem',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+};
+
+/** One line for an environment error of the file system that names a path (`path: reason (syscall)`), else undefined. */
+function fileSystemError(e: unknown): string | undefined {
+  const err = e as NodeJS.ErrnoException | null;
+  if (err === null || typeof err !== 'object' || typeof err.code !== 'string' || typeof err.path !== 'string') return undefined;
+  const reason = FS_REASONS[err.code];
+  return reason === undefined ? undefined : `${err.path}: ${reason} (${err.syscall ?? 'fs'})`;
 }
 
 // Run when executed directly (node src/cli/main.ts / dist/cli/main.js), not when imported by tests.

@@ -2,7 +2,7 @@
  * Hostile inputs through the real CLI (issue 15, item 2): one line and exit 2 for a single pair, logged and
  * skipped inside `run` (which goes on with the other pairs, on 2 worker threads): an image under the 11x11 SSIM
  * window (was a RangeError in tier1Scalars, or SSIM 0 from a reused buffer), a PNG header claiming 16383x16383
- * (was 3 GB and 40 s per image), `/dev/zero` as input, `--out` that is a file (was a stack).
+ * (was 3 GB and 40 s per image), `/dev/zero` as input, `--out` that is a file for run and upscale (was a stack).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -87,6 +87,10 @@ test('/dev/zero as an input and --out that is a file: one line, exit 2', async (
   const r = await runCli(['run', '--gt', gt, '--model', `m=${gt}`, '--out', file]);
   assert.equal(r.code, 2, r.stderr);
   assert.equal(r.stderr, `blindspot run: ${file}: is a file, not a folder\n`);
+  // Any command: a file-system error a user fixes is one line naming the path (main.ts), not a stack.
+  const u = await runCli(['upscale', '--in', gt, '--out', file, '--model', 'bicubic']);
+  assert.equal(u.code, 2, u.stderr);
+  assert.equal(u.stderr, `blindspot upscale: ${file}: already exists and is not a folder (mkdir)\n`);
 });
 
 test('a damaged Parquet part: sql and view print one E_CORRUPT line naming the file, exit 2 (was a stack)', async () => {
