@@ -24,7 +24,7 @@ export function canny(
   height: number,
   low = 100,
   high = 200,
-  sobel?: { dx: Int32Array; dy: Int32Array },
+  sobel?: { dx: Int16Array; dy: Int16Array },
 ): Uint8Array {
   let lo = Math.floor(low);
   let hi = Math.floor(high);
@@ -33,14 +33,14 @@ export function canny(
   const W = width + 2;
   // Magnitude with a one-pixel zero frame: (height + 2) x (width + 2).
   const mag = new Int32Array((height + 2) * W);
-  let dx: Int32Array;
-  let dy: Int32Array;
+  let dx: Int16Array;
+  let dy: Int16Array;
   if (sobel) {
     dx = sobel.dx;
     dy = sobel.dy;
   } else {
-    dx = new Int32Array(n);
-    dy = new Int32Array(n);
+    dx = new Int16Array(n);
+    dy = new Int16Array(n);
     for (let y = 0; y < height; y++) {
       const ym = (y > 0 ? y - 1 : 0) * width;
       const yp = (y < height - 1 ? y + 1 : height - 1) * width;

@@ -85,8 +85,8 @@ export interface GradientPass {
   /** Edge density (Kornia Sobel magnitude > 0.1), percent. */
   edgeDensity: number;
   /** Sobel gradients with replicate borders, unnormalised (also Canny's input). */
-  dx: Int32Array;
-  dy: Int32Array;
+  dx: Int16Array;
+  dy: Int16Array;
 }
 
 /**
@@ -103,8 +103,8 @@ export interface GradientPass {
  */
 export function gradientPass(gray: Uint8Array, width: number, height: number): GradientPass {
   const n = width * height;
-  const dx = new Int32Array(n);
-  const dy = new Int32Array(n);
+  const dx = new Int16Array(n);
+  const dy = new Int16Array(n);
   let lapSum = 0;
   let lapSq = 0;
   let noiseSum = 0;
