@@ -201,3 +201,56 @@ test('corrupt codestreams are one-line E_CORRUPT errors', async () => {
     `${rle}: DICOM RLE frame has 0 segments, expected 2 (1 samples x 2 bytes)`,
   );
 });
+
+test('VOI: window arrays and the first VOI LUT Sequence item are in meta', async () => {
+  const lutItem = (els: Buffer[]): Buffer => {
+    const body = Buffer.concat(els);
+    const head = Buffer.alloc(8);
+    head.writeUInt16LE(0xfffe, 0);
+    head.writeUInt16LE(0xe000, 2);
+    head.writeUInt32LE(body.length, 4);
+    return Buffer.concat([head, body]);
+  };
+  const short = (tag: number, vr: string, v: Buffer): Buffer => {
+    const h = Buffer.alloc(8);
+    h.writeUInt16LE(tag >>> 16, 0);
+    h.writeUInt16LE(tag & 0xffff, 2);
+    h.write(vr, 4, 'latin1');
+    h.writeUInt16LE(v.length, 6);
+    return Buffer.concat([h, v]);
+  };
+  const us = (vals: number[]): Buffer => {
+    const b = Buffer.alloc(2 * vals.length);
+    vals.forEach((v, i) => b.writeUInt16LE(v, 2 * i));
+    return b;
+  };
+  const item = lutItem([
+    short(0x00283002, 'US', us([4, 100, 12])), // 4 entries, first stored value 100, 12 bits
+    short(0x00283003, 'LO', Buffer.from('SOFT TISSUE ')),
+    short(0x00283006, 'US', us([0, 1000, 3000, 4095])),
+  ]);
+  const p = join(TMP, 'voi.dcm');
+  writeFileSync(
+    p,
+    writeDicomFile(
+      [
+        ...greyImageElements({ rows: 1, columns: 2, bitsAllocated: 16, bitsStored: 12, signed: false }),
+        { tag: 0x00281050, vr: 'DS', value: [40, 300] },
+        { tag: 0x00281051, vr: 'DS', value: [400, 1500] },
+        { tag: 0x00283010, vr: 'SQ', value: item },
+        { tag: 0x7fe00010, vr: 'OW', value: us([5, 6]) },
+      ],
+      '1.2.840.10008.1.2.1',
+    ),
+  );
+  const img = await readImage(p);
+  assert.deepEqual(img.meta.windowCenter, [40, 300]);
+  assert.deepEqual(img.meta.windowWidth, [400, 1500]);
+  assert.deepEqual(img.meta.voiLut, {
+    first: 100,
+    bits: 12,
+    data: [0, 1000, 3000, 4095],
+    explanation: 'SOFT TISSUE',
+  });
+  assert.deepEqual([...img.data], [5, 6]);
+});
