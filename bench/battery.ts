@@ -1,0 +1,90 @@
+/**
+ * Benchmark of the metric battery inside `blindspot run` (issue 20): the same N distinct 1024x1024 chest X-ray
+ * pairs (../shared/data/medical/cxr_nih/1024, bicubic x0.5 down/up with sharp) run with the battery on and off,
+ * alternating, each run in its own child process with the same workers; prints seconds, pairs/s and the ratio.
+ * `--paths 2` gives every GT two outputs (notta and a blurred "tta"), as a study run does (8 per GT there): the
+ * GT's own statistics are then computed once per GT.
+ *
+ *   node --import tsx bench/battery.ts --n 50 --workers 2 [--paths 1|2] [--reps 2]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const SOURCE = fileURLToPath(new URL('../../shared/data/medical/cxr_nih/1024', import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '50' },
+    workers: { type: 'string', default: '2' },
+    paths: { type: 'string', default: '1' },
+    reps: { type: 'string', default: '2' },
+    child: { type: 'string' },
+    dir: { type: 'string' },
+  },
+});
+
+async function generate(dir: string, n: number, paths: number): Promise<void> {
+  const sharp = (await import('sharp')).default;
+  const names = readdirSync(SOURCE).filter((f) => f.endsWith('.png')).sort();
+  for (const d of ['gt', 'sr', 'sr_tta']) mkdirSync(join(dir, d), { recursive: true });
+  for (let i = 0; i < n; i++) {
+    const src = names[i % names.length]!;
+    let img = sharp(join(SOURCE, src)).toColourspace('b-w');
+    if (Math.floor(i / names.length) % 2 === 1) img = img.flop();
+    const gt = await img.png().toBuffer();
+    const name = `p${String(i).padStart(4, '0')}.png`;
+    await sharp(gt).toFile(join(dir, 'gt', name));
+    const small = await sharp(gt).resize(512, 512, { kernel: 'cubic' }).toBuffer();
+    await sharp(small).resize(1024, 1024, { kernel: 'cubic' }).toColourspace('b-w').png().toFile(join(dir, 'sr', name));
+    if (paths > 1) await sharp(small).resize(1024, 1024, { kernel: 'cubic' }).blur(0.8).toColourspace('b-w').png().toFile(join(dir, 'sr_tta', name));
+  }
+}
+
+if (values.child) {
+  const { runDataset } = await import('../src/dataset/run.ts');
+  const dir = values.dir!;
+  const out = join(dir, `out-${values.child}-${process.pid}`);
+  const models = [{ name: 'm', path: 'notta' as const, dir: join(dir, 'sr') }];
+  if (Number(values.paths) > 1) models.push({ name: 'm', path: 'tta' as const, dir: join(dir, 'sr_tta') });
+  const t = performance.now();
+  const s = await runDataset({
+    gt: join(dir, 'gt'),
+    models,
+    out,
+    workers: Number(values.workers),
+    ...(values.child === 'off' ? { battery: null } : {}),
+  } as Parameters<typeof runDataset>[0]);
+  const seconds = (performance.now() - t) / 1000;
+  rmSync(out, { recursive: true, force: true });
+  process.stdout.write(JSON.stringify({ seconds, pairs: s.ok }) + '\n');
+} else {
+  const n = Number(values.n);
+  const dir = mkdtempSync(join(tmpdir(), 'bs-battery-bench-'));
+  try {
+    await generate(dir, n, Number(values.paths));
+    const times: Record<string, number[]> = { off: [], on: [] };
+    let pairs = 0;
+    for (let rep = 0; rep < Number(values.reps); rep++) {
+      for (const mode of ['off', 'on']) {
+        const args = ['--import', 'tsx', SELF, '--child', mode, '--dir', dir, '--workers', String(values.workers), '--paths', String(values.paths)];
+        const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+        if (r.status !== 0) throw new Error(`${mode} run failed: ${r.stderr}`);
+        const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; pairs: number };
+        times[mode]!.push(j.seconds);
+        pairs = j.pairs;
+      }
+    }
+    const best = (a: number[]): number => Math.min(...a);
+    console.log(`battery in run: ${pairs} pairs (${n} GT x ${values.paths} path(s)), 1024x1024, ${values.workers} workers, ${values.reps} alternating reps`);
+    console.log('| battery | seconds (each rep) | best pairs/s |');
+    console.log('|---|---|---|');
+    for (const m of ['off', 'on']) console.log(`| ${m} | ${times[m]!.map((s) => s.toFixed(1)).join(', ')} | ${(pairs / best(times[m]!)).toFixed(2)} |`);
+    console.log(`on / off (best of each): ${(best(times.on!) / best(times.off!)).toFixed(2)}x`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
