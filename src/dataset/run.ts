@@ -250,10 +250,8 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
   } catch (e) {
     throw outFolderError(e, out);
   } finally {
-    if (writer) {
-      await writer.release();
-      await rmdir(join(out, '.staging')).catch(() => undefined); // fails while other writers' files are there
-    }
+    await writer?.release();
+    await rmdir(join(out, '.staging')).catch(() => undefined); // fails while resume state or other writers' files are there
   }
 }
 

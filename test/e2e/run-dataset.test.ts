@@ -202,4 +202,5 @@ test('a run killed with SIGKILL mid-way and started again ends with the uninterr
   const third = await runCli(runArgs(out, ['--workers', '2']));
   assert.equal(third.code, 0, third.stderr);
   assert.match(third.stdout, /already complete/);
+  assert.equal(existsSync(join(out, '.staging')), false); // no lock folder left behind by the no-op run
 });
