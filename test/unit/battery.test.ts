@@ -200,3 +200,17 @@ test('rejects unknown options and sizes that differ, with one coded line', () =>
   assert.throws(() => metricBattery(a, a, { localPatch: 3 }), /invalid localPatch: expected an integer >= 7/);
   assert.throws(() => metricBattery(a, greyImage(8, 8, new Array(64).fill(1))), { code: 'E_SIZE_MISMATCH' });
 });
+
+test('run glue: options resolve with the block size off (the run has blk_*), LPIPS/CLIP paths checked; stored columns', async () => {
+  const { resolveRunBatteryOptions, RUN_BATTERY_COLUMNS } = await import('../../src/battery/run.ts');
+  const o = resolveRunBatteryOptions({});
+  assert.equal(o.blockSize, 0);
+  assert.equal(o.lpips, null);
+  assert.equal(resolveRunBatteryOptions({ lpips: 'a.onnx', sharpnessKernel: 'opencv' }).sharpnessKernel, 'opencv');
+  assert.throws(() => resolveRunBatteryOptions({ lpips: 3 }), /invalid battery\.lpips: expected an ONNX model file or null, got 3/);
+  assert.throws(() => resolveRunBatteryOptions({ nope: 1 }), /unknown battery option "nope"/);
+  const names = RUN_BATTERY_COLUMNS.map((c) => c.name);
+  assert.ok(!names.some((n) => n.startsWith('local_quality_blk_')));
+  assert.equal(RUN_BATTERY_COLUMNS.find((c) => c.name === 'local_quality_min_row')!.type, 'INTEGER');
+  assert.equal(names.length, 38);
+});
