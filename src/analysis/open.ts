@@ -90,7 +90,7 @@ export async function openAnalysis(
     await connection.run(`SET file_search_path = ${sqlString(abs)}`);
     const cols = (await connection.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(escapeGlob(abs + sep) + 'blocks/*/*/*.parquet')}, hive_partitioning = true) LIMIT 0)`)).getRows().map((r) => String(r[0]));
     const hasFailMask = cols.includes('fail_mask');
-    const imageColumns = (await connection.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet('images/*/*/*.parquet', hive_partitioning = true) LIMIT 0)`)).getRows().map((r) => String(r[0]));
+    const imageColumns = (await connection.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${sqlString(escapeGlob(abs + sep) + 'images/*/*/*.parquet')}, hive_partitioning = true) LIMIT 0)`)).getRows().map((r) => String(r[0]));
     const mat = materializedThresholds ?? existsSync(join(abs, 'analysis', 'thresholds.parquet'));
     const derive = runDiagnoseOptions(readRunJson(abs));
     const viewsSql = buildViewsSql(o, { storedColumns: cols, imageColumns, derive, hasFailMask, materializedThresholds: mat });
