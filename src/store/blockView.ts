@@ -168,15 +168,17 @@ export function blocksViewSelect(
     );
   }
   const extra = ['q.data_range', 'q.display_width', 'q.floor_ac', 'q.visible_ac', 'q.floor_dc'];
-  if (has('sx') && has('se') && has('mx') && has('my')) {
-    // Damage (DESIGN §3c): AC = se above the floor and (R >= hiddenR or se >= visible_ac); DC = |dmu| >= floor_dc.
-    // The published test: R >= hiddenR, |dmu| >= hiddenDmu on the L/255 scale.
-    const rAc = `q._ve / greatest(q._vx, ${num(p.rFloorVariance)})`;
+  // The damage tests read the block's own a1 (dmu in display levels), r_ac and se, stored or derived.
+  const colSql = (n: string): string | undefined => (stored.has(n) ? `q.${ident(n)}` : rules[n] && rules[n]!.needs.every((x) => stored.has(x)) ? `(${rules[n]!.sql})` : undefined);
+  const [a1, rAc, se] = [colSql('a1'), colSql('r_ac'), colSql('se')];
+  if (a1 && rAc && se) {
+    // DESIGN §3c: AC = se above the floor and (R >= hiddenR or se >= visible_ac); DC = |dmu| >= hiddenDmu display
+    // levels. The published test: R >= hiddenR, or |dmu| >= hiddenDmu grey levels of L/255.
     extra.push(
-      `(q._se >= q.floor_ac AND (${rAc} >= ${num(p.hiddenR)} OR q._se >= coalesce(q.visible_ac, 'Infinity'::DOUBLE))) AS damage_ac`,
-      'abs(q._my - q._mx) >= q.floor_dc AS damage_dc',
+      `(${se} >= q.floor_ac AND (${rAc} >= ${num(p.hiddenR)} OR ${se} >= coalesce(q.visible_ac, 'Infinity'::DOUBLE))) AS damage_ac`,
+      `abs(${a1}) >= ${num(p.hiddenDmu)} AS damage_dc`,
       `(${rAc} >= ${num(p.hiddenR)}) AS damage_ac_published`,
-      `(abs(q._my - q._mx) * 255 / q.data_range >= ${num(p.hiddenDmu)}) AS damage_dc_published`,
+      `(abs(${a1}) * q.display_width / q.data_range >= ${num(p.hiddenDmu)}) AS damage_dc_published`,
     );
   }
   return (
