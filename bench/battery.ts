@@ -48,8 +48,8 @@ if (values.child) {
   const { runDataset } = await import('../src/dataset/run.ts');
   const dir = values.dir!;
   const out = join(dir, `out-${values.child}-${process.pid}`);
-  const models = [{ name: 'm', path: 'notta' as const, dir: join(dir, 'sr') }];
-  if (Number(values.paths) > 1) models.push({ name: 'm', path: 'tta' as const, dir: join(dir, 'sr_tta') });
+  const models: { name: string; path: 'notta' | 'tta'; dir: string }[] = [{ name: 'm', path: 'notta', dir: join(dir, 'sr') }];
+  if (Number(values.paths) > 1) models.push({ name: 'm', path: 'tta', dir: join(dir, 'sr_tta') });
   const t = performance.now();
   const s = await runDataset({
     gt: join(dir, 'gt'),

@@ -56,9 +56,9 @@ function addWindowSsim(
   const C1 = (0.01 * L) ** 2;
   const C2 = (0.03 * L) ** 2;
   const covNorm = NW / (NW - 1);
-  for (let r = 0; r < WIN - 1; r++) addRow(x, y, stride, offset, width, r, 1, sx, sy, sxx, syy, sxy);
+  for (let r = 0; r < WIN; r++) addRow(x, y, stride, offset, width, r, sx, sy, sxx, syy, sxy);
   for (let r = 0; r < oh; r++) {
-    addRow(x, y, stride, offset, width, r + WIN - 1, 1, sx, sy, sxx, syy, sxy);
+    // Column sums hold rows r .. r + 6 here; they move down one row at the end of the iteration.
     const pr = patchOfRow[r]!;
     if (pr >= 0) {
       const rowBase = pr * gridCols;
@@ -81,7 +81,37 @@ function addWindowSsim(
         Sx -= sx[c]!; Sy -= sy[c]!; Sxx -= sxx[c]!; Syy -= syy[c]!; Sxy -= sxy[c]!;
       }
     }
-    addRow(x, y, stride, offset, width, r, -1, sx, sy, sxx, syy, sxy);
+    if (r + WIN < height) slideRow(x, y, stride, offset, width, r, r + WIN, sx, sy, sxx, syy, sxy);
+  }
+}
+
+/** Replace row `out` by row `inp` in the 7-row column sums (one pass over the sums). */
+function slideRow(
+  x: Uint8Array,
+  y: Uint8Array,
+  stride: number,
+  offset: number,
+  width: number,
+  out: number,
+  inp: number,
+  sx: Int32Array,
+  sy: Int32Array,
+  sxx: Int32Array,
+  syy: Int32Array,
+  sxy: Int32Array,
+): void {
+  let i = inp * width * stride + offset;
+  let o = out * width * stride + offset;
+  for (let c = 0; c < width; c++, i += stride, o += stride) {
+    const a = x[i]!;
+    const b = y[i]!;
+    const a0 = x[o]!;
+    const b0 = y[o]!;
+    sx[c] += a - a0;
+    sy[c] += b - b0;
+    sxx[c] += a * a - a0 * a0;
+    syy[c] += b * b - b0 * b0;
+    sxy[c] += a * b - a0 * b0;
   }
 }
 
@@ -96,7 +126,7 @@ function patchOfStart(size: number, patchSize: number): Int32Array {
   return out;
 }
 
-/** Add (sign 1) or remove (sign -1) one image row from the 7-row column sums. */
+/** Add one image row to the column sums. */
 function addRow(
   x: Uint8Array,
   y: Uint8Array,
@@ -104,7 +134,6 @@ function addRow(
   offset: number,
   width: number,
   row: number,
-  sign: number,
   sx: Int32Array,
   sy: Int32Array,
   sxx: Int32Array,
@@ -112,26 +141,14 @@ function addRow(
   sxy: Int32Array,
 ): void {
   let i = row * width * stride + offset;
-  if (sign > 0) {
-    for (let c = 0; c < width; c++, i += stride) {
-      const a = x[i]!;
-      const b = y[i]!;
-      sx[c] += a;
-      sy[c] += b;
-      sxx[c] += a * a;
-      syy[c] += b * b;
-      sxy[c] += a * b;
-    }
-  } else {
-    for (let c = 0; c < width; c++, i += stride) {
-      const a = x[i]!;
-      const b = y[i]!;
-      sx[c] -= a;
-      sy[c] -= b;
-      sxx[c] -= a * a;
-      syy[c] -= b * b;
-      sxy[c] -= a * b;
-    }
+  for (let c = 0; c < width; c++, i += stride) {
+    const a = x[i]!;
+    const b = y[i]!;
+    sx[c] += a;
+    sy[c] += b;
+    sxx[c] += a * a;
+    syy[c] += b * b;
+    sxy[c] += a * b;
   }
 }
 
