@@ -2,10 +2,10 @@
  * DICOM (PS3.10 files, and raw data sets without the preamble) through `dicom-parser`.
  *
  * Transfer syntaxes decoded: Implicit VR Little Endian, Explicit VR Little Endian, Deflated Explicit VR Little
- * Endian, Explicit VR Big Endian (retired); encapsulated: JPEG Baseline and 8-bit JPEG Extended (.4.50/.4.51,
- * sharp/libjpeg-turbo), JPEG Lossless (.4.57/.4.70, jpeg-lossless-decoder-js), JPEG-LS (.4.80/.4.81, CharLS),
+ * Endian, Explicit VR Big Endian (retired); encapsulated: JPEG Baseline and JPEG Extended (.4.50/.4.51: 8-bit
+ * through sharp/libjpeg-turbo, 12-bit grey through jpegDct.ts), JPEG Lossless (.4.57/.4.70, jpeg-lossless-decoder-js), JPEG-LS (.4.80/.4.81, CharLS),
  * JPEG 2000 and HTJ2K (.4.90/.4.91/.4.201-203, OpenJPEG), RLE Lossless (.5, rle.ts). Codecs load on first use
- * (codecs.ts). 12-bit JPEG Extended and every other syntax are E_UNSUPPORTED with their UID and name.
+ * (codecs.ts). Every other syntax is E_UNSUPPORTED with its UID and name.
  *
  * Samples are the STORED values by default: the bits above HighBit are masked off, BitsStored is sign-extended
  * when PixelRepresentation is 1, MONOCHROME1 is inverted within the stored range (so bright = dense, as in
@@ -25,6 +25,7 @@ import { BlindspotError } from '../errors.ts';
 import { checkPixelCount } from './limits.ts';
 import { decodeCompressedFrame, type CodecKind } from './codecs.ts';
 import { encapsulatedFrame } from './encapsulated.ts';
+import { decodeJpegDct, JpegDctError, type JpegDctImage } from './jpegDct.ts';
 import { decodeRleFrame } from './rle.ts';
 import { affineInPlace } from './samples.ts';
 import type { Image } from './types.ts';
@@ -50,7 +51,7 @@ const RLE_LOSSLESS = '1.2.840.10008.1.2.5';
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 const SUPPORTED_SYNTAXES =
-  'implicit/explicit VR little endian, explicit VR big endian, deflated, JPEG baseline, 8-bit JPEG extended, JPEG lossless, JPEG-LS, JPEG 2000, HTJ2K, RLE';
+  'implicit/explicit VR little endian, explicit VR big endian, deflated, JPEG baseline, JPEG extended, JPEG lossless, JPEG-LS, JPEG 2000, HTJ2K, RLE';
 
 /** The DICOM tags read here, named. */
 const TAG = {
@@ -266,10 +267,10 @@ export function openDicom(bytes: Uint8Array, path: string, hasPreamble: boolean)
       path,
     );
   }
-  if (codec === 'jpeg' && bitsAllocated !== 8) {
+  if (codec === 'jpeg' && bitsAllocated !== 8 && !(bitsAllocated === 16 && samplesPerPixel === 1)) {
     throw new BlindspotError(
       'E_UNSUPPORTED',
-      `DICOM ${tsName} with BitsAllocated ${bitsAllocated} (${bitsStored}-bit JPEG) is not supported: no maintained JavaScript/WebAssembly decoder for 12-bit DCT JPEG is installed (sharp/libjpeg-turbo decodes 8-bit JPEG only)`,
+      `DICOM ${tsName} with BitsAllocated ${bitsAllocated} and ${samplesPerPixel} samples per pixel is not supported (8-bit JPEG, or 12-bit grey JPEG)`,
       path,
     );
   }
@@ -451,7 +452,8 @@ async function decodePixels(h: DicomHeader, frame: number, out: Float32Array): P
   }
   if (h.codec === 'jpeg') {
     const jpeg = encapsulatedFrame(ds, pixel, frame, h.frames, true, path);
-    await decodeJpegFrame(jpeg, frame, layout, out, path);
+    if (h.bitsAllocated === 8) await decodeJpegFrame(jpeg, frame, layout, out, path);
+    else decodeJpeg12Frame(jpeg, frame, layout, out, path);
     return;
   }
   if (h.codec === 'rle') {
@@ -645,6 +647,54 @@ function jpegPrecision(jpeg: Uint8Array): number | undefined {
   return undefined;
 }
 
+/**
+ * One grey JPEG frame in 16-bit pixel cells (12-bit JPEG Extended, or 8-bit samples stored in 16 bits), decoded by
+ * jpegDct.ts (written from T.81; sharp's libjpeg is 8-bit only), then masked and sign-extended like native data.
+ */
+function decodeJpeg12Frame(
+  jpeg: Uint8Array,
+  frame: number,
+  l: NativeLayout,
+  out: Float32Array,
+  path: string,
+): void {
+  let img: JpegDctImage;
+  try {
+    img = decodeJpegDct(jpeg);
+  } catch (e) {
+    const unsupported = e instanceof JpegDctError && e.unsupported;
+    throw new BlindspotError(
+      unsupported ? 'E_UNSUPPORTED' : 'E_CORRUPT',
+      unsupported
+        ? `DICOM JPEG frame ${frame}: ${(e as Error).message}`
+        : `DICOM JPEG frame ${frame} does not decode (truncated or corrupt): ${(e as Error).message}`,
+      path,
+    );
+  }
+  if (img.width !== l.columns || img.height !== l.rows) {
+    throw new BlindspotError(
+      'E_CORRUPT',
+      `DICOM JPEG frame is ${img.width}x${img.height}, header says ${l.columns}x${l.rows}`,
+      path,
+    );
+  }
+  const bytes = new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength);
+  const bitsStored = Math.min(l.bitsStored, img.precision);
+  unpackSamples(
+    bytes,
+    0,
+    {
+      ...l,
+      bitsAllocated: 16,
+      bitsStored,
+      highBit: bitsStored - 1,
+      planar: false,
+      bigEndian: !HOST_LITTLE_ENDIAN,
+    },
+    out,
+  );
+}
+
 /** One JPEG baseline / extended (8-bit) frame decoded with sharp into `out`. */
 async function decodeJpegFrame(
   jpeg: Uint8Array,
@@ -656,8 +706,8 @@ async function decodeJpegFrame(
   const precision = jpegPrecision(jpeg);
   if (precision !== undefined && precision !== 8) {
     throw new BlindspotError(
-      'E_UNSUPPORTED',
-      `DICOM ${precision}-bit JPEG (frame ${frame}) is not supported: no maintained JavaScript/WebAssembly decoder for ${precision}-bit DCT JPEG is installed (sharp/libjpeg-turbo decodes 8-bit JPEG only)`,
+      'E_CORRUPT',
+      `DICOM JPEG frame ${frame} holds ${precision}-bit samples but BitsAllocated is 8`,
       path,
     );
   }

@@ -111,13 +111,45 @@ test('lossy JPEG 2000 and JPEG-LS near-lossless decode to the documented size an
   );
 });
 
-test('12-bit JPEG extended is a one-line E_UNSUPPORTED naming the syntax', async () => {
-  const p = C('JPGExtended.dcm');
-  await rejectsWith(
-    readImage(p),
-    'E_UNSUPPORTED',
-    `${p}: DICOM JPEG Extended (Process 2 & 4) with BitsAllocated 16 (12-bit JPEG) is not supported: no maintained JavaScript/WebAssembly decoder for 12-bit DCT JPEG is installed (sharp/libjpeg-turbo decodes 8-bit JPEG only)`,
+test('12-bit JPEG extended: pydicom reference values within one count (IDCT rounding); the bad-SOS twin decodes the same', async () => {
+  const img = await readImage(C('JPGExtended.dcm'));
+  assert.deepEqual(
+    [img.width, img.height, img.bitDepth, img.dataRange, img.meta.bitsStored],
+    [256, 1024, 16, 4095, 12],
   );
+  // pydicom's pixel reference for JPGE_16_12_1_0_1F_M2: arr[420, 140] == 244, arr[230, 120] == 95 (libjpeg's
+  // integer IDCT); the float IDCT here gives 244 and 94.
+  assert.ok(Math.abs(img.data[420 * 256 + 140]! - 244) <= 1, String(img.data[420 * 256 + 140]));
+  assert.ok(Math.abs(img.data[230 * 256 + 120]! - 95) <= 1, String(img.data[230 * 256 + 120]));
+  const bad = await readImage(C('JPEG-lossy.dcm'));
+  assert.equal(maxAbsDiff(bad, img), 0);
+});
+
+test('the DCT decoder behind 12-bit JPEG matches libjpeg (sharp) within one count on 8-bit grey JPEGs', async () => {
+  const { default: sharp } = await import('sharp');
+  const png = fixture('medical/brain/mni_t1_axial_z104.png');
+  for (const quality of [40, 95]) {
+    const jpeg = await sharp(png).toColourspace('b-w').jpeg({ quality, mozjpeg: false }).toBuffer();
+    const ref = await sharp(jpeg).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+    // 8-bit samples in 16-bit cells take the DCT decoder (BitsAllocated 8 would go to sharp).
+    const { width, height } = ref.info;
+    const els: (DicomElement & { encapsulated?: boolean })[] = [
+      ...greyImageElements({ rows: height, columns: width, bitsAllocated: 16, bitsStored: 8, signed: false }),
+      { tag: 0x7fe00010, vr: 'OB', value: encapsulate([[jpeg]], false), encapsulated: true },
+    ];
+    const p = join(TMP, `q${quality}.dcm`);
+    writeFileSync(p, writeDicomFile(els, '1.2.840.10008.1.2.4.51'));
+    const img = await readImage(p);
+    let max = 0;
+    let differ = 0;
+    for (let i = 0; i < ref.data.length; i++) {
+      const d = Math.abs(img.data[i]! - ref.data[i]!);
+      max = Math.max(max, d);
+      if (d > 0) differ++;
+    }
+    assert.ok(max <= 1, `quality ${quality}: max diff ${max}`);
+    assert.ok(differ < 0.02 * ref.data.length, `quality ${quality}: ${differ} samples differ`);
+  }
 });
 
 function mrFile(tsUid: string, frames: Buffer[][], bot: boolean, name: string): string {
