@@ -267,8 +267,12 @@ test('erasing texture of sd 1 (8-bit): ssim_blk >= 0.95 (0.983), R = 1, Silent, 
   // Silent for the published-style T (0.95) and for this pair's own p90 (the block's own ssim_blk)
   for (const T of [0.95, ssimBlk]) {
     assert.equal(regimeOf(1, f64(cols, 'kappa')[0]!, T, C2), REGIME_SILENT, `T=${T}`);
-    const dmg = damageOf(1, 0, { hiddenR: 1, hiddenDmu: 8 });
-    assert.equal(layerOf(ssimBlk, dmg.ac || dmg.dc, 0.5, T), LAYER_HIDDEN);
+    // the published test (no floor): R = 1 is AC damage, so the block is Hidden
+    const published = damageOf(f64(cols, 'se')[0]!, f64(cols, 'r_ac')[0]!, f64(cols, 'dmu')[0]!, { floorAc: 0, visibleAc: Infinity, floorDc: 8 }, 1);
+    assert.equal(layerOf(ssimBlk, published.ac || published.dc, 0.5, T), LAYER_HIDDEN);
+    // DESIGN §3c: with the default 2-grey-level floor an error of sd 1 is not damage (the GT's own noise level)
+    const floored = damageOf(f64(cols, 'se')[0]!, f64(cols, 'r_ac')[0]!, f64(cols, 'dmu')[0]!, { floorAc: 2, visibleAc: 4, floorDc: 8 }, 1);
+    assert.equal(floored.ac || floored.dc, false);
   }
   // the A3-A6 gates miss it (A2's gate max(sx,sy) >= 1 is met exactly, and its log2 ratio is exactly -1)
   assert.equal(f64(cols, 'a2')[0], -1);
@@ -439,7 +443,7 @@ test('A4/A5 of a block are the same on the full image and on a crop holding the 
   }
 });
 
-test('16-bit data: thresholds scale with L/255, so x*257 at L=65535 gives the 8-bit axes, gates and failures', () => {
+test('16-bit data: with the display width W = L, x*257 at L=65535 gives the 8-bit axes, gates and failures', () => {
   const W = 48,
     H = 48;
   const { x, y } = randomPair(W, H, 44);
@@ -461,7 +465,6 @@ test('16-bit data: thresholds scale with L/255, so x*257 at L=65535 gives the 8-
       'sev1',
       'sev2',
       'sev6',
-      'r_ac',
       'kappa',
       'lambda',
     ]) {
@@ -473,6 +476,9 @@ test('16-bit data: thresholds scale with L/255, so x*257 at L=65535 gives the 8-
       );
     }
     assert.equal(f64(b.cols, 'dmu')[k], 257 * f64(a.cols, 'dmu')[k]!);
+    // R's floor is one rounding step of the data itself (1/12 squared units), so it is scale-free wherever the GT
+    // block has texture
+    if (f64(a.cols, 'sx')[k]! > 1) assert.ok(Math.abs(f64(a.cols, 'r_ac')[k]! - f64(b.cols, 'r_ac')[k]!) <= 1e-9 * Math.max(1, f64(a.cols, 'r_ac')[k]!), `r_ac block ${k}`);
     assert.equal((b.cols.fail_mask as Int32Array)[k], (a.cols.fail_mask as Int32Array)[k]);
   }
 });
