@@ -29,11 +29,19 @@ export function readRunJson(dir: string): Record<string, unknown> | undefined {
   const names = existsSync(dir) ? readdirSync(dir).filter((n) => /^run(\.shard-\d+-of-\d+)?\.json$/.test(n)).sort() : [];
   if (names.length === 0) return undefined;
   const file = join(dir, names[0]!);
+  let run: unknown;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    run = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new BlindspotError('E_CORRUPT', `not valid JSON (${(e as Error).message.split('\n')[0]})`, file);
   }
+  // Structure before use: a run.json of the wrong shape was analysed with defaults.
+  const isObject = (v: unknown): boolean => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObject(run)) throw new BlindspotError('E_CORRUPT', 'not a run file: expected a JSON object', file);
+  const r = run as Record<string, unknown>;
+  if (r.diagnose !== undefined && !isObject(r.diagnose)) throw new BlindspotError('E_CORRUPT', 'field "diagnose": expected an object', file);
+  if (r.models !== undefined && !Array.isArray(r.models)) throw new BlindspotError('E_CORRUPT', 'field "models": expected an array', file);
+  return r;
 }
 
 /** The run's resolved block-engine options (defaults where run.json is missing or silent). */

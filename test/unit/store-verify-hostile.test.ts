@@ -2,7 +2,8 @@
  * `verify` and the analysis readers against a tampered results folder (issue 15, item 4): symbolic links (a part
  * file, a partition folder) and manifests planted where no blindspot command writes one are reported and fail the
  * check (they used to be skipped or trusted while sql/analyze/view read them); a manifest line naming a path
- * outside its folder is corrupt; the readers refuse links and part files no manifest lists.
+ * outside its folder is corrupt; the readers refuse links and part files no manifest lists, and a run.json of the
+ * wrong shape.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkPartsListed, listFiles, verify, verifyPassed, writeManifest } from '../../src/store/manifest.ts';
 import { BlindspotError } from '../../src/errors.ts';
+import { readRunJson } from '../../src/analysis/open.ts';
 import { runCli } from '../helpers/cli.ts';
 
 const roots: string[] = [];
@@ -92,4 +94,19 @@ test('a file name with a newline or backslash: the manifest escapes it as GNU sh
   const r = await verify(dir);
   assert.ok(verifyPassed(r), JSON.stringify(r));
   assert.equal(r.ok, 5);
+});
+
+test('a structurally corrupt run.json is one E_CORRUPT line, not analysed with defaults', async () => {
+  const { dir } = await tree();
+  const file = join(dir, 'run.json');
+  for (const [text, why] of [
+    ['[1, 2]', 'not a run file: expected a JSON object'],
+    ['"run"', 'not a run file: expected a JSON object'],
+    ['{"diagnose": 5}', 'field "diagnose": expected an object'],
+    ['{"diagnose": [1]}', 'field "diagnose": expected an object'],
+    ['{"models": {}}', 'field "models": expected an array'],
+  ] as const) {
+    writeFileSync(file, text);
+    assert.throws(() => readRunJson(dir), (e: unknown) => e instanceof BlindspotError && e.code === 'E_CORRUPT' && e.message === `${file}: ${why}`);
+  }
 });
