@@ -197,6 +197,10 @@ export async function decodeImageBytes(
   }
   if (sniffed.gzip === true && gunzipped !== undefined) content = gunzipped;
   const format = sniffed.format;
+  // A DICOM preamble often holds a TIFF header: a .dcm cut before its "DICM" marker is a truncated DICOM, not a TIFF.
+  if (format === 'tiff' && hint === 'dicom' && bytes.length < 132) {
+    throw new BlindspotError('E_CORRUPT', `DICOM data is truncated: ${bytes.length} bytes, cut inside the 128-byte preamble (no "DICM" marker)`, path);
+  }
   let image: Image;
   switch (format) {
     case 'dicom':

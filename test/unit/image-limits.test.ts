@@ -132,3 +132,9 @@ test('/dev/zero and a FIFO are refused at once as non-regular files (no unbounde
   execFileSync('mkfifo', [fifo]);
   await rejects(readImage(fifo), 'E_UNREADABLE', `${fifo}: is not a regular file (a device, pipe or socket)`);
 });
+
+test('a .dcm cut inside its preamble (which starts with a TIFF header) is a truncated DICOM, not "TIFF data is truncated"', async () => {
+  const file = join(dir, 'cut.dcm');
+  writeFileSync(file, readFileSync(fixture('medical/dicom_small/MR_small.dcm')).subarray(0, 100)); // preamble starts "II*\0"
+  await rejects(readImage(file), 'E_CORRUPT', `${file}: DICOM data is truncated: 100 bytes, cut inside the 128-byte preamble (no "DICM" marker)`);
+});
