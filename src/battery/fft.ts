@@ -209,25 +209,65 @@ export function fftColumnsPow2(re: Float64Array, im: Float64Array, n: number, co
       }
     }
   }
-  for (let h = 1; h < n; h <<= 1) {
-    for (let start = 0; start < n; start += 2 * h) {
+  // Stages h and 2h in one pass (as fftRadix2), then a last single stage when log2 n is odd.
+  let h = 1;
+  for (; 4 * h <= n; h *= 4) {
+    for (let start = 0; start < n; start += 4 * h) {
       for (let q = 0; q < h; q++) {
-        const wr = cos[h + q]!;
-        const wi = sin[h + q]!;
-        const a = (start + q) * cols;
-        const b = a + h * cols;
+        const w1r = cos[h + q]!;
+        const w1i = sin[h + q]!;
+        const w2r = cos[2 * h + q]!;
+        const w2i = sin[2 * h + q]!;
+        const i0 = (start + q) * cols;
+        const i1 = i0 + h * cols;
+        const i2 = i1 + h * cols;
+        const i3 = i2 + h * cols;
         for (let k = 0; k < cols; k++) {
-          const br = re[b + k]!;
-          const bi = im[b + k]!;
-          const xr = br * wr - bi * wi;
-          const xi = br * wi + bi * wr;
-          const ar = re[a + k]!;
-          const ai = im[a + k]!;
-          re[b + k] = ar - xr;
-          im[b + k] = ai - xi;
-          re[a + k] = ar + xr;
-          im[a + k] = ai + xi;
+          let tr = re[i1 + k]! * w1r - im[i1 + k]! * w1i;
+          let ti = re[i1 + k]! * w1i + im[i1 + k]! * w1r;
+          const b0r = re[i0 + k]! + tr;
+          const b0i = im[i0 + k]! + ti;
+          const b1r = re[i0 + k]! - tr;
+          const b1i = im[i0 + k]! - ti;
+          tr = re[i3 + k]! * w1r - im[i3 + k]! * w1i;
+          ti = re[i3 + k]! * w1i + im[i3 + k]! * w1r;
+          const b2r = re[i2 + k]! + tr;
+          const b2i = im[i2 + k]! + ti;
+          const b3r = re[i2 + k]! - tr;
+          const b3i = im[i2 + k]! - ti;
+          tr = b2r * w2r - b2i * w2i;
+          ti = b2r * w2i + b2i * w2r;
+          re[i0 + k] = b0r + tr;
+          im[i0 + k] = b0i + ti;
+          re[i2 + k] = b0r - tr;
+          im[i2 + k] = b0i - ti;
+          tr = b3r * w2i + b3i * w2r;
+          ti = b3i * w2i - b3r * w2r;
+          re[i1 + k] = b1r + tr;
+          im[i1 + k] = b1i + ti;
+          re[i3 + k] = b1r - tr;
+          im[i3 + k] = b1i - ti;
         }
+      }
+    }
+  }
+  if (h < n) {
+    for (let q = 0; q < h; q++) {
+      const wr = cos[h + q]!;
+      const wi = sin[h + q]!;
+      const a = q * cols;
+      const b = a + h * cols;
+      for (let k = 0; k < cols; k++) {
+        const br = re[b + k]!;
+        const bi = im[b + k]!;
+        const xr = br * wr - bi * wi;
+        const xi = br * wi + bi * wr;
+        const ar = re[a + k]!;
+        const ai = im[a + k]!;
+        re[b + k] = ar - xr;
+        im[b + k] = ai - xi;
+        re[a + k] = ar + xr;
+        im[a + k] = ai + xi;
       }
     }
   }

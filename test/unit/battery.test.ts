@@ -12,7 +12,7 @@ import { metricBattery, type BatteryRecord } from '../../src/battery/battery.ts'
 import { toGray8 } from '../../src/battery/gray8.ts';
 import { canny } from '../../src/battery/canny.ts';
 import { ciede2000 } from '../../src/battery/color.ts';
-import { fft } from '../../src/battery/fft.ts';
+import { fft, fftColumnsPow2 } from '../../src/battery/fft.ts';
 import { fixture } from '../helpers/cli.ts';
 
 interface Stats {
@@ -213,4 +213,23 @@ test('run glue: options resolve with the block size off (the run has blk_*), LPI
   assert.ok(!names.some((n) => n.startsWith('local_quality_blk_')));
   assert.equal(RUN_BATTERY_COLUMNS.find((c) => c.name === 'local_quality_min_row')!.type, 'INTEGER');
   assert.equal(names.length, 38);
+});
+
+test('FFT over whole rows (column transforms at once) equals one column at a time, n = 8, 16, 64', () => {
+  for (const n of [8, 16, 64]) {
+    const cols = 5;
+    const re = Float64Array.from({ length: n * cols }, (_, i) => Math.sin(i * 0.37) * 10);
+    const im = Float64Array.from({ length: n * cols }, (_, i) => Math.cos(i * 0.11));
+    const r2 = re.slice();
+    const i2 = im.slice();
+    fftColumnsPow2(r2, i2, n, cols);
+    for (let k = 0; k < cols; k++) {
+      const cr = Float64Array.from({ length: n }, (_, y) => re[y * cols + k]!);
+      const ci = Float64Array.from({ length: n }, (_, y) => im[y * cols + k]!);
+      fft(cr, ci);
+      for (let y = 0; y < n; y++) {
+        assert.ok(Math.abs(cr[y]! - r2[y * cols + k]!) < 1e-9 && Math.abs(ci[y]! - i2[y * cols + k]!) < 1e-9, `n=${n} col=${k} y=${y}`);
+      }
+    }
+  }
 });
