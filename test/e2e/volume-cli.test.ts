@@ -141,3 +141,49 @@ test('ssim and diagnose on DICOM series folders: per-slice rows, volume summary,
   );
   assert.ok([...perSlice.values()].every((n) => n === 6)); // 3 x 2 blocks of 8 in 20x24
 });
+
+test('run: --rescale and --frame reach every pair and are recorded in run.json', async () => {
+  const gtDir = join(TMP, 'run-gt');
+  const srDir = join(TMP, 'run-sr');
+  mkdirSync(gtDir);
+  mkdirSync(srDir);
+  writeFileSync(join(gtDir, 'a.dcm'), readFileSync(fixture('medical/dicom_small/MR_small.dcm')));
+  writeFileSync(
+    join(srDir, 'a.dcm'),
+    readFileSync(fixture('medical/dicom_compressed/MR_small_jpeg_ls_lossless.dcm')),
+  );
+  const out = join(TMP, 'run-out');
+  const r = await runCli([
+    'run',
+    '--gt',
+    gtDir,
+    '--model',
+    `jls=${srDir}`,
+    '--out',
+    out,
+    '--rescale',
+    '--workers',
+    '1',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const runJson = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual((runJson['fingerprint'] as Record<string, unknown>)['image'], { rescale: true });
+  const bad = await runCli([
+    'run',
+    '--gt',
+    gtDir,
+    '--model',
+    `jls=${srDir}`,
+    '--out',
+    join(TMP, 'run-bad'),
+    '--frame',
+    '1',
+    '--workers',
+    '1',
+  ]);
+  assert.equal(bad.code, 1, bad.stderr); // the pair fails (MR_small has one frame) and is logged
+  assert.match(
+    readFileSync(join(TMP, 'run-bad', 'errors.jsonl'), 'utf8'),
+    /invalid frame: expected an integer in 0\.\.0/,
+  );
+});
