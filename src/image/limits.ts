@@ -4,6 +4,7 @@
  * the CLI's `--max-pixels N` or the environment variable `BLINDSPOT_MAX_PIXELS` (worker threads inherit it); file
  * and decompressed sizes are capped at 16 bytes per allowed pixel. Every decoder calls `checkPixelCount`.
  */
+import { constants } from 'node:buffer';
 import { BlindspotError } from '../errors.ts';
 
 /** Default pixel cap per decoded image: 8192 x 8192 = 67,108,864 (4x a 1024^2 x 16 slide stack). */
@@ -29,9 +30,12 @@ export function maxPixels(): number {
   return n;
 }
 
-/** Largest image file, or decompressed gzip stream, read: 16 bytes per allowed pixel (1 GiB by default). */
+/**
+ * Largest image file, or decompressed gzip stream, read: 16 bytes per allowed pixel (1 GiB by default), at most
+ * Node's largest Buffer (4 GiB), so a raised cap still ends in E_TOO_LARGE, never in "corrupt".
+ */
 export function maxInputBytes(): number {
-  return maxPixels() * BYTES_PER_PIXEL;
+  return Math.min(maxPixels() * BYTES_PER_PIXEL, constants.MAX_LENGTH);
 }
 
 const RAISE = `raise it with --max-pixels N or ${MAX_PIXELS_ENV}`;
