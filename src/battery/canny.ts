@@ -16,7 +16,8 @@ const TG22 = 13573;
 /**
  * Canny edge map (1 = edge).
  * @param low lower hysteresis threshold (floored, as OpenCV); @param high upper threshold (floored).
- * @param sobel the replicate-border Sobel gradients when the caller has them (filters.ts `gradientPass`).
+ * @param sobel the replicate-border Sobel gradients when the caller has them (filters.ts `gradientPass`), and their
+ *   L1 magnitude in a one-pixel zero frame ((height + 2) x (width + 2)) when it has that too.
  */
 export function canny(
   gray: Uint8Array,
@@ -24,7 +25,7 @@ export function canny(
   height: number,
   low = 100,
   high = 200,
-  sobel?: { dx: Int16Array; dy: Int16Array },
+  sobel?: { dx: Int16Array; dy: Int16Array; mag?: Int32Array },
 ): Uint8Array {
   let lo = Math.floor(low);
   let hi = Math.floor(high);
@@ -32,7 +33,8 @@ export function canny(
   const n = width * height;
   const W = width + 2;
   // Magnitude with a one-pixel zero frame: (height + 2) x (width + 2).
-  const mag = new Int32Array((height + 2) * W);
+  const framed = sobel?.mag;
+  const mag = framed ?? new Int32Array((height + 2) * W);
   let dx: Int16Array;
   let dy: Int16Array;
   if (sobel) {
@@ -53,10 +55,12 @@ export function canny(
       }
     }
   }
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = y * width + x;
-      mag[(y + 1) * W + x + 1] = Math.abs(dx[i]!) + Math.abs(dy[i]!);
+  if (!framed) {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = y * width + x;
+        mag[(y + 1) * W + x + 1] = Math.abs(dx[i]!) + Math.abs(dy[i]!);
+      }
     }
   }
   // 0 = not an edge, 1 = weak candidate, 2 = edge.
@@ -109,9 +113,8 @@ export function canny(
       }
     }
   }
-  const edges = new Uint8Array(n);
-  for (let i = 0; i < n; i++) edges[i] = state[i] === 2 ? 1 : 0;
-  return edges;
+  for (let i = 0; i < n; i++) state[i] = state[i] === 2 ? 1 : 0;
+  return state;
 }
 
 /**

@@ -87,6 +87,8 @@ export interface GradientPass {
   /** Sobel gradients with replicate borders, unnormalised (also Canny's input). */
   dx: Int16Array;
   dy: Int16Array;
+  /** |dx| + |dy| in a one-pixel zero frame, (height + 2) x (width + 2): Canny's magnitude. */
+  mag: Int32Array;
 }
 
 /**
@@ -105,6 +107,8 @@ export function gradientPass(gray: Uint8Array, width: number, height: number): G
   const n = width * height;
   const dx = new Int16Array(n);
   const dy = new Int16Array(n);
+  const FW = width + 2;
+  const mag = new Int32Array((height + 2) * FW);
   let lapSum = 0;
   let lapSq = 0;
   let noiseSum = 0;
@@ -128,6 +132,7 @@ export function gradientPass(gray: Uint8Array, width: number, height: number): G
       const gy = g + 2 * h + i - a - 2 * b - c;
       dx[r1 + x] = gx;
       dy[r1 + x] = gy;
+      mag[(y + 1) * FW + x + 1] = (gx < 0 ? -gx : gx) + (gy < 0 ? -gy : gy);
       if (gx * gx + gy * gy > threshold) edges++;
     }
   }
@@ -155,6 +160,7 @@ export function gradientPass(gray: Uint8Array, width: number, height: number): G
     const gy = gray[yp + xm]! + 2 * gray[yp + x]! + gray[yp + xp]! - gray[ym + xm]! - 2 * gray[ym + x]! - gray[ym + xp]!;
     dx[y0 + x] = gx;
     dy[y0 + x] = gy;
+    mag[(y + 1) * FW + x + 1] = Math.abs(gx) + Math.abs(gy);
     if (gx * gx + gy * gy > threshold) edges++;
   };
   for (let x = 0; x < width; x++) {
@@ -173,6 +179,7 @@ export function gradientPass(gray: Uint8Array, width: number, height: number): G
     edgeDensity: (edges / n) * 100,
     dx,
     dy,
+    mag,
   };
 }
 
