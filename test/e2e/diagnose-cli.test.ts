@@ -12,9 +12,9 @@ import { fixture, runCli } from '../helpers/cli.ts';
 
 const GT = fixture('cxr/nih_00000001_000.png');
 const SR = fixture('cxr/nih_00000001_000_box4_bicubic4.png');
-const PNGS = ['dominant_axis.png', 'hidden_damage.png', 'regime.png', 'ssim_blk.png'];
+const PNGS = ['dominant_axis.png', 'hidden_damage.png', 'regime.png', 'roi.png', 'se_max.png', 'ssim_blk.png'];
 
-test('diagnose writes blocks.parquet, summary.json and four image-size heatmaps; --json equals summary.json; Tier-1 SSIM equals ssim()', async () => {
+test('diagnose writes blocks.parquet, summary.json and six image-size heatmaps; --json equals summary.json; Tier-1 SSIM equals ssim()', async () => {
   const out = await mkdtemp(join(tmpdir(), 'bs-diag-'));
   const r = await runCli(['diagnose', GT, SR, '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);

@@ -17,6 +17,7 @@ import { columnsOfSet, storedColumnsOfSet } from '../../src/tier3/columns.ts';
 import { openAnalysis, queryRows } from '../../src/analysis/open.ts';
 import { readImage } from '../../src/image/read.ts';
 import { diagnose } from '../../src/tier3/diagnose.ts';
+import { damageOf } from '../../src/tier3/regimes.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'bs-run-e2e-'));
 let ds: BuiltDataset;
@@ -124,7 +125,21 @@ test('the blocks view gives every full-set column; derived ones equal the block 
   let rows: Record<string, unknown>[];
   try {
     const names = (await queryRows(h.connection, 'SELECT column_name FROM (DESCRIBE blocks)')).map((x) => x.column_name);
-    assert.deepEqual(names, ['model', 'path', 'image', ...columnsOfSet('full').map((s) => s.name), 'data_range']);
+    assert.deepEqual(names, [
+      'model',
+      'path',
+      'image',
+      ...columnsOfSet('full').map((s) => s.name),
+      'data_range',
+      'display_width',
+      'floor_ac',
+      'visible_ac',
+      'floor_dc',
+      'damage_ac',
+      'damage_dc',
+      'damage_ac_published',
+      'damage_dc_published',
+    ]);
     rows = await queryRows(h.connection, `SELECT * FROM blocks WHERE model = 'jpeg' AND path = 'notta' AND image = '${image}' ORDER BY "row", col`);
   } finally {
     h.close();
@@ -152,6 +167,20 @@ test('the blocks view gives every full-set column; derived ones equal the block 
     }
   }
   assert.equal(checked > 40 * ref.blockCount, true);
+  // DESIGN §3c: the view's damage flags are the kernel's floored and published tests on the same block.
+  const f = ref.reference.floors;
+  let flips = 0;
+  let damaged = 0;
+  for (let k = 0; k < ref.blockCount; k++) {
+    const c = ref.columns;
+    const fl = damageOf(c.se![k]!, c.r_ac![k]!, c.dmu![k]!, f, 1);
+    const pub = damageOf(c.se![k]!, c.r_ac![k]!, c.dmu![k]!, { floorAc: 0, visibleAc: Infinity, floorDc: (8 * ref.options.dataRange) / 255 }, 1);
+    const row = rows[k]!;
+    if (row.damage_ac !== fl.ac || row.damage_dc !== fl.dc || row.damage_ac_published !== pub.ac || row.damage_dc_published !== pub.dc) flips++;
+    if (fl.ac || fl.dc) damaged++;
+  }
+  assert.ok(flips <= 1, `${flips} blocks where the view's damage differs from the kernel's (float32 ties only)`);
+  assert.ok(damaged > 0, 'the JPEG pair has damage above the floor somewhere');
 });
 
 test('1 worker and 2 workers give byte-identical manifests (and files)', async () => {
