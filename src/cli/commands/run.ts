@@ -15,7 +15,9 @@ Pairs each GT image with each model's output by file stem (an output may carry a
 space: img_1_x2.png pairs with img_1.png; longest GT stem wins), runs the block engine on every pair over worker
 threads, and writes RESULTS/ (blocks/model=NAME/path=notta|tta/part-NNNNN.parquet, images.parquet, errors.jsonl,
 run.json, MANIFEST.sha256; layout in docs/dataset-runs.md). Killed runs resume with the same command and end
-byte-identical to an uninterrupted run.
+byte-identical to an uninterrupted run. One writer per folder (per shard): a run into a folder that another
+live process is writing exits 2 (E_LOCKED); a lock left by a killed process on this host is taken over. Shards
+of one run (same options, --shard K/N) may write into one folder at the same time.
 
 Options:
   --gt DIR                 folder of ground-truth images
