@@ -338,7 +338,8 @@ export class ResultsStore {
           .getRows()
           .map((r) => String(r[0])),
       );
-      useAnalysis = ['model', 'path', 't10', 't90'].every((c) => tcols.has(c));
+      // analyze 0.3+ writes the ROI thresholds and the published ones; an older file is recomputed instead
+      useAnalysis = ['model', 'path', 't10', 't90', 't10_published', 't90_published'].every((c) => tcols.has(c));
     }
     if (useAnalysis) notices.push('T10/T90 from analysis/thresholds.parquet (blindspot analyze)');
     await q(blockStatesSql(params, cols, useAnalysis ? thresholdsFile : null, blockSample));

@@ -67,17 +67,26 @@ const getJson = async <T>(path: string): Promise<T> => {
   return JSON.parse(r.body.toString()) as T;
 };
 
+/** T10/T90 of a configuration (DESIGN §3c): non-border ROI blocks; T90 falls back to 0.99 below 1,000 of them. */
+function configThresholds(model: unknown, path: unknown): { t10: number; t90: number } {
+  const o = DEFAULT_DIAGNOSE_OPTIONS;
+  const nb = raw.filter((r) => r.model === model && r.path === path && !r.is_border && r.in_roi).map((r) => Number(r.ssim_blk));
+  const q90 = quantile(nb, 0.9);
+  return { t10: quantile(nb, 0.1), t90: nb.length < o.minRoiBlocks || q90 >= 1 ? o.fallbackThreshold : q90 };
+}
+
+/** Hidden-type damage of a raw row with its pair's floors (data units, from images.parquet). */
+function damageOfRow(r: Record<string, unknown>): { ac: boolean; dc: boolean } {
+  const floors = { floorAc: Number(r.floor_ac), visibleAc: r.visible_ac === null ? Infinity : Number(r.visible_ac), floorDc: Number(r.floor_dc) };
+  return damageOf(Number(r.se), Number(r.r_ac), Number(r.dmu), floors, DEFAULT_DIAGNOSE_OPTIONS.hiddenR);
+}
+
 /** Labels and egg position of every raw row, recomputed without the viewer's SQL. */
 function reference() {
   const o = DEFAULT_DIAGNOSE_OPTIONS;
   const C2 = (0.03 * 255) ** 2;
   const configs = new Map<string, { t10: number; t90: number }>();
-  for (const key of new Set(raw.map((r) => `${r.model}/${r.path}`))) {
-    const nb = raw
-      .filter((r) => `${r.model}/${r.path}` === key && !r.is_border)
-      .map((r) => Number(r.ssim_blk));
-    configs.set(key, { t10: quantile(nb, 0.1), t90: quantile(nb, 0.9) });
-  }
+  for (const r of raw) if (!configs.has(`${r.model}/${r.path}`)) configs.set(`${r.model}/${r.path}`, configThresholds(r.model, r.path));
   const n = raw.length;
   const cols = {
     a1: new Float64Array(n),
@@ -103,7 +112,7 @@ function reference() {
     const t = configs.get(`${r.model}/${r.path}`)!;
     const kappa = Number(r.kappa);
     const regime = regimeOf(Number(r.sx), kappa, t.t90, C2);
-    const d = damageOf(Number(r.r_ac), Number(r.dmu), o);
+    const d = damageOfRow(r);
     const layer = layerOf(Number(r.ssim_blk), d.ac || d.dc, t.t10, t.t90);
     const sev = [1, 2, 3, 4, 5, 6].map((k) => Math.min(1, Math.max(0, Number(r[`sev${k}`]) || 0)));
     const maxSev = Math.max(...sev);
@@ -128,6 +137,7 @@ function reference() {
       dom: dom[i]!,
       pos: v.map((x) => (radius * x) / norm),
       fail_mask: Number(r.fail_mask),
+      inRoi: Boolean(r.in_roi),
     };
   });
 }
@@ -148,7 +158,7 @@ test('binds 127.0.0.1 by default: the URL is loopback and a non-loopback address
   }
 });
 
-test('meta: four configurations whose T10/T90 equal type-7 quantiles of non-border ssim_blk (1e-9)', async () => {
+test('meta: four configurations whose T10/T90 are type-7 quantiles of non-border ROI ssim_blk, T90 0.99 below 1,000 blocks (1e-9)', async () => {
   const meta = await getJson<{
     configs: { model: string; path: string; blocks: number; t10: number; t90: number }[];
     columnSet: string;
@@ -159,13 +169,8 @@ test('meta: four configurations whose T10/T90 equal type-7 quantiles of non-bord
     ['blur/notta:432', 'blur/tta:432', 'jpeg/notta:432', 'jpeg/tta:432'],
   );
   for (const c of meta.configs) {
-    const nb = raw
-      .filter((r) => r.model === c.model && r.path === c.path && !r.is_border)
-      .map((r) => Number(r.ssim_blk));
-    assert.ok(
-      Math.abs(c.t10 - quantile(nb, 0.1)) < 1e-9 && Math.abs(c.t90 - quantile(nb, 0.9)) < 1e-9,
-      JSON.stringify(c),
-    );
+    const t = configThresholds(c.model, c.path);
+    assert.ok(Math.abs(c.t10 - t.t10) < 1e-9 && Math.abs(c.t90 - t.t90) < 1e-9, JSON.stringify(c));
   }
 });
 
@@ -224,8 +229,9 @@ test('cells: block counts add up per configuration and per layer to the recomput
     for (let c = 0; c < 3; c++)
       assert.ok(Math.abs(cells.from[3 * i + c]!) <= 1.0001 && Math.abs(cells.to[3 * i + c]!) <= 1.0001);
   }
+  // The egg shows region-of-interest blocks only.
   const want = new Map<string, number>();
-  for (const r of reference())
+  for (const r of reference().filter((x) => x.inRoi))
     want.set(`${r.model}/${r.path}/${r.layer}`, (want.get(`${r.model}/${r.path}/${r.layer}`) ?? 0) + 1);
   assert.deepEqual([...got.entries()].sort(), [...want.entries()].sort());
 });
@@ -416,7 +422,7 @@ test('analysis/thresholds.parquet, when present, supplies T10/T90 and the layers
   const inst = await DuckDBInstance.create(':memory:');
   const con = await inst.connect();
   await con.run(
-    `COPY (SELECT * FROM (VALUES ('blur', 'notta', 0.9::DOUBLE, 0.99::DOUBLE), ('blur', 'tta', 0.95, 0.995), ('jpeg', 'notta', 0.8, 0.97), ('jpeg', 'tta', 0.85, 0.98)) v(model, path, t10, t90))
+    `COPY (SELECT *, t10 AS t10_published, t90 AS t90_published FROM (VALUES ('blur', 'notta', 0.9::DOUBLE, 0.99::DOUBLE), ('blur', 'tta', 0.95, 0.995), ('jpeg', 'notta', 0.8, 0.97), ('jpeg', 'tta', 0.85, 0.98)) v(model, path, t10, t90))
      TO '${join(dir, 'analysis', 'thresholds.parquet')}' (FORMAT parquet)`,
   );
   con.closeSync();
@@ -431,12 +437,11 @@ test('analysis/thresholds.parquet, when present, supplies T10/T90 and the layers
         ['jpeg', 'tta', 0.85, 0.98],
       ],
     );
-    const o = DEFAULT_DIAGNOSE_OPTIONS;
     const rows = raw.filter(
       (r) => r.model === 'jpeg' && r.path === 'notta' && r.image === 'nih_00000001_000',
     );
     const want = rows.map((r) => {
-      const d = damageOf(Number(r.r_ac), Number(r.dmu), o);
+      const d = damageOfRow(r);
       return layerOf(Number(r.ssim_blk), d.ac || d.dc, 0.8, 0.97);
     });
     assert.deepEqual((await store.imageBlocks('nih_00000001_000', 'jpeg', 'notta')).layer, want);
