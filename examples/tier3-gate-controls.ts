@@ -59,12 +59,12 @@ export async function gateControls(files: string[], options: Partial<DiagnoseOpt
     for (const [ci, [, make]] of controls.entries()) {
       const r = diagnose(gt, await make(gt), options);
       const t = totals[ci]!;
-      t.blocks += r.summary.all.blocks;
-      t.any += r.summary.all.anyFailing;
-      for (let a = 0; a < 6; a++) t.failing[a]! += r.summary.all.failing[a]!;
-      t.innerBlocks += r.summary.nonBorder.blocks;
-      t.innerAny += r.summary.nonBorder.anyFailing;
-      for (let a = 0; a < 6; a++) t.innerFailing[a]! += r.summary.nonBorder.failing[a]!;
+      t.blocks += r.summary.published.all.blocks;
+      t.any += r.summary.published.all.anyFailing;
+      for (let a = 0; a < 6; a++) t.failing[a]! += r.summary.published.all.failing[a]!;
+      t.innerBlocks += r.summary.published.nonBorder.blocks;
+      t.innerAny += r.summary.published.nonBorder.anyFailing;
+      for (let a = 0; a < 6; a++) t.innerFailing[a]! += r.summary.published.nonBorder.failing[a]!;
     }
   }
   return totals;
