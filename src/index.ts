@@ -138,6 +138,8 @@ export type {
 export { evaluateMemorization, resolveEvalOptions, DEFAULT_EVAL_OPTIONS } from './memorization/evaluate.ts';
 export type { EvalOptions as MemorizationEvalOptions, EvalResult as MemorizationEvalResult } from './memorization/evaluate.ts';
 
+export { blindSpotMap } from './tier3/blindSpotMap.ts';
+export type { BlindSpotMapOptions } from './tier3/blindSpotMap.ts';
 // Block engine (DESIGN §3b, §3c): Tier 1-3 diagnostics of one pair, region of interest, display scale, floors; pure, no I/O
 export {
   diagnose,

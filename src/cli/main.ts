@@ -18,6 +18,7 @@ const COMMANDS = [
   'ssim',
   'metrics',
   'diagnose',
+  'blindmap',
   'run',
   'verify',
   'analyze',
