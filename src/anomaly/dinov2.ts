@@ -300,22 +300,47 @@ export function createDinoV2(tf: Tf, weights: DinoV2Weights): DinoV2Model {
     owned.push(t);
     return t;
   };
-  const patchW = k<TfTypes.Rank.R2>(weights.patchW, [p * p * 3, D]);
-  const patchB = k(weights.patchB, [D]);
+  /**
+   * x [N, in] · W [in, out] + b, differentiated in x only, with Wᵀ kept as a second constant: tfjs-backend-wasm
+   * 4.22's matmul with a transposed operand (what the stock gradient dy · Wᵀ calls) is several times slower
+   * than a plain one on cached constant weights.
+   */
+  const lin = (w: Float32Array, inp: number, out: number, bias: Float32Array) => {
+    const wT = k<TfTypes.Rank.R2>(w, [inp, out]);
+    const wtT = k<TfTypes.Rank.R2>(transposeLinear(w, inp, out), [out, inp]);
+    const bT = k(bias, [out]);
+    const f = tf.customGrad((x) => ({
+      value: tf.add(tf.matMul(x as TfTypes.Tensor2D, wT), bT),
+      gradFunc: (dy) => tf.matMul(dy as TfTypes.Tensor2D, wtT),
+    }));
+    return (x: TfTypes.Tensor2D) => f(x) as TfTypes.Tensor2D;
+  };
+  /** a · b for 2-D tensors, with a gradient of plain matmuls over explicit transposes (see `lin`). */
+  const mm = tf.customGrad((a, b, save) => {
+    (save as TfTypes.GradSaveFunc)([a as TfTypes.Tensor, b as TfTypes.Tensor]);
+    return {
+      value: tf.matMul(a as TfTypes.Tensor2D, b as TfTypes.Tensor2D),
+      gradFunc: (dy, saved) => [
+        tf.matMul(dy as TfTypes.Tensor2D, tf.transpose(saved[1]!) as TfTypes.Tensor2D),
+        tf.matMul(tf.transpose(saved[0]!) as TfTypes.Tensor2D, dy as TfTypes.Tensor2D),
+      ],
+    };
+  }) as (a: TfTypes.Tensor, b: TfTypes.Tensor) => TfTypes.Tensor2D;
+  const patchLin = lin(weights.patchW, p * p * 3, D, weights.patchB);
   const cls = k(weights.cls, [1, 1, D]);
   const pos = k(interpolatePositions(weights.pos, c.posGrid, D, g, c.interpolateOffset), [1, T, D]);
   const blocks = weights.blocks.map((b) => ({
     n1w: k(b.norm1W, [D]),
     n1b: k(b.norm1B, [D]),
-    q: [k<TfTypes.Rank.R2>(b.qW, [D, D]), k(b.qB, [D])] as const,
-    kk: [k<TfTypes.Rank.R2>(b.kW, [D, D]), k(b.kB, [D])] as const,
-    v: [k<TfTypes.Rank.R2>(b.vW, [D, D]), k(b.vB, [D])] as const,
-    proj: [k<TfTypes.Rank.R2>(b.projW, [D, D]), k(b.projB, [D])] as const,
+    q: lin(b.qW, D, D, b.qB),
+    kk: lin(b.kW, D, D, b.kB),
+    v: lin(b.vW, D, D, b.vB),
+    proj: lin(b.projW, D, D, b.projB),
     ls1: k(b.ls1, [D]),
     n2w: k(b.norm2W, [D]),
     n2b: k(b.norm2B, [D]),
-    fc1: [k<TfTypes.Rank.R2>(b.fc1W, [D, F]), k(b.fc1B, [F])] as const,
-    fc2: [k<TfTypes.Rank.R2>(b.fc2W, [F, D]), k(b.fc2B, [D])] as const,
+    fc1: lin(b.fc1W, D, F, b.fc1B),
+    fc2: lin(b.fc2W, F, D, b.fc2B),
     ls2: k(b.ls2, [D]),
   }));
   const normW = k(weights.normW, [D]);
@@ -324,12 +349,10 @@ export function createDinoV2(tf: Tf, weights: DinoV2Weights): DinoV2Model {
   const std = k(new Float32Array([0.229, 0.224, 0.225]), [3]);
 
   const layerNorm = (x: TfTypes.Tensor, w: TfTypes.Tensor, b: TfTypes.Tensor) => {
-    const m = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.div(tf.sub(x, m.mean), tf.sqrt(tf.add(m.variance, c.layerNormEps))), w), b);
+    const centred = tf.sub(x, tf.mean(x, -1, true));
+    const variance = tf.mean(tf.square(centred), -1, true);
+    return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, c.layerNormEps))), w), b);
   };
-  /** x [N, in] · W [in, out] + b. */
-  const linear = (x: TfTypes.Tensor2D, [w, b]: readonly [TfTypes.Tensor2D, TfTypes.Tensor]) =>
-    tf.add(tf.matMul(x, w), b) as TfTypes.Tensor2D;
   const SQRT1_2 = Math.SQRT1_2;
   const gelu = (x: TfTypes.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, SQRT1_2)), 1));
 
@@ -341,19 +364,27 @@ export function createDinoV2(tf: Tf, weights: DinoV2Weights): DinoV2Model {
       B * g * g,
       p * p * 3,
     ]) as TfTypes.Tensor2D;
-    const patches = tf.reshape(linear(rows, [patchW, patchB]), [B, g * g, D]);
+    const patches = tf.reshape(patchLin(rows), [B, g * g, D]);
     let h: TfTypes.Tensor = tf.add(tf.concat([tf.tile(cls, [B, 1, 1]), patches], 1), pos);
-    const heads = (t: TfTypes.Tensor2D) => tf.transpose(tf.reshape(t, [B, T, H, hd]), [0, 2, 1, 3]);
+    // [B·T, D] -> B·H tensors [T, hd] (one 2-D matmul per image and head: faster than batched ones here).
+    const heads = (t: TfTypes.Tensor2D) =>
+      tf.unstack(tf.reshape(tf.transpose(tf.reshape(t, [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]));
     for (const bl of blocks) {
       const n1 = tf.reshape(layerNorm(h, bl.n1w, bl.n1b), [B * T, D]) as TfTypes.Tensor2D;
-      const q = heads(linear(n1, bl.q));
-      const kt = heads(linear(n1, bl.kk));
-      const v = heads(linear(n1, bl.v));
-      const att = tf.softmax(tf.mul(tf.matMul(q, kt, false, true), 1 / Math.sqrt(hd)));
-      const ctx = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B * T, D]) as TfTypes.Tensor2D;
-      h = tf.add(h, tf.mul(tf.reshape(linear(ctx, bl.proj), [B, T, D]), bl.ls1));
+      const q = heads(bl.q(n1));
+      const kk = heads(bl.kk(n1));
+      const v = heads(bl.v(n1));
+      const outs = q.map((qi, i) => {
+        const att = tf.softmax(tf.mul(mm(qi, tf.transpose(kk[i]!)), 1 / Math.sqrt(hd)));
+        return mm(att, v[i]!);
+      });
+      const ctx = tf.reshape(tf.transpose(tf.reshape(tf.stack(outs), [B, H, T, hd]), [0, 2, 1, 3]), [
+        B * T,
+        D,
+      ]) as TfTypes.Tensor2D;
+      h = tf.add(h, tf.mul(tf.reshape(bl.proj(ctx), [B, T, D]), bl.ls1));
       const n2 = tf.reshape(layerNorm(h, bl.n2w, bl.n2b), [B * T, D]) as TfTypes.Tensor2D;
-      const mlp = linear(gelu(linear(n2, bl.fc1)) as TfTypes.Tensor2D, bl.fc2);
+      const mlp = bl.fc2(gelu(bl.fc1(n2)) as TfTypes.Tensor2D);
       h = tf.add(h, tf.mul(tf.reshape(mlp, [B, T, D]), bl.ls2));
     }
     // Only the CLS row is the feature: normalise it alone (LayerNorm is per token).
