@@ -152,6 +152,14 @@ test('blindspot anomaly --real --generated: AS equals ks2d of the written (C, V)
   );
   assert.equal(res.as, ref.D);
   assert.equal(res.p, ref.p);
+  // 5 vs 5 images: n1*n2/(n1+n2) = 2.5 < 20, so a warning and a permutation p come with the asymptotic p.
+  const small = res as unknown as { effectiveN: number; pPermutation: number; permutations: number };
+  assert.equal(small.effectiveN, 2.5);
+  assert.equal(small.permutations, 2000);
+  assert.ok(small.pPermutation > 0 && small.pPermutation <= 1);
+  assert.match(r1.stderr, /warning: small sets \(5 real, 5 generated; n1\*n2\/\(n1\+n2\) = 2\.5 < 20\)/);
+  const saved = JSON.parse(await readFile(join(out1, 'result.json'), 'utf8')) as { pPermutation: number };
+  assert.equal(saved.pPermutation, small.pPermutation);
   assert.equal(res.extractor.name, 'tiny-cnn');
   assert.equal(
     res.extractor.sha256,
@@ -217,4 +225,13 @@ test('blindspot anomaly: a missing folder and a bad flag exit 2 with one line', 
   const bad = await runCli(['anomaly', '--images', realDir, '--n', '1.5']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /invalid --n/);
+});
+
+test('blindspot anomaly: a set of one image is refused (exit 2, one line)', async () => {
+  const one = await runCli(
+    ['anomaly', '--real', realDir, '--generated', genDir, '--extractor', modelDir, '--n', '1'],
+    { timeoutMs: 120_000 },
+  );
+  assert.equal(one.code, 2, one.stderr);
+  assert.match(one.stderr.trim().split('\n').pop()!, /: AS needs at least 2 scored real images, got 1$/);
 });
