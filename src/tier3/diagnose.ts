@@ -171,6 +171,9 @@ export function diagnose(
     fallback: null,
   });
   if (floored.thresholds.note !== '') warnings.push(`hidden threshold: ${floored.thresholds.note}`);
+  if (!(published.thresholds.hidden < 1)) {
+    warnings.push('published definition: T90 = 1 (identical blocks fill the top decile), so its Hidden layer is empty by construction; the floored ROI figures use their own T');
+  }
   const T = floored.thresholds.hidden;
   const fields = blindSpotFields(columns.sx!, columns.mx!, grid.blockCount, T, C1, C2, ref.unit);
   const blindSpot = summarizeBlindSpot(fields, ref.inRoi, T, ref.floors.floorAc / ref.unit, o.visibleAc);

@@ -254,7 +254,8 @@ export function autoRoiMask(plane: Plane, width: number, height: number, options
 
 /**
  * Islands of non-background pixels smaller than `labelMaxArea` of the image whose surroundings are background
- * (8-connected components of inside pixels; an island touching the collimator or the image edge is kept).
+ * (8-connected components of inside pixels; an island touching the collimator is kept: a marker printed on
+ * a shutter band is rare, while a bright band's own fragments are common).
  * Marks them, widened by `labelMargin`, as ROI_LABEL. Returns the number of label pixels.
  */
 function markLabels(pixels: Uint8Array, cls: Uint8Array, w: number, h: number, o: AutoRoiOptions, stack: Int32Array): number {
@@ -278,7 +279,6 @@ function markLabels(pixels: Uint8Array, cls: Uint8Array, w: number, h: number, o
       if (members.length > maxArea) big = true;
       const x = i % w;
       const y = (i - x) / w;
-      if (x === 0 || y === 0 || x === w - 1 || y === h - 1) touchesOther = true;
       for (let dy = -1; dy <= 1; dy++) {
         const yy = y + dy;
         if (yy < 0 || yy >= h) continue;
