@@ -131,16 +131,18 @@ export async function upscaleFolder(
       todo.push({ file: f.name, stem: f.stem });
     }
   }
+  const threads = Math.min(todo.length, workers === 0 ? availableParallelism() : workers);
+  const poolSize = shared?.pool?.size ?? (threads > 1 ? threads : 0);
+  // ONNX Runtime threads: the cores divided among the workers, so the pool never oversubscribes them
+  if (upscaleOptions.threads === 0) {
+    upscaleOptions.threads = Math.max(1, Math.floor(availableParallelism() / Math.max(1, poolSize)));
+  }
   if (todo.length > 0 && isNetworkModel(o.model)) {
+    // same options as the tasks: an inline run (no workers) reuses the session opened here
     const { checkModel } = await import('./network.ts');
     await checkModel(upscaleOptions);
   }
-  const threads = Math.min(todo.length, workers === 0 ? availableParallelism() : workers);
-  const pool = shared?.pool ?? createUpscalePool(threads > 1 ? threads : 0);
-  // ONNX Runtime threads: the cores divided among the workers, so the pool never oversubscribes them
-  if (upscaleOptions.threads === 0) {
-    upscaleOptions.threads = Math.max(1, Math.floor(availableParallelism() / Math.max(1, pool.size)));
-  }
+  const pool = shared?.pool ?? createUpscalePool(poolSize);
   let networkScale: number | undefined;
   try {
     await Promise.all(

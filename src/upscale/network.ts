@@ -99,7 +99,7 @@ export async function checkModel(o: UpscaleOptions): Promise<void> {
   let files: { paramPath: string; binPath: string } | null = null;
   if (byo?.format === 'onnx') {
     const { loadOnnxNetwork } = await import('./onnxBackend.ts');
-    await loadOnnxNetwork(byo.path, 1, {
+    await loadOnnxNetwork(byo.path, o.threads, {
       layout: o.modelLayout,
       range: o.modelRange,
       channelOrder: o.modelChannelOrder,
