@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { BlindspotError } from '../errors.ts';
 
 const MAGIC = 7767517;
@@ -23,8 +23,9 @@ export interface NcnnLayer {
   params: Map<number, number | number[]>;
   /** Convolution: [out][in][kh][kw] float32. */
   weight?: Float32Array;
-  /** Convolution bias (num_output) or PReLU slopes. */
+  /** Convolution bias (num_output). */
   bias?: Float32Array;
+  /** PReLU slopes (one per channel, or one shared). */
   slope?: Float32Array;
 }
 
@@ -339,13 +340,4 @@ export async function loadNcnn(
     paramPath,
     binPath,
   };
-}
-
-/** A short label for a model file or folder (used in output names): the file or folder name, sanitised. */
-export function modelFileLabel(path: string): string {
-  return (
-    basename(path.replace(/[\\/]+$/, ''))
-      .replace(/\.(param|onnx)$/, '')
-      .replace(/[^A-Za-z0-9._-]+/g, '-') || 'model'
-  );
 }
