@@ -91,7 +91,7 @@ export const UPSCALE_MODELS: Readonly<Record<UpscaleModelName, UpscaleModelInfo>
     valueMax: 1,
     scales: X4_SCALES,
     weightsLicense: 'BSD-3-Clause (xinntao/Real-ESRGAN)',
-    description: 'Real-ESRGAN RealESRGAN_x4plus (RRDBNet, 16.7M params), the study\'s model; x4 (x2/x3 by downscale); slow',
+    description: "Real-ESRGAN x4plus (RRDBNet, 16.7M params), the study's model; x4 (x2/x3 by downscale)",
   },
   'realesr-general-x4v3': {
     name: 'realesr-general-x4v3',
@@ -104,7 +104,7 @@ export const UPSCALE_MODELS: Readonly<Record<UpscaleModelName, UpscaleModelInfo>
     valueMax: 1,
     scales: X4_SCALES,
     weightsLicense: 'BSD-3-Clause (xinntao/Real-ESRGAN)',
-    description: 'Real-ESRGAN realesr-general-x4v3 (SRVGGNetCompact, 1.2M params; Upscayl "realesrgan-x4fast"); x4',
+    description: "Real-ESRGAN general-x4v3 (SRVGGNetCompact, 1.2M params; Upscayl's realesrgan-x4fast); x4",
   },
   bicubic: {
     name: 'bicubic',
