@@ -136,41 +136,21 @@ export function gradientPass(gray: Uint8Array, width: number, height: number): G
       if (gx * gx + gy * gy > threshold) edges++;
     }
   }
-  // The one-pixel frame: reflect-101 for the Laplacian, zeros for the noise filter, replicate for Sobel.
-  const frame = (y: number, x: number): void => {
-    let lap = -9 * gray[y * width + x]!;
-    let zero = lap;
-    for (let oy = -1; oy <= 1; oy++) {
-      for (let ox = -1; ox <= 1; ox++) {
-        lap += gray[reflect101(y + oy, height) * width + reflect101(x + ox, width)]!;
-        const yy = y + oy;
-        const xx = x + ox;
-        if (yy >= 0 && yy < height && xx >= 0 && xx < width) zero += gray[yy * width + xx]!;
-      }
-    }
-    lapSum += lap;
-    lapSq += lap * lap;
-    noiseSum += zero < 0 ? -zero : zero;
-    const ym = clampIndex(y - 1, height) * width;
-    const yp = clampIndex(y + 1, height) * width;
-    const y0 = y * width;
-    const xm = clampIndex(x - 1, width);
-    const xp = clampIndex(x + 1, width);
-    const gx = gray[ym + xp]! + 2 * gray[y0 + xp]! + gray[yp + xp]! - gray[ym + xm]! - 2 * gray[y0 + xm]! - gray[yp + xm]!;
-    const gy = gray[yp + xm]! + 2 * gray[yp + x]! + gray[yp + xp]! - gray[ym + xm]! - 2 * gray[ym + x]! - gray[ym + xp]!;
-    dx[y0 + x] = gx;
-    dy[y0 + x] = gy;
-    mag[(y + 1) * FW + x + 1] = Math.abs(gx) + Math.abs(gy);
-    if (gx * gx + gy * gy > threshold) edges++;
-  };
+  // The one-pixel frame: reflect-101 for the Laplacian, zeros for the noise filter, replicate for Sobel. (A separate
+  // function with an accumulator array, so the hot loop's sums stay in registers, not in a closure context.)
+  const acc = new Float64Array(4);
   for (let x = 0; x < width; x++) {
-    frame(0, x);
-    if (height > 1) frame(height - 1, x);
+    framePixel(gray, width, height, 0, x, threshold, dx, dy, mag, acc);
+    if (height > 1) framePixel(gray, width, height, height - 1, x, threshold, dx, dy, mag, acc);
   }
   for (let y = 1; y < height - 1; y++) {
-    frame(y, 0);
-    if (width > 1) frame(y, width - 1);
+    framePixel(gray, width, height, y, 0, threshold, dx, dy, mag, acc);
+    if (width > 1) framePixel(gray, width, height, y, width - 1, threshold, dx, dy, mag, acc);
   }
+  lapSum += acc[0]!;
+  lapSq += acc[1]!;
+  noiseSum += acc[2]!;
+  edges += acc[3]!;
   // n * sum(l^2) - (sum l)^2 exactly (BigInt), then one rounding.
   const num = BigInt(n) * BigInt(lapSq) - BigInt(lapSum) * BigInt(lapSum);
   return {
@@ -181,6 +161,45 @@ export function gradientPass(gray: Uint8Array, width: number, height: number): G
     dy,
     mag,
   };
+}
+
+/** One frame pixel of {@link gradientPass}: adds Laplacian, Laplacian^2, |noise|, edge into acc[0..3]. */
+function framePixel(
+  gray: Uint8Array,
+  width: number,
+  height: number,
+  y: number,
+  x: number,
+  threshold: number,
+  dx: Int16Array,
+  dy: Int16Array,
+  mag: Int32Array,
+  acc: Float64Array,
+): void {
+  let lap = -9 * gray[y * width + x]!;
+  let zero = lap;
+  for (let oy = -1; oy <= 1; oy++) {
+    for (let ox = -1; ox <= 1; ox++) {
+      lap += gray[reflect101(y + oy, height) * width + reflect101(x + ox, width)]!;
+      const yy = y + oy;
+      const xx = x + ox;
+      if (yy >= 0 && yy < height && xx >= 0 && xx < width) zero += gray[yy * width + xx]!;
+    }
+  }
+  acc[0] += lap;
+  acc[1] += lap * lap;
+  acc[2] += zero < 0 ? -zero : zero;
+  const ym = clampIndex(y - 1, height) * width;
+  const yp = clampIndex(y + 1, height) * width;
+  const y0 = y * width;
+  const xm = clampIndex(x - 1, width);
+  const xp = clampIndex(x + 1, width);
+  const gx = gray[ym + xp]! + 2 * gray[y0 + xp]! + gray[yp + xp]! - gray[ym + xm]! - 2 * gray[y0 + xm]! - gray[yp + xm]!;
+  const gy = gray[yp + xm]! + 2 * gray[yp + x]! + gray[yp + xp]! - gray[ym + xm]! - 2 * gray[ym + x]! - gray[ym + xp]!;
+  dx[y0 + x] = gx;
+  dy[y0 + x] = gy;
+  mag[(y + 1) * (width + 2) + x + 1] = Math.abs(gx) + Math.abs(gy);
+  if (gx * gx + gy * gy > threshold) acc[3] += 1;
 }
 
 /**
