@@ -62,6 +62,12 @@ test('run stores the battery per pair, equal to metricBattery on the same files;
   const md = readFileSync(join(out, 'analysis/report.md'), 'utf8');
   assert.match(md, /## Hallucination screen/);
   assert.match(md, /Texture dependency: r\(texture_complexity, local_quality_min\) = -?\d/);
+  const fixed = await runCli(['analyze', out, '--pattern-thresholds', 'fixed']);
+  assert.equal(fixed.code, 0, fixed.stderr);
+  const pj = JSON.parse(readFileSync(join(out, 'analysis/patterns.json'), 'utf8')) as { params: { thresholds: string }; patterns: { pattern: string; detected: number }[] };
+  assert.equal(pj.params.thresholds, 'fixed');
+  // The engine's example threshold (sharpness < 120) flags every one of these 96x96 outputs.
+  assert.equal(pj.patterns.find((p) => p.pattern === 'S:LowSharpness')!.detected, 12);
 });
 
 test('--no-battery: the columns are NULL and the battery rules are not computed', { skip }, async () => {
