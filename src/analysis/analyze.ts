@@ -82,7 +82,7 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
   };
   try {
     // Every count comes from two aggregates (views.ts): compute each once and keep it as a table for this session.
-    for (const cube of ['block_cube', 'pair_cube']) {
+    for (const cube of ['block_cube', 'pair_cube', 'blind_cube']) {
       await c.run(`CREATE TEMP TABLE ${cube}_once AS SELECT * FROM ${cube}`);
       await c.run(`CREATE OR REPLACE VIEW ${cube} AS SELECT * FROM ${cube}_once`);
     }

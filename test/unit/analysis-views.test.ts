@@ -15,6 +15,7 @@ import { openAnalysis, queryRows } from '../../src/analysis/open.ts';
 import { analyze } from '../../src/analysis/analyze.ts';
 import { DEFAULT_ANALYZE_OPTIONS } from '../../src/analysis/options.ts';
 import { BlindspotError } from '../../src/errors.ts';
+import { seMax } from '../../src/tier3/reference.ts';
 
 const G = 6; // 6x6 blocks: ring 0 (20 border blocks), ring 1 (12), ring 2 (4)
 const N = G * G;
@@ -255,6 +256,24 @@ test('layer, regime and attractor of every block match the definitions (headline
       layerCounts.set(key, (layerCounts.get(key) ?? 0) + 1);
     }
     assert.ok(blocks.some((b) => classify(b).layer !== classify(b).layerPublished), 'the two definitions differ somewhere');
+    // Blind-spot magnitude: se_max(T90) of src/tier3/reference.ts in display levels (255/200 per data unit), and the
+    // configuration's median from the 0.1-level bins
+    const se = await queryRows(h.connection, 'SELECT model, path, image, "row", col, se_max FROM classified');
+    const { thr } = reference();
+    const C2 = (0.03 * 255) ** 2;
+    const seOf = new Map<string, number>();
+    for (const r of se) {
+      const b = blocks.find((x) => x.model === r.model && x.path === r.path && x.image === r.image && x.row === r.row && x.col === r.col)!;
+      const want = (seMax(b.sx, thr.get(`${b.model}/${b.path}`)!.t90, C2) * 255) / DISPLAY_WIDTH;
+      assert.ok(Math.abs(Number(r.se_max) - want) <= 1e-6 * want, `se_max ${Number(r.se_max)} vs ${want}`); // float32 storage
+      if (b.inRoi) seOf.set(`${b.model}/${b.path}/${b.image}/${b.row}/${b.col}`, want);
+    }
+    for (const bs of await queryRows(h.connection, 'SELECT * FROM blind_spot')) {
+      const vals = [...seOf.entries()].filter(([k]) => k.startsWith(`${bs.model}/${bs.path}/`)).map(([, v]) => v).sort((a, b) => a - b);
+      assert.equal(bs.roi_blocks, vals.length);
+      const median = vals[Math.ceil(vals.length / 2) - 1]!; // the lower median: the first value with half at or below it
+      assert.ok(Number(bs.se_max_median) <= median + 1e-9 && median < Number(bs.se_max_median) + 0.1 + 1e-9, `median ${median} vs bin ${bs.se_max_median}`);
+    }
     const counts = await queryRows(h.connection, 'SELECT * FROM layer_counts');
     assert.equal(counts.length, layerCounts.size);
     for (const c of counts) assert.equal(c.blocks, layerCounts.get(`${c.model}/${c.path}/${c.layer}`));
