@@ -271,6 +271,9 @@ export function interpolatePositions(
   return out;
 }
 
+/** Images per forward chunk (see `createDinoV2`). */
+const CHUNK = 2;
+
 /** A DINOv2 forward as TF.js ops: [B, S, S, 3] in [0,1] -> [B, D] (CLS after the final LayerNorm). */
 export interface DinoV2Model {
   readonly config: DinoV2Config;
@@ -356,7 +359,7 @@ export function createDinoV2(tf: Tf, weights: DinoV2Weights): DinoV2Model {
   const SQRT1_2 = Math.SQRT1_2;
   const gelu = (x: TfTypes.Tensor) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, SQRT1_2)), 1));
 
-  const apply = (x: TfTypes.Tensor4D): TfTypes.Tensor2D => {
+  const applyChunk = (x: TfTypes.Tensor4D): TfTypes.Tensor2D => {
     const B = x.shape[0];
     const xin = c.imagenetNormalize ? tf.div(tf.sub(x, mean), std) : x;
     // Non-overlapping p x p patches as rows of p·p·3 pixels, ordered (kh, kw, c).
@@ -390,6 +393,15 @@ export function createDinoV2(tf: Tf, weights: DinoV2Weights): DinoV2Model {
     // Only the CLS row is the feature: normalise it alone (LayerNorm is per token).
     const clsOut = tf.reshape(tf.slice(h, [0, 0, 0], [B, 1, D]), [B, D]);
     return layerNorm(clsOut, normW, normB) as TfTypes.Tensor2D;
+  };
+  // Chunks of 2 images: per image, a batch of 11 ran 1.8x slower than batches of 2 (wasm, measured).
+  const apply = (x: TfTypes.Tensor4D): TfTypes.Tensor2D => {
+    const B = x.shape[0];
+    if (B <= CHUNK) return applyChunk(x);
+    const sizes = Array.from({ length: Math.ceil(B / CHUNK) }, (_, i) => Math.min(CHUNK, B - i * CHUNK));
+    return tf.concat(
+      tf.split(x, sizes).map((part) => applyChunk(part as TfTypes.Tensor4D)),
+    ) as TfTypes.Tensor2D;
   };
   return {
     config: c,

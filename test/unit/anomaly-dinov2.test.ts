@@ -314,13 +314,14 @@ test('DINOv2 small config: TF.js forward equals the float64 reference (<= 1e-4 r
     assert.equal(ex.inputSize, 224);
     assert.equal(ex.channels, 3);
     assert.match(ex.weightsSha256, /^[0-9a-f]{64}$/);
-    const xs = [img(1), img(2)];
-    const batch = new Float32Array(2 * xs[0]!.length);
+    // Three images: the model runs batches in chunks of 2, so this covers a split batch.
+    const xs = [img(1), img(2), img(5)];
+    const batch = new Float32Array(3 * xs[0]!.length);
     xs.forEach((x, i) => batch.set(x, i * x.length));
-    const out = tf.tidy(() => ex.apply(tf.tensor4d(batch, [2, 224, 224, 3])));
-    const outHub = tf.tidy(() => hub.apply(tf.tensor4d(batch, [2, 224, 224, 3])));
+    const out = tf.tidy(() => ex.apply(tf.tensor4d(batch, [3, 224, 224, 3])));
+    const outHub = tf.tidy(() => hub.apply(tf.tensor4d(batch, [3, 224, 224, 3])));
     const got = out.dataSync();
-    assert.deepEqual(out.shape, [2, 32]);
+    assert.deepEqual(out.shape, [3, 32]);
     assert.deepEqual(Array.from(outHub.dataSync()), Array.from(got));
     out.dispose();
     outHub.dispose();
