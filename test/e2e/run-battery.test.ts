@@ -64,7 +64,7 @@ test('run stores the battery per pair, equal to metricBattery on the same files;
   assert.match(md, /Texture dependency: r\(texture_complexity, local_quality_min\) = -?\d/);
   const fixed = await runCli(['analyze', out, '--pattern-thresholds', 'fixed']);
   assert.equal(fixed.code, 0, fixed.stderr);
-  const pj = JSON.parse(readFileSync(join(out, 'analysis/patterns.json'), 'utf8')) as { params: { thresholds: string }; patterns: { pattern: string; detected: number }[] };
+  const pj = (JSON.parse(readFileSync(join(out, 'analysis/summary.json'), 'utf8')) as { patterns: { params: { thresholds: string }; patterns: { pattern: string; detected: number }[] } }).patterns;
   assert.equal(pj.params.thresholds, 'fixed');
   // The engine's example threshold (sharpness < 120) flags every one of these 96x96 outputs.
   assert.equal(pj.patterns.find((p) => p.pattern === 'S:LowSharpness')!.detected, 12);
