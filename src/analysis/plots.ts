@@ -1,20 +1,17 @@
 /**
  * Small, dependency-free SVG plots for the analysis report (self-contained, deterministic text).
  */
+import { colormapRgb, cssColor, SERIES_RGB } from '../render/palette.ts';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const f = (v: number): string => (Math.round(v * 100) / 100).toString();
 
-/** Okabe-Ito, colour-blind safe. */
-export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];
+/** Series colours: the project palette's (Okabe-Ito, colour-blind safe). */
+export const PALETTE: readonly string[] = SERIES_RGB.map((c) => cssColor(c));
 
-/** Linear ramp white -> dark blue for heatmaps, t in [0, 1]. */
+/** Sequential fill for heatmaps, t in [0, 1]: d3's Blues (white to dark blue). */
 function ramp(t: number): string {
-  const c = Math.max(0, Math.min(1, t));
-  const r = Math.round(255 + (8 - 255) * c);
-  const g = Math.round(255 + (48 - 255) * c);
-  const b = Math.round(255 + (107 - 255) * c);
-  return `rgb(${r},${g},${b})`;
+  return cssColor(colormapRgb('blues', t));
 }
 
 export interface Series {

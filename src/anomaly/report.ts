@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { BlindspotError } from '../errors.ts';
+import { cssColor, SERIES_RGB } from '../render/palette.ts';
 import { readImage } from '../image/read.ts';
 import { toExtractorInput } from './preprocess.ts';
 import type { AsResult } from './asStat.ts';
@@ -54,7 +55,7 @@ function ticks(lo: number, hi: number, count = 5): number[] {
   return out;
 }
 
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
+const PALETTE: readonly string[] = SERIES_RGB.map((c) => cssColor(c));
 
 /**
  * Scatter plot of complexity (x) against vulnerability (y) for each set, as a standalone SVG.

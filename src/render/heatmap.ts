@@ -4,7 +4,7 @@
  * buffer; sharp only composes the text (SVG) and encodes the PNG. Same input -> same bytes.
  */
 import sharp from 'sharp';
-import { colormapLut, rgbHex, type ColormapName } from './colormap.ts';
+import { colormapLut, rgbHex, type ColormapName } from './palette.ts';
 
 /** A grey plane drawn under the colours (e.g. the GT), normalised from [min, max] (default: its own range). */
 export interface Underlay {
@@ -51,7 +51,7 @@ export interface CategoricalOptions extends CommonOptions {
 }
 
 const TITLE_H = 52;
-const LEGEND_W = 150;
+const LEGEND_W = 190;
 const MIN_W = 420;
 
 function escapeXml(s: string): string {
@@ -208,11 +208,14 @@ export async function renderHeatmapPng(
   );
   const label = escapeXml(options.legendLabel ?? 'value');
   const hiV = hi;
+  // colour bar as drawn: blended at the map's opacity over a mid-grey image (white without an underlay)
+  const under = options.underlay ? 128 : 255;
   return compose(raster, outW, outH, options, (x0, y0, h) => {
     const barH = Math.max(100, h - 30);
     const stops = Array.from({ length: 17 }, (_, k) => {
       const i = Math.round((k / 16) * 255);
-      return `<stop offset="${(k / 16).toFixed(4)}" stop-color="${rgbHex(lut[i * 3]!, lut[i * 3 + 1]!, lut[i * 3 + 2]!)}"/>`;
+      const c = (ch: number) => Math.round(under * (1 - opacity) + lut[i * 3 + ch]! * opacity);
+      return `<stop offset="${(k / 16).toFixed(4)}" stop-color="${rgbHex(c(0), c(1), c(2))}"/>`;
     }).join('');
     const ticks = [0, 0.25, 0.5, 0.75, 1]
       .map((f) => {
@@ -264,12 +267,15 @@ export async function renderCategoricalPng(
     opacity,
   );
   const label = escapeXml(options.legendLabel ?? '');
+  // The swatch shows the colour as drawn: blended at the same opacity over a mid-grey image, so it matches the map.
+  const under = options.underlay ? 128 : 255;
+  const shown = (v: number) => Math.round(under * (1 - opacity) + v * opacity);
   return compose(raster, outW, outH, options, (x0, y0) => {
     let s = label ? `<text x="${x0}" y="${y0 + 8}" font-size="12" font-weight="bold">${label}</text>` : '';
     cats.forEach((c, i) => {
       const y = y0 + 20 + i * 22;
       s +=
-        `<rect x="${x0}" y="${y}" width="16" height="16" fill="${rgbHex(...c.color)}" stroke="#222"/>` +
+        `<rect x="${x0}" y="${y}" width="16" height="16" fill="${rgbHex(shown(c.color[0]), shown(c.color[1]), shown(c.color[2]))}" stroke="#222"/>` +
         `<text x="${x0 + 22}" y="${y + 13}" font-size="12">${escapeXml(c.name)}</text>`;
     });
     return s;

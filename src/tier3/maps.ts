@@ -8,20 +8,6 @@ import { ssimConstants } from './options.ts';
 import { blindSpotFields } from './reference.ts';
 import { damageOf, dominantFailingAxis, regimeLabels } from './regimes.ts';
 
-export const AXIS_COLORS: readonly [number, number, number][] = [
-  [31, 119, 180], // A1 luminance: blue
-  [255, 127, 14], // A2 contrast: orange
-  [214, 39, 40], // A3 structure: red
-  [148, 103, 189], // A4 edges: purple
-  [44, 160, 44], // A5 high frequency: green
-  [140, 86, 75], // A6 residual: brown
-];
-export const REGIME_COLORS: readonly [number, number, number][] = [
-  [230, 85, 13], // Silent: SSIM cannot see damage here
-  [253, 208, 35], // Membrane
-  [49, 130, 189], // Responsive
-];
-
 /** Regime per block (0 Silent, 1 Membrane, 2 Responsive) at the floored definition's hidden threshold T. */
 export function regimeField(r: DiagnoseResult): Uint8Array {
   const { C2 } = ssimConstants(r.options, r.options.dataRange);

@@ -5,22 +5,25 @@
  */
 import { renderCategoricalPng, renderHeatmapPng } from '../render/heatmap.ts';
 import type { DiagnoseResult } from './diagnose.ts';
-import { AXIS_COLORS, dominantAxisField, hiddenDamageField, REGIME_COLORS, regimeField, seMaxField } from './maps.ts';
+import { AXIS_PLAIN_NAMES, AXIS_RGB, NEUTRAL, OKABE_ITO, REGIME_RGB, SSIM_SCALE, type RGB8 } from '../render/palette.ts';
+import { dominantAxisField, hiddenDamageField, regimeField, seMaxField } from './maps.ts';
 import { ROI_LABEL } from './roi.ts';
 import { REGIMES } from './regimes.ts';
 
-/** Legend names short enough for the legend column (the full names are in AXIS_NAMES). */
-const AXIS_SHORT = ['A1 mean', 'A2 contrast', 'A3 structure', 'A4 edges', 'A5 detail', 'A6 RMSE'];
+/** How the block-SSIM picture is scaled: 'fixed' (default) is SSIM_SCALE, 0 to 1, so two pictures compare. */
+export type SsimScale = 'fixed' | 'auto';
 
 /**
  * Render the diagnose heatmaps.
  * @param r - a `diagnose` result.
  * @param names - the GT and test file names for the titles.
+ * @param scale - 'fixed' (0 to 1, default) or 'auto' (the image's own block-SSIM range) for ssim_blk.png.
  * @returns [file name, PNG] pairs in a fixed order.
  */
 export async function renderDiagnosePngs(
   r: DiagnoseResult,
   names: { gt: string; test: string },
+  scale: SsimScale = 'fixed',
 ): Promise<[string, Buffer][]> {
   const s = r.summary;
   const B = r.options.blockSize;
@@ -28,7 +31,7 @@ export async function renderDiagnosePngs(
     outWidth: r.width,
     outHeight: r.height,
     underlay: { data: r.planes.gt, width: r.width, height: r.height },
-    subtitle: `${names.test} vs ${names.gt} (GT underneath)`,
+    subtitle: `test ${names.test} against GT ${names.gt} (GT underneath)`,
   };
   const a = s.floored.all;
   const th = s.floored.thresholds;
@@ -41,8 +44,8 @@ export async function renderDiagnosePngs(
       ...common,
       title: `Block SSIM (${B}x${B}): mean ${fmt(a.ssimBlk.mean)}, min ${fmt(a.ssimBlk.min)}`,
       colormap: 'viridis',
-      max: 1,
-      legendLabel: 'block SSIM',
+      ...(scale === 'fixed' ? SSIM_SCALE : {}),
+      legendLabel: scale === 'fixed' ? 'block SSIM (0 to 1)' : 'block SSIM (auto scale)',
       opacity: 0.55,
     }),
   ]);
@@ -57,7 +60,7 @@ export async function renderDiagnosePngs(
       ...common,
       title: `Dominant failing axis: ${a.anyFailing} of ${a.blocks} blocks fail`,
       categories: [
-        ...AXIS_SHORT.map((n, i) => ({ name: `${n} ${a.failing[i]}`, color: AXIS_COLORS[i]! })),
+        ...AXIS_PLAIN_NAMES.map((n, i) => ({ name: `${n}: ${a.failing[i]}`, color: AXIS_RGB[i]! as [number, number, number] })),
         { name: 'none (GT shown)', color: [255, 255, 255] as [number, number, number] },
       ],
       legendLabel: 'axis, blocks failing',
@@ -72,7 +75,7 @@ export async function renderDiagnosePngs(
     await renderCategoricalPng(reg, r.gridCols, r.gridRows, {
       ...common,
       title: `SSIM regime at T = ${fmt(th.hidden)}: Silent = SSIM blind`,
-      categories: REGIMES.map((n, i) => ({ name: `${n} (${regCounts[i]})`, color: REGIME_COLORS[i]! })),
+      categories: REGIMES.map((n, i) => ({ name: `${n} (${regCounts[i]})`, color: REGIME_RGB[i]! as [number, number, number] })),
       legendLabel: 'regime (blocks)',
       opacity: 0.5,
     }),
@@ -80,11 +83,14 @@ export async function renderDiagnosePngs(
 
   const hidden = hiddenDamageField(r);
   const errMax = 4 * (r.options.visibleAc ?? 4);
+  // the title counts the blocks the picture colours (the field holds exactly the counted Hidden blocks)
+  let coloured = 0;
+  for (let k = 0; k < hidden.length; k++) if (Number.isFinite(hidden[k]!)) coloured++;
   out.push([
     'hidden_damage.png',
     await renderHeatmapPng(hidden, r.gridCols, r.gridRows, {
       ...common,
-      title: `Hidden Collapse (ROI, block SSIM >= ${fmt(th.hidden)}, above the floors): ${a.layers.hidden} blocks (AC ${a.layers.hiddenAc}, DC ${a.layers.hiddenDc})`,
+      title: `Hidden Collapse (ROI, block SSIM >= ${fmt(th.hidden)}, above the floors): ${coloured} blocks coloured`,
       colormap: 'magma',
       min: 0,
       max: errMax,
@@ -144,8 +150,8 @@ export async function renderReferencePngs(
       ...common,
       title: `Region of interest (${ref.roi.source}): ${ref.roiBlocks} of ${r.blockCount} blocks inside`,
       categories: [
-        { name: 'outside: background', color: [120, 120, 120] },
-        { name: 'outside: label/marker', color: [230, 97, 1] },
+        { name: 'outside: background', color: rgb(NEUTRAL) },
+        { name: 'outside: label/marker', color: rgb(OKABE_ITO.vermillion) },
       ],
       legendLabel: 'blocks left out',
       opacity: 0.6,
@@ -153,3 +159,5 @@ export async function renderReferencePngs(
   ]);
   return out;
 }
+
+const rgb = (c: RGB8): [number, number, number] => [c[0], c[1], c[2]];

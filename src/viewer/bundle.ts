@@ -14,7 +14,10 @@ export const APP_BUNDLE_DIR = fileURLToPath(new URL('../../dist/viewer-app/', im
 
 const STATIC_FILES = ['index.html', 'app.css'];
 /** Server-side modules the app imports too. */
-const SHARED_SOURCES = [fileURLToPath(new URL('../../src/viewer/egg.ts', import.meta.url))];
+const SHARED_SOURCES = [
+  fileURLToPath(new URL('../../src/viewer/egg.ts', import.meta.url)),
+  fileURLToPath(new URL('../../src/render/palette.ts', import.meta.url)),
+];
 
 function newestMtime(dir: string): number {
   let t = 0;

@@ -11,6 +11,7 @@
  *   spoke; partial damage lies in between. The six spokes lie on a cone around the pole opposite the None pole,
  *   so non-negative mixtures never cancel.
  */
+import { AXIS_PLAIN_NAMES } from '../render/palette.ts';
 
 /** Yolk/membrane and membrane/shell radii. */
 export const YOLK_RADIUS = 0.45;
@@ -39,14 +40,8 @@ export const AXIS_VECTORS: readonly (readonly [number, number, number])[] = Obje
   }),
 );
 
-export const AXIS_LABELS = [
-  'A1 luminance',
-  'A2 contrast',
-  'A3 structure',
-  'A4 edges',
-  'A5 high-freq',
-  'A6 residual',
-] as const;
+/** Axis codes with plain names: the palette's (src/render/palette.ts), the same in every legend. */
+export const AXIS_LABELS = AXIS_PLAIN_NAMES;
 
 /** Regime codes as in src/tier3/regimes.ts. */
 export const REGIME_NAMES = ['Silent', 'Membrane', 'Responsive'] as const;

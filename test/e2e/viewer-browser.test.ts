@@ -207,7 +207,7 @@ test(
       'A2 contrast',
       'A3 structure',
       'A4 edges',
-      'A5 high-freq',
+      'A5 high frequency',
       'A6 residual',
       'ssim_blk',
       'l (whole block)',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { renderHeatmapPng, renderCategoricalPng } from '../../src/render/heatmap.ts';
-import { colormapLut } from '../../src/render/colormap.ts';
+import { colormapLut } from '../../src/render/palette.ts';
 
 const ART = new URL('../artifacts/', import.meta.url);
 

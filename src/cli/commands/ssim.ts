@@ -31,7 +31,9 @@ Options:
                     65535 for other 16-bit data; required for float data)
   --color C         luma (default: MATLAB rgb2gray) | ycbcr-y (Y of rgb2ycbcr, SR papers) | per-channel
   --shave N         remove N border pixels before scoring (SR papers shave the scale factor), default 0
-  --map FILE        write the SSIM map as a colour-mapped PNG with a legend
+  --map FILE        write the SSIM map as a colour-mapped PNG with a legend (viridis, fixed scale 0 to 1;
+                    values below 0 take the first colour)
+  --map-scale S     fixed (default: 0 to 1, so two maps compare) | auto (the map's own range)
   --json            print one JSON object instead of the summary
   -h, --help        show this help
 
@@ -95,6 +97,7 @@ export async function run(argv: string[]): Promise<number> {
     color: { type: 'string' },
     shave: { type: 'string' },
     map: { type: 'string' },
+    'map-scale': { type: 'string' },
     json: { type: 'boolean' },
     ...READ_IMAGE_FLAGS,
     ...VOLUME_FLAGS,
@@ -111,6 +114,7 @@ export async function run(argv: string[]): Promise<number> {
   if (mapPath !== undefined && (typeof mapPath !== 'string' || mapPath === '')) {
     throw new BlindspotError('E_USAGE', '--map needs a file name');
   }
+  const mapScale = choiceFlag(parsed.values, 'map-scale', ['fixed', 'auto'] as const) ?? 'fixed';
   const readOptions = readImageOptionsFromFlags(parsed.values);
   if (await volumeMode(parsed.values, [gtPath, testPath])) {
     if (mapPath !== undefined)
@@ -131,12 +135,13 @@ export async function run(argv: string[]): Promise<number> {
 
   if (typeof mapPath === 'string') {
     const { renderHeatmapPng } = await import('../../render/heatmap.ts');
+    const { SSIM_SCALE } = await import('../../render/palette.ts');
     const png = await renderHeatmapPng(r.map, r.mapWidth, r.mapHeight, {
-      title: `SSIM map (${r.mode}): MSSIM ${r.mssim.toFixed(4)}`,
-      subtitle: `${testPath} vs ${gtPath}`,
+      title: `SSIM map (${r.mode}): mean SSIM ${r.mssim.toFixed(4)}`,
+      subtitle: `test ${testPath} against GT ${gtPath}`,
       colormap: 'viridis',
-      max: 1,
-      legendLabel: 'SSIM',
+      ...(mapScale === 'fixed' ? SSIM_SCALE : {}),
+      legendLabel: mapScale === 'fixed' ? 'SSIM (fixed 0 to 1)' : 'SSIM (auto scale)',
     });
     try {
       await writeFile(mapPath, png);

@@ -3,7 +3,7 @@
  * overlay (block SSIM, failure layer, regime, hidden damage, dominant axis), and a click that selects a block.
  */
 import { ATTRACTOR_NAMES, AXIS_LABELS, LAYER_NAMES, REGIME_NAMES } from '../egg.ts';
-import { AXIS_COLORS, LAYER_COLORS, REGIME_COLORS, css, viridis, type RGB } from './colors.ts';
+import { AXIS_COLORS, LAYER_COLORS, REGIME_COLORS, SSIM_RANGE, css, viridis, type RGB } from './colors.ts';
 import { getJson, q, type Columns, type Row } from './api.ts';
 
 export type Overlay = 'none' | 'ssim' | 'layer' | 'regime' | 'hidden' | 'axis';
@@ -33,7 +33,8 @@ export class ImageView {
   /** Called with the block index and its row data when a block is clicked. */
   onSelect: (index: number, block: Row) => void = () => undefined;
   key = { image: '', model: '', path: '' };
-  private ssimRange: [number, number] = [0, 1];
+  /** The fixed SSIM scale (0 to 1), the same as the PNG maps', so two images compare. */
+  private readonly ssimRange: [number, number] = SSIM_RANGE;
   private userMoved = false;
 
   constructor(private readonly canvases: [HTMLCanvasElement, HTMLCanvasElement]) {
@@ -61,8 +62,6 @@ export class ImageView {
     this.testImg = test;
     this.blocks = blocks;
     const s = (blocks.ssim_blk as number[]).filter((v) => Number.isFinite(v));
-    const sorted = [...s].sort((a, b) => a - b);
-    this.ssimRange = [sorted[Math.floor(0.02 * (sorted.length - 1))] ?? 0, 1];
     this.selected = -1;
     this.userMoved = false;
     this.fit();
@@ -225,9 +224,9 @@ export class ImageView {
       `<span><span class="swatch" style="background:${css(c)}"></span> ${label}</span>`;
     switch (this.overlay) {
       case 'ssim': {
-        const [lo] = this.ssimRange;
-        const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => css(viridis(t))).join(',');
-        return `block SSIM <span style="display:inline-block;width:160px;height:10px;background:linear-gradient(90deg,${stops})"></span> ${lo.toFixed(3)} … 1`;
+        const [lo, hi] = this.ssimRange;
+        const stops = Array.from({ length: 9 }, (_, k) => css(viridis(k / 8))).join(',');
+        return `block SSIM ${lo} <span style="display:inline-block;width:160px;height:10px;background:linear-gradient(90deg,${stops})"></span> ${hi} (fixed scale)`;
       }
       case 'layer':
         return (
