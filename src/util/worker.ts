@@ -10,6 +10,8 @@ export const MODULE_EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
  */
 export function startModuleWorker(url: URL): Worker {
   if (!url.pathname.endsWith('.ts')) return new Worker(url);
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
+  // tsx resolved here, by absolute URL: an eval worker resolves bare names from the cwd, which may be any folder
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
   return new Worker(boot, { eval: true });
 }

@@ -5,7 +5,8 @@
  * Resumable: a second run reuses what the first produced.
  */
 import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BlindspotError } from '../../errors.ts';
 import { DEMO_PIPELINE_OPTIONS, DEMO_REAL_ESRGAN, demoGtDir, demoModels, runPipeline } from '../../upscale/pipeline.ts';
 import { numberFlag, parseFlags, wantsHelp } from '../args.ts';
@@ -30,6 +31,9 @@ Options:
   --workers N     worker threads, 0 = all cores (default 0)
   --json          print the pipeline result as JSON
   -h, --help      this help`;
+
+/** A path as one shell word (quoted only when it needs to be). */
+const shellQuote = (p: string): string => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replaceAll("'", "'\\''")}'`);
 
 const pct = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : '-');
 
@@ -146,10 +150,13 @@ export async function run(argv: string[]): Promise<number> {
     say('');
     say(`pairs measured: ${result.run.ok}/${result.run.pairs}, blocks: ${result.run.blocks}`);
     say(`time: upscale ${result.seconds.upscale.toFixed(0)} s, diagnostics ${result.seconds.run.toFixed(0)} s, analysis ${result.seconds.analyze.toFixed(0)} s`);
-    say(`report:   ${relative(process.cwd(), join(result.results, 'analysis', 'report.html'))}`);
-    say(`heatmaps: ${heatmaps.map((h) => relative(process.cwd(), h)).join('\n          ')}`);
+    // absolute paths and the CLI by its own file: the hints work from any folder, with or without blindspot on PATH
+    const bin = fileURLToPath(new URL('../../../bin/blindspot.js', import.meta.url));
+    say(`report:   ${join(result.results, 'analysis', 'report.html')}`);
+    say(`heatmaps: ${heatmaps.join('\n          ')}`);
     say('');
-    say(`Explore it in 3D:  npx blindspot view ${relative(process.cwd(), result.results) || '.'} --open`);
+    say(`Explore it in 3D:  node ${shellQuote(bin)} view ${shellQuote(result.results)} --open`);
+    say(`                   (or: blindspot view ${shellQuote(result.results)} --open, after npm link)`);
   }
   const failed = result.upscaled.reduce((n, u) => n + u.failed.length, 0) + result.run.failed;
   return failed > 0 ? 1 : 0;
