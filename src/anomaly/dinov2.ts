@@ -370,8 +370,11 @@ export function createDinoV2(tf: Tf, weights: DinoV2Weights): DinoV2Model {
     const patches = tf.reshape(patchLin(rows), [B, g * g, D]);
     let h: TfTypes.Tensor = tf.add(tf.concat([tf.tile(cls, [B, 1, 1]), patches], 1), pos);
     // [B·T, D] -> B·H tensors [T, hd] (one 2-D matmul per image and head: faster than batched ones here).
-    const heads = (t: TfTypes.Tensor2D) =>
-      tf.unstack(tf.reshape(tf.transpose(tf.reshape(t, [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]));
+    // tfjs 4.22's Unpack gradient fails for a single output (it stacks a bare tensor), hence the B·H = 1 case.
+    const heads = (t: TfTypes.Tensor2D): TfTypes.Tensor[] =>
+      B * H === 1
+        ? [tf.reshape(t, [T, hd])]
+        : tf.unstack(tf.reshape(tf.transpose(tf.reshape(t, [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]));
     for (const bl of blocks) {
       const n1 = tf.reshape(layerNorm(h, bl.n1w, bl.n1b), [B * T, D]) as TfTypes.Tensor2D;
       const q = heads(bl.q(n1));
@@ -381,10 +384,10 @@ export function createDinoV2(tf: Tf, weights: DinoV2Weights): DinoV2Model {
         const att = tf.softmax(tf.mul(mm(qi, tf.transpose(kk[i]!)), 1 / Math.sqrt(hd)));
         return mm(att, v[i]!);
       });
-      const ctx = tf.reshape(tf.transpose(tf.reshape(tf.stack(outs), [B, H, T, hd]), [0, 2, 1, 3]), [
-        B * T,
-        D,
-      ]) as TfTypes.Tensor2D;
+      const ctx = tf.reshape(
+        tf.transpose(tf.reshape(outs.length === 1 ? outs[0]! : tf.stack(outs), [B, H, T, hd]), [0, 2, 1, 3]),
+        [B * T, D],
+      ) as TfTypes.Tensor2D;
       h = tf.add(h, tf.mul(tf.reshape(bl.proj(ctx), [B, T, D]), bl.ls1));
       const n2 = tf.reshape(layerNorm(h, bl.n2w, bl.n2b), [B * T, D]) as TfTypes.Tensor2D;
       const mlp = bl.fc2(gelu(bl.fc1(n2)) as TfTypes.Tensor2D);

@@ -373,6 +373,38 @@ test('DINOv2 input gradient matches central finite differences of the float64 re
   }
 });
 
+test('DINOv2 gradients of a split batch (3 images, chunks of 2) and of a one-head model equal per-image gradients', async () => {
+  // 64 dims without config.json: one head (width / 64). Batch 3 runs as chunks of 2 and 1.
+  const one: Cfg = { p: 14, D: 64, H: 1, L: 1, F: 64, M: 2, S: 224 };
+  const ex = await loadExtractor(
+    tf,
+    `dinov2:${await writeWeights(join(root, 'onehead'), randomWeights(one, 7))}`,
+  );
+  try {
+    const xs = [img(6), img(7), img(8)];
+    const batch = new Float32Array(3 * xs[0]!.length);
+    xs.forEach((x, i) => batch.set(x, i * x.length));
+    const gradOf = (data: Float32Array, b: number) =>
+      tf.tidy(() =>
+        tf.grad((t: TfTypes.Tensor) => tf.sum(ex.apply(t as TfTypes.Tensor4D)))(
+          tf.tensor4d(data, [b, 224, 224, 3]),
+        ),
+      );
+    const gb = gradOf(batch, 3);
+    const all = gb.dataSync();
+    gb.dispose();
+    for (const [i, x] of xs.entries()) {
+      const g1 = gradOf(x, 1);
+      const single = g1.dataSync();
+      g1.dispose();
+      const rel = maxRel(all.subarray(i * x.length, (i + 1) * x.length), single);
+      assert.ok(rel < 1e-5, `image ${i}: batched vs single gradient ${rel}`);
+    }
+  } finally {
+    ex.dispose();
+  }
+});
+
 test('position-embedding resize: torch-style bicubic 37 -> 16 (offset 0.1 and 0) equals the separable reference', () => {
   const M = 37;
   const D = 3;
