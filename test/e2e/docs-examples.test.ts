@@ -15,7 +15,7 @@ import { greyImageElements, writeDicomFile, type DicomElement } from '../helpers
 /** Commands not run here, each with why. Matched against the command after joining continuation lines. */
 const SKIP: [RegExp, string][] = [
   [/^npm (install|test|ci)\b/, 'set-up and the whole suite: minutes, and the suite cannot run itself'],
-  [/^npm run (demo|bench|typecheck|lint)/, 'minutes of CPU (the demo and benchmarks have their own tests)'],
+  [/^npm run (demo|bench|typecheck|lint|validate)/, 'minutes of CPU (the demo and benchmarks have their own tests)'],
   [/^blindspot view\b/, 'starts a server that runs until Ctrl-C (test/e2e/viewer-server.test.ts)'],
   [/^blindspot anomaly\b/, 'loads a CNN per image, tens of seconds (test/e2e/anomaly-cli.test.ts)'],
   [/^blindspot memorization\b/, 'trains or loads a network, minutes (test/e2e/memorization-cli.test.ts)'],
