@@ -203,9 +203,10 @@ export function gtReference(gt: Image, plane: ArrayLike<number>, grid: BlockGrid
     o.roi === 'all'
       ? fullRoiMask(width, height)
       : o.roi === 'auto'
-        ? autoRoiMask(plane, width, height, o.autoRoi)
+        ? autoRoiMask(plane, width, height, { ...o.autoRoi, airBelow: o.autoRoi.airBelow ?? ctAirBelow(gt.meta) })
         : userRoiMask(o.roi.data, o.roi.width, o.roi.height, o.roi.channels, width, height, o.roi.source || 'mask');
-  const inRoi = blockRoi(roi, grid, out);
+  // `out` may be a longer reused column: the block view of it is what callers index
+  const inRoi = blockRoi(roi, grid, out ? out.subarray(0, grid.blockCount) : undefined);
   let roiBlocks = 0;
   for (let k = 0; k < grid.blockCount; k++) roiBlocks += inRoi[k]!;
   const maskOrNull = roi.source === 'all' ? null : roi;
@@ -226,6 +227,15 @@ export function gtReference(gt: Image, plane: ArrayLike<number>, grid: BlockGrid
   }
   if (roiBlocks === 0 && roi.source !== 'all') warnings.push('region of interest: no block is inside it; every block is outside the headline');
   return { roi, inRoi, roiBlocks, display, unit, noiseSd, floors: damageFloors(unit, noiseSd, o), occupied: { lo, hi, share }, warnings };
+}
+
+/** CT air: -500 HU in the image's stored units (null unless a CT with a known rescale, or already rescaled). */
+function ctAirBelow(meta: Record<string, unknown>): number | null {
+  if (meta['modality'] !== 'CT') return null;
+  if (meta['rescaled'] === true) return -500;
+  const slope = num(meta['rescaleSlope']);
+  const intercept = num(meta['rescaleIntercept']);
+  return slope !== undefined && slope !== 0 && intercept !== undefined ? (-500 - intercept) / slope : null;
 }
 
 const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));

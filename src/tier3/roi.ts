@@ -42,6 +42,12 @@ export interface AutoRoiOptions {
   markMargin: number;
   /** Regions are grown from pixels within this share of the image side from the edge (at least 2 px). Default 0.01. */
   edgeBand: number;
+  /**
+   * Samples below this (data units) are dark enough for the background whatever the histogram says; null = none.
+   * `gtReference` sets it for CT to -500 HU in stored units (air inside the field of view is not dark next to the
+   * padding outside it). Default null.
+   */
+  airBelow: number | null;
 }
 
 export const DEFAULT_AUTO_ROI_OPTIONS: Readonly<AutoRoiOptions> = Object.freeze({
@@ -51,6 +57,7 @@ export const DEFAULT_AUTO_ROI_OPTIONS: Readonly<AutoRoiOptions> = Object.freeze(
   labelMargin: 2,
   markMargin: 0.15,
   edgeBand: 0.01,
+  airBelow: null,
 });
 
 export function resolveAutoRoiOptions(partial?: Partial<AutoRoiOptions>): AutoRoiOptions {
@@ -59,6 +66,7 @@ export function resolveAutoRoiOptions(partial?: Partial<AutoRoiOptions>): AutoRo
     if (!(typeof o[k] === 'number' && o[k] >= 0 && o[k] < 1)) throw invalidOption(k, `a number in [0, 1) (default ${DEFAULT_AUTO_ROI_OPTIONS[k]})`, o[k]);
   }
   if (!Number.isInteger(o.labelMargin) || o.labelMargin < 0 || o.labelMargin > 64) throw invalidOption('labelMargin', 'an integer from 0 to 64 (default 2)', o.labelMargin);
+  if (o.airBelow !== null && !(typeof o.airBelow === 'number' && Number.isFinite(o.airBelow))) throw invalidOption('airBelow', 'a number or null (default null)', o.airBelow);
   return o;
 }
 
@@ -233,7 +241,7 @@ export function autoRoiMask(plane: Plane, width: number, height: number, options
   let background = 0;
   let collimator = 0;
   if (span > 0) {
-    const tDark = Math.min(lo + o.darkFraction * span, otsuThreshold(sm, lo, lo + 3 * o.darkFraction * span));
+    const tDark = Math.max(Math.min(lo + o.darkFraction * span, otsuThreshold(sm, lo, lo + 3 * o.darkFraction * span)), o.airBelow ?? -Infinity);
     const band = Math.max(2, Math.round(o.edgeBand * Math.min(width, height)));
     // Air is flat as well as dark: its local sd stays near the noise of the dark edge band, while dark but noisy
     // tissue (MR muscle next to the noise floor) does not, so the fill does not leak into it.
