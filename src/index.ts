@@ -42,6 +42,11 @@ export type {
   LcsMaps,
   DataRangeResult,
 } from './ssim/index.ts';
+// Two folders, pyiqa-style: every pair by file stem, mean with a Student-t interval (docs/ssim.md)
+export { ssimFolders, folderRowsCsv, writeFolderRowsParquet, FOLDER_COLUMNS } from './ssim/folder.ts';
+export type { FolderSsimRow, FolderSsimSummary, FolderSsimResult } from './ssim/folder.ts';
+export { meanInterval, tQuantile } from './stats/interval.ts';
+export type { MeanInterval } from './stats/interval.ts';
 export { toGreyPlanes, shave, COLOR_POLICIES, RGB2GRAY_WEIGHTS, YCBCR_Y_WEIGHTS } from './image/color.ts';
 export type { ColorPolicy, GreyPlanes } from './image/color.ts';
 

@@ -138,6 +138,7 @@ test('every shell example in README.md and docs/*.md runs (placeholders -> fixtu
     [/(?<![\w/.-])(data\/gt|gt\/|GT)(?![\w.])/g, ds.gt],
     [/=out\/(esrgan_tta|swinir_tta)\b/g, `=${ds.dirs.blurTta}`],
     [/=out\/\w+|=OUT\b/g, `=${ds.dirs.blurNotta}`],
+    [/(?<![\w/.=-])out\/(esrgan|swinir)\b/g, ds.dirs.blurNotta],
   ];
   const prepare = (cmd: string): string => {
     let c = cmd;

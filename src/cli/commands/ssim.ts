@@ -20,8 +20,13 @@ import { choiceFlag, numberFlag, parseFlags, positionals, wantsHelp } from '../a
 export const summary = 'SSIM, MS-SSIM and PSNR of one image pair (wang | matlab2009 | skimage conventions)';
 
 const HELP = `Usage: blindspot ssim GT TEST [options]
+       blindspot ssim GTDIR TESTDIR [--out rows.csv|rows.json|rows.parquet] [options]
 
 Structural similarity of TEST against the ground truth GT, exactly as the chosen convention computes it.
+Two folders of images: every test file is paired with its GT by file stem (the dataset rule: the GT stem, alone
+or followed by _ - . or a space, e.g. img01.png <- img01_x4_sr.png), scored, and summarised by the mean with a
+Student-t 95% confidence interval. Two folders of DICOM files are two volumes (see below); --pairs scores such
+folders file by file instead.
 
 Options:
   --mode M          wang (default: Wang's ssim_index, 11x11 Gaussian, valid region) |
@@ -35,13 +40,16 @@ Options:
                     values below 0 take the first colour)
   --map-scale S     fixed (default: 0 to 1, so two maps compare) | auto (the map's own range)
   --json            print one JSON object instead of the summary
+  --out FILE        folder form: write the per-image rows (.csv, .json with the summary, or .parquet)
+  --pairs           folder form even for folders of DICOM files (not read as a series)
   -h, --help        show this help
 
 ${READ_IMAGE_FLAGS_HELP}
 
 ${VOLUME_FLAGS_HELP}
 
-Exit codes: 0 ok, 2 bad input (one line on stderr naming the file).`;
+Exit codes: 0 ok, 1 some pairs of a folder failed (rows with an error), 2 bad input (one line on stderr naming
+the file).`;
 
 /** The JSON object `--json` prints (field order is stable). */
 export function ssimJson(r: SsimResult, gtPath: string, testPath: string): Record<string, unknown> {
@@ -99,6 +107,8 @@ export async function run(argv: string[]): Promise<number> {
     map: { type: 'string' },
     'map-scale': { type: 'string' },
     json: { type: 'boolean' },
+    pairs: { type: 'boolean' },
+    out: { type: 'string' },
     ...READ_IMAGE_FLAGS,
     ...VOLUME_FLAGS,
   });
@@ -116,6 +126,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   const mapScale = choiceFlag(parsed.values, 'map-scale', ['fixed', 'auto'] as const) ?? 'fixed';
   const readOptions = readImageOptionsFromFlags(parsed.values);
+  const { isPairFolders, runFolderSsim } = await import('../ssimFolder.ts');
+  if (await isPairFolders(parsed.values, gtPath, testPath)) {
+    if (mapPath !== undefined) throw new BlindspotError('E_USAGE', '--map draws one pair; give two files');
+    const out = parsed.values['out'];
+    if (out !== undefined && (typeof out !== 'string' || out === '')) throw new BlindspotError('E_USAGE', '--out needs a file name');
+    return runFolderSsim(gtPath, testPath, options, readOptions, parsed.values['json'] === true, out as string | undefined);
+  }
+  if (parsed.values['out'] !== undefined || parsed.values['pairs'] !== undefined) {
+    throw new BlindspotError('E_USAGE', '--out and --pairs belong to the folder form: blindspot ssim GTDIR TESTDIR');
+  }
   if (await volumeMode(parsed.values, [gtPath, testPath])) {
     if (mapPath !== undefined)
       throw new BlindspotError('E_USAGE', '--map draws one 2-D slice; pick it with --slice');
