@@ -134,12 +134,13 @@ export function totalScore(s: Omit<ImageStatistics, 'total_score'>): number {
  */
 export function imageStatistics(g: Gray8, hist: Float64Array, o: BatteryOptions): ImageStatistics {
   const { gray, width, height } = g;
-  const grad = gradientPass(gray, width, height);
-  const edges = canny(gray, width, height, 100, 200, grad);
+  // Full-image intermediates in thread scratch: none of them outlives this call.
+  const grad = gradientPass(gray, width, height, true);
+  const edges = canny(gray, width, height, 100, 200, grad, true);
   const edgeDensity =
     o.edgeDetector === 'canny' ? (edges.reduce((a, b) => a + b, 0) / (width * height)) * 100 : grad.edgeDensity;
   const block = blockArtifact(gray, width, height);
-  const ring = ringing(gray, width, height, edges);
+  const ring = ringing(gray, width, height, edges, true);
   const s = {
     sharpness: o.sharpnessKernel === 'opencv' ? sharpnessOpencv(gray, width, height) : grad.sharpness,
     contrast: rmsContrast(hist),

@@ -9,6 +9,8 @@
  * strong one become edges.
  */
 
+import { scratch } from './scratch.ts';
+
 const SHIFT = 15;
 /** tan(22.5 deg) in 15-bit fixed point, rounded: floor(0.41421356... * 2^15 + 0.5) = 13573 (OpenCV TG22). */
 const TG22 = 13573;
@@ -18,6 +20,7 @@ const TG22 = 13573;
  * @param low lower hysteresis threshold (floored, as OpenCV); @param high upper threshold (floored).
  * @param sobel the replicate-border Sobel gradients when the caller has them (filters.ts `gradientPass`), and their
  *   L1 magnitude in a one-pixel zero frame ((height + 2) x (width + 2)) when it has that too.
+ * @param reuse return a per-thread scratch map (valid until the next reusing call; see scratch.ts).
  */
 export function canny(
   gray: Uint8Array,
@@ -26,6 +29,7 @@ export function canny(
   low = 100,
   high = 200,
   sobel?: { dx: Int16Array; dy: Int16Array; mag?: Int32Array },
+  reuse = false,
 ): Uint8Array {
   let lo = Math.floor(low);
   let hi = Math.floor(high);
@@ -64,8 +68,8 @@ export function canny(
     }
   }
   // 0 = not an edge, 1 = weak candidate, 2 = edge.
-  const state = new Uint8Array(n);
-  const stack = new Int32Array(n);
+  const state = reuse ? scratch('canny.state', n, (k) => new Uint8Array(k)).fill(0) : new Uint8Array(n);
+  const stack = reuse ? scratch('canny.stack', n, (k) => new Int32Array(k)) : new Int32Array(n);
   let top = 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -121,8 +125,8 @@ export function canny(
  * Square dilation of a 0/1 map by `radius` (a (2r+1)^2 box; the engine's 5x5 kernel applied twice is r = 4),
  * pixels outside the image ignored (OpenCV's default dilate border).
  */
-export function dilateSquare(map: Uint8Array, width: number, height: number, radius: number): Uint8Array {
-  const tmp = new Uint8Array(map.length);
+export function dilateSquare(map: Uint8Array, width: number, height: number, radius: number, reuse = false): Uint8Array {
+  const tmp = reuse ? scratch('dilate.tmp', map.length, (k) => new Uint8Array(k)).fill(0) : new Uint8Array(map.length);
   for (let y = 0; y < height; y++) {
     const row = y * width;
     let last = -Infinity; // the last set column at or before c + radius: c is covered when it is >= c - radius
@@ -132,7 +136,7 @@ export function dilateSquare(map: Uint8Array, width: number, height: number, rad
       if (c >= 0 && c - last <= radius) tmp[row + c] = 1;
     }
   }
-  const out = new Uint8Array(map.length);
+  const out = reuse ? scratch('dilate.out', map.length, (k) => new Uint8Array(k)).fill(0) : new Uint8Array(map.length);
   for (let x = 0; x < width; x++) {
     let last = -Infinity;
     for (let y = 0; y < height + radius; y++) {
@@ -148,8 +152,8 @@ export function dilateSquare(map: Uint8Array, width: number, height: number, rad
  * Ringing (engine): population standard deviation of the grey levels within 4 pixels (Chebyshev) of a Canny
  * edge (`Canny(100, 200)`, then a 5x5 dilation applied twice); 0 when there is no edge.
  */
-export function ringing(gray: Uint8Array, width: number, height: number, edges: Uint8Array): number {
-  const region = dilateSquare(edges, width, height, 4);
+export function ringing(gray: Uint8Array, width: number, height: number, edges: Uint8Array, reuse = false): number {
+  const region = dilateSquare(edges, width, height, 4, reuse);
   // Integer sums (exact), combined exactly: var = (n sum(g^2) - (sum g)^2) / n^2.
   let n = 0;
   let s = 0;

@@ -6,6 +6,8 @@
  * are its CPU fallback where they are offered. docs/metrics.md states each formula.
  */
 
+import { scratch } from './scratch.ts';
+
 /** Reflect-101 index (PyTorch 'reflect', OpenCV BORDER_DEFAULT): -1 -> 1, n -> n-2. */
 function reflect101(i: number, n: number): number {
   if (n === 1) return 0;
@@ -100,15 +102,18 @@ export interface GradientPass {
  *   which in 8-bit units is var_{n-1}(K8 * x) / 256. Integer sums, combined exactly.
  * - Noise (engine, Kornia path): mean absolute response of [-1 -1 -1; -1 8 -1; -1 -1 -1] on x/255 with zero
  *   padding, times 100.
+ * `reuse`: return per-thread scratch arrays (valid until the next reusing call) instead of new ones.
  * - Edge density (engine, Kornia path): percentage of pixels whose Kornia `sobel(x/255)` magnitude,
  *   sqrt(gx^2 + gy^2 + 1e-6) with the Sobel kernels normalised by 8 and replicate borders, exceeds 0.1.
  */
-export function gradientPass(gray: Uint8Array, width: number, height: number): GradientPass {
+export function gradientPass(gray: Uint8Array, width: number, height: number, reuse = false): GradientPass {
   const n = width * height;
-  const dx = new Int16Array(n);
-  const dy = new Int16Array(n);
+  // With `reuse`, thread scratch (see scratch.ts): every cell is written below, and the frame of `mag` is never
+  // written, so it stays zero.
+  const dx = reuse ? scratch('gp.dx', n, (k) => new Int16Array(k)) : new Int16Array(n);
+  const dy = reuse ? scratch('gp.dy', n, (k) => new Int16Array(k)) : new Int16Array(n);
   const FW = width + 2;
-  const mag = new Int32Array((height + 2) * FW);
+  const mag = reuse ? scratch('gp.mag', (height + 2) * FW, (k) => new Int32Array(k)) : new Int32Array((height + 2) * FW);
   let lapSum = 0;
   let lapSq = 0;
   let noiseSum = 0;

@@ -6,15 +6,17 @@
  * symmetric and never reaches the Nyquist row or column).
  */
 import { fft, fftColumnsPow2 } from './fft.ts';
+import { scratch } from './scratch.ts';
 
 /**
  * High-frequency ratio of a grey plane (0..1); NaN for a constant-zero image.
  */
 export function highFrequencyRatio(gray: ArrayLike<number>, width: number, height: number): number {
+  // Spectra in thread scratch (scratch.ts): every cell is written before it is read; nothing escapes.
   const half = Math.floor(width / 2) + 1;
   // Row spectra, columns 0..half-1, row-major (height x half).
-  const specRe = new Float64Array(half * height);
-  const specIm = new Float64Array(half * height);
+  const specRe = scratch('fft.re', half * height, (k) => new Float64Array(k));
+  const specIm = scratch('fft.im', half * height, (k) => new Float64Array(k));
   const re = new Float64Array(width);
   const im = new Float64Array(width);
   for (let y = 0; y < height; y += 2) {
