@@ -11,7 +11,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { benchmarkMarkdown, runMemorizationBenchmark, type EmbeddingMethod } from '../src/memorization/benchmark.ts';
-import { deepSsimMethod, untrainedBackboneMethod } from '../src/memorization/benchmethods.ts';
+import { deepSsimMethod, spatialDeepSsimMethod, untrainedBackboneMethod } from '../src/memorization/benchmethods.ts';
 
 const data = process.argv[2] ?? '/work/shared/data/medical';
 const out = process.argv[3] ?? 'examples/output/deepssim-benchmark';
@@ -20,8 +20,15 @@ const deep = process.argv[5] ?? 'none';
 const epochs = Number(process.argv[6] ?? 4);
 const size = 128;
 
-const methods: EmbeddingMethod[] = [untrainedBackboneMethod(size)];
-if (deep === 'head') methods.push(deepSsimMethod(`DeepSSIM (MobileNetV2 frozen, head trained, ${epochs} epochs)`, { size, epochs, variantsPerImage: 4 }));
+const methods: EmbeddingMethod[] = deep === 'spatial' ? [] : [untrainedBackboneMethod(size)];
+if (deep === 'spatial') {
+  const budget = Number(process.argv[6] ?? 150);
+  methods.push(
+    spatialDeepSsimMethod(`DeepSSIM spatial CNN from scratch (64x64, ${budget} s per seed)`, size, { size: 64, batchSize: 8, checkpointEvery: 25, timeBudgetS: budget, steps: 100000 }, (v) =>
+      process.stderr.write(`  step ${v.step}: train MSE ${v.trainMse.toFixed(4)} validation MSE ${v.mse.toFixed(4)} Pearson ${v.pearson.toFixed(3)}\n`),
+    ),
+  );
+} else if (deep === 'head') methods.push(deepSsimMethod(`DeepSSIM (MobileNetV2 frozen, head trained, ${epochs} epochs)`, { size, epochs, variantsPerImage: 4 }));
 else if (deep !== 'none') methods.push(deepSsimMethod(`DeepSSIM (${deep}, from scratch, ${epochs} epochs)`, { size, epochs, backbone: deep as 'compact' }));
 
 const t0 = performance.now();
@@ -36,6 +43,7 @@ const result = await runMemorizationBenchmark(
     ],
     seeds,
     size,
+    baselines: deep !== 'spatial',
   },
   methods,
   (p) => {

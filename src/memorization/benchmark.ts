@@ -39,6 +39,8 @@ export interface BenchmarkOptions extends BenchSetOptions {
   calibrationShare: number;
   /** Run the best-match protocol too (an SSIM per generated x training image x 8 for flip-SSIM). Default true. */
   retrieval: boolean;
+  /** Score the pixel baselines (false: the ORACLE only, e.g. when they were measured in another run). Default true. */
+  baselines: boolean;
 }
 
 export const DEFAULT_BENCHMARK_OPTIONS: Readonly<BenchmarkOptions> = Object.freeze({
@@ -48,6 +50,7 @@ export const DEFAULT_BENCHMARK_OPTIONS: Readonly<BenchmarkOptions> = Object.free
   seeds: [1, 2, 3, 4, 5],
   calibrationShare: 0.5,
   retrieval: true,
+  baselines: true,
 });
 
 /**
@@ -240,13 +243,14 @@ export async function scoreBenchSet(
   set: BenchSet,
   size: number,
   embedding: readonly EmbeddingMethod[],
-  o: { calibrationShare: number; retrieval: boolean; seed: number },
+  o: { calibrationShare: number; retrieval: boolean; seed: number; baselines?: boolean },
   onProgress?: (p: BenchmarkProgress) => void,
 ): Promise<{ method: string; similarityScale: boolean; scores: SeedScores; pair: Float64Array }[]> {
   const trainPlanes = set.train.map((t) => t.plane);
   const gen = set.pairs.map((p) => p.generated);
   const out: { method: string; similarityScale: boolean; scores: SeedScores; pair: Float64Array }[] = [];
-  for (const m of pixelMethods(trainPlanes, gen, set.pairs.map((p) => p.clean), size)) {
+  const pixel = pixelMethods(trainPlanes, gen, set.pairs.map((p) => p.clean), size);
+  for (const m of o.baselines === false ? pixel.slice(0, 1) : pixel) {
     let done = 0;
     const r = scoreAll(set, m.score, o.retrieval, () => onProgress?.({ phase: 'pixel', seed: o.seed, method: m.name, done: ++done, total: gen.length }));
     out.push({ method: m.name, similarityScale: m.similarityScale, scores: protocolScores(set, r.pair, r.best, m.similarityScale, o.calibrationShare, o.seed), pair: r.pair });
@@ -302,7 +306,7 @@ export async function runMemorizationBenchmark(partial: Partial<BenchmarkOptions
     const counts = { Duplicate: 0, Similar: 0, Different: 0 } as Record<MemorizationLabel, number>;
     for (const p of set.pairs) counts[p.truth]++;
     seeds.push({ seed, train: set.train.length, heldOut: set.heldOut, droppedNearCopies: set.droppedNearCopies, pairs: counts });
-    for (const r of await scoreBenchSet(set, o.size, embedding, { calibrationShare: o.calibrationShare, retrieval: o.retrieval, seed }, onProgress)) {
+    for (const r of await scoreBenchSet(set, o.size, embedding, { calibrationShare: o.calibrationShare, retrieval: o.retrieval, seed, baselines: o.baselines }, onProgress)) {
       const e = perMethod.get(r.method) ?? { similarityScale: r.similarityScale, perSeed: [] };
       e.perSeed.push(r.scores);
       perMethod.set(r.method, e);

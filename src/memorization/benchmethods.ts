@@ -9,6 +9,8 @@ import { embedPlanes } from './embed.ts';
 import { unitRange } from './generate.ts';
 import { l2NormaliseRows } from './metrics.ts';
 import { mobileNetV2Parts, planesToBatch } from './model.ts';
+import { zScoreInPlace } from './plane.ts';
+import { trainSpatialDeepSsim, type SpatialTrainOptions, type SpatialValidation } from './spatial.ts';
 import { loadTf } from './tfjs.ts';
 import { trainDeepSsim, type TrainOptions, type TrainProgress } from './train.ts';
 
@@ -43,6 +45,57 @@ export function deepSsimMethod(name: string, options: Partial<TrainOptions>, onP
       const tf = await loadTf();
       const trained = await trainDeepSsim(tf, train, { ...options, seed }, onProgress);
       return async (planes) => embedPlanes(tf, trained.network.embedder, planes, 32);
+    },
+  };
+}
+
+/** 2x2 mean downsampling of a square plane, z-scored again. */
+export function halvePlane(p: Float32Array, size: number): Float32Array {
+  const h = size >> 1;
+  const out = new Float32Array(h * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < h; x++) {
+      const i = 2 * y * size + 2 * x;
+      out[y * h + x] = (p[i]! + p[i + 1]! + p[i + size]! + p[i + size + 1]!) / 4;
+    }
+  }
+  return zScoreInPlace(out);
+}
+
+/**
+ * The spatial DeepSSIM encoder (spatial.ts) trained per seed from scratch on exact-target pairs of the seed's
+ * training images (85%; 15% validate), at `options.size` (planes are halved until they match: the CPU budget).
+ */
+export function spatialDeepSsimMethod(name: string, benchSize: number, options: Partial<SpatialTrainOptions>, onProgress?: (v: SpatialValidation) => void): EmbeddingMethod {
+  const size = options.size ?? benchSize;
+  const fit = (p: Float32Array) => {
+    let q = p;
+    for (let s = benchSize; s > size; s >>= 1) q = halvePlane(q, s);
+    return q;
+  };
+  return {
+    name,
+    prepare: async (train, seed) => {
+      const tf = await loadTf();
+      const planes = train.map(fit);
+      const nVal = Math.max(2, Math.round(planes.length * 0.15));
+      const r = await trainSpatialDeepSsim(tf, { images: planes.slice(nVal) }, { images: planes.slice(0, nVal) }, { ...options, size, seed }, onProgress);
+      return async (ps) => {
+        const out: Float32Array[] = [];
+        for (let s = 0; s < ps.length; s += 32) {
+          const y = tf.tidy(() => r.model.predict(planesToBatch(tf, ps.slice(s, s + 32).map(fit), size, 1)) as TfTypes.Tensor);
+          out.push((await y.data()) as Float32Array);
+          y.dispose();
+        }
+        const dim = (r.model.outputs[0]!.shape as number[])[1]!;
+        const all = new Float32Array(ps.length * dim);
+        let at = 0;
+        for (const o of out) {
+          all.set(o, at);
+          at += o.length;
+        }
+        return { embeddings: l2NormaliseRows(all, dim), dim };
+      };
     },
   };
 }

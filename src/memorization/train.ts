@@ -312,6 +312,21 @@ export class AdamW {
     });
   }
 
+  /** The first and second moments (m of every variable, then v), for checkpoints. */
+  moments(): TfTypes.Variable[] {
+    return [...this.m, ...this.v];
+  }
+
+  /** Steps taken (the bias-correction counter). */
+  stepCount(): number {
+    return this.t;
+  }
+
+  /** Restore the step counter of a checkpoint (the moments are restored through `moments()`). */
+  setStep(t: number): void {
+    this.t = t;
+  }
+
   dispose(): void {
     for (const t of [...this.m, ...this.v]) t.dispose();
   }
