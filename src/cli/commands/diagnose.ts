@@ -122,7 +122,7 @@ function humanSummary(r: DiagnoseResult, gtPath: string, testPath: string, outDi
       (nb.ssimBlk.argmin ? ` at row ${nb.ssimBlk.argmin.row} col ${nb.ssimBlk.argmin.col}` : ''),
     `  Tier 3   failing: ${AXIS_NAMES.map((n, i) => `${n.split(' ')[0]} ${a.failing[i]}`).join(', ')}; any ${a.anyFailing} (${pct(a.anyFailing, a.blocks)}); ` +
       `regimes: Silent ${a.regimes.silent} (${pct(a.regimes.silent, a.blocks)}), Membrane ${a.regimes.membrane}, Responsive ${a.regimes.responsive}`,
-    `  Layers   ROI, floored (DESIGN 3c): ${layerLine(s.floored)}`,
+    `  Layers   headline (${ref.roi.source === 'all' ? 'every block' : `ROI ${ref.roi.source}`}, ${ref.floors.floorAc > 0 ? 'damage above the floors' : 'no floor'}, display units): ${layerLine(s.floored)}`,
     `           published (all blocks, no floor): ${layerLine(s.published)}`,
     `  written to ${outDir}`,
   ];
