@@ -189,8 +189,8 @@ export async function trainSpatialDeepSsim(tf: Tf, train: PairSource, validation
       }
       const buf = await readFile(join(o.checkpointDir, 'weights.bin'));
       const all = model.weights.map((w) => w.read() as TfTypes.Variable);
-      let at = restoreInto(tf, all, buf, 0);
-      at = restoreInto(tf, optimizer.moments(), buf, at);
+      const at = restoreInto(tf, all, buf, 0);
+      if (restoreInto(tf, optimizer.moments(), buf, at) * 4 !== buf.length) throw new BlindspotError('E_CORRUPT', 'checkpoint weights do not match the network', join(o.checkpointDir, 'weights.bin'));
       optimizer.setStep(st.moments);
       step = st.step;
       history = st.history;
