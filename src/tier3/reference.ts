@@ -42,16 +42,35 @@ export function voiWindow(meta: Record<string, unknown>): DisplayWindow | undefi
   return { lo: center - width / 2, hi: center + width / 2, width, source: 'voi' };
 }
 
-/** Type-7 quantiles of the samples inside the ROI (all samples when none is inside). */
-export function roiQuantiles(plane: ArrayLike<number>, mask: RoiMask | null, ps: readonly number[]): number[] {
+/**
+ * Type-7 quantiles of the samples inside the ROI (all samples when none is inside). Planes over 2^18 samples are
+ * read on a fixed sub-grid (every 2nd sample of every 2nd row; deterministic): a display window needs the tails to
+ * a fraction of a grey level, not a sort of every pixel (1024²: ~100 ms saved per GT).
+ */
+export function roiQuantiles(plane: ArrayLike<number>, mask: RoiMask | null, ps: readonly number[], width = 0): number[] {
   const n = plane.length;
+  const w = width > 0 ? width : n;
+  const step = width > 0 && n > 1 << 18 ? 2 : 1;
+  const rows = Math.ceil(n / w);
+  const px = mask?.pixels;
+  // two passes over the sub-grid: count, then fill a typed array (no per-sample allocation)
+  const visit = (fn: (v: number) => void, onlyInside: boolean): void => {
+    for (let y = 0; y < rows; y += step) {
+      const row = y * w;
+      for (let x = 0; x < w && row + x < n; x += step) if (!onlyInside || px![row + x] === ROI_INSIDE) fn(plane[row + x]!);
+    }
+  };
   let m = 0;
-  if (mask) for (let i = 0; i < n; i++) if (mask.pixels[i] === ROI_INSIDE) m++;
-  const useMask = mask !== null && m > 0;
-  const vals = new Float64Array(useMask ? m : n);
+  if (px) visit(() => m++, true);
+  const useMask = px !== undefined && m > 0;
+  if (!useMask) visit(() => m++, false);
+  const vals = new Float64Array(m);
   let j = 0;
-  for (let i = 0; i < n; i++) if (!useMask || mask.pixels[i] === ROI_INSIDE) vals[j++] = plane[i]!;
-  vals.sort();
+  visit((v) => (vals[j++] = v), useMask);
+  return quantilesOf(vals.subarray(0, j).sort(), ps);
+}
+
+function quantilesOf(vals: Float64Array, ps: readonly number[]): number[] {
   return ps.map((p) => {
     const h = (vals.length - 1) * p;
     const lo = Math.floor(h);
@@ -71,13 +90,14 @@ export function displayWindowOf(
   mask: RoiMask | null,
   mode: 'auto' | 'data-range' | number,
   dataRange: number,
+  robust?: [number, number],
 ): DisplayWindow {
   if (typeof mode === 'number') return { lo: 0, hi: mode, width: mode, source: 'option' };
   const full: DisplayWindow = { lo: 0, hi: dataRange, width: dataRange, source: 'data-range' };
   if (mode === 'data-range') return full;
   const voi = voiWindow(gt.meta);
   if (voi) return voi;
-  const [lo, hi] = roiQuantiles(plane, mask, [0.005, 0.995]) as [number, number];
+  const [lo, hi] = robust ?? (roiQuantiles(plane, mask, [0.005, 0.995]) as [number, number]);
   return hi - lo >= 1 ? { lo, hi, width: hi - lo, source: 'roi-p0.5-p99.5' } : full;
 }
 
@@ -210,10 +230,10 @@ export function gtReference(gt: Image, plane: ArrayLike<number>, grid: BlockGrid
   let roiBlocks = 0;
   for (let k = 0; k < grid.blockCount; k++) roiBlocks += inRoi[k]!;
   const maskOrNull = roi.source === 'all' ? null : roi;
-  const display = displayWindowOf(gt, plane, maskOrNull, o.displayWidth, L);
+  const [lo, hi] = roiQuantiles(plane, maskOrNull, [0.005, 0.995], width) as [number, number];
+  const display = displayWindowOf(gt, plane, maskOrNull, o.displayWidth, L, [lo, hi]);
   const unit = display.width / 255;
   const noiseSd = immerkaerNoiseSd(plane, width, height, maskOrNull);
-  const [lo, hi] = roiQuantiles(plane, maskOrNull, [0.005, 0.995]) as [number, number];
   const share = (hi - lo) / L;
   const warnings: string[] = [];
   if (gt.bitDepth > 8 && !gt.isFloat && share < 0.25) {

@@ -283,8 +283,11 @@ function markLabels(pixels: Uint8Array, cls: Uint8Array, w: number, h: number, o
     let touchesOther = false;
     while (top > 0) {
       const i = stack[--top]!;
-      members.push(i);
-      if (members.length > maxArea) big = true;
+      // a component past the label size is kept whole: stop collecting its members (the body has ~10^6)
+      if (!big) {
+        members.push(i);
+        if (members.length > maxArea) big = true;
+      }
       const x = i % w;
       const y = (i - x) / w;
       for (let dy = -1; dy <= 1; dy++) {
