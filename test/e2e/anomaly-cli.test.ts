@@ -233,5 +233,5 @@ test('blindspot anomaly: a set of one image is refused (exit 2, one line)', asyn
     { timeoutMs: 120_000 },
   );
   assert.equal(one.code, 2, one.stderr);
-  assert.match(one.stderr.trim().split('\n').pop()!, /: AS needs at least 2 scored real images, got 1$/);
+  assert.match(one.stderr.trim().split('\n').pop()!, /real: AS needs at least 2 real images, got 1$/);
 });

@@ -98,6 +98,17 @@ export async function run(argv: string[]): Promise<number> {
     images !== undefined
       ? [await listImages(images, o.n)]
       : [await listImages(real!, o.n), await listImages(generated!, o.n)];
+  // AS needs 2 images per set: refuse before loading TF.js (asFromSets checks again after skipped images).
+  if (images === undefined) {
+    for (const [i, label] of ['real', 'generated'].entries()) {
+      if (lists[i]!.length < 2)
+        throw new BlindspotError(
+          'E_TOO_SMALL',
+          `AS needs at least 2 ${label} images, got 1`,
+          i ? generated : real,
+        );
+    }
+  }
   const session = await createAnomalySession(o);
   const report = (msg: string) => {
     if (!json) process.stderr.write(msg + '\n');
