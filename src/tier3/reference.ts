@@ -6,6 +6,7 @@
  */
 import type { Image } from '../image/types.ts';
 import type { BlockGrid } from './blocks.ts';
+import { quantileSorted } from './regimes.ts';
 import { autoRoiMask, blockRoi, fullRoiMask, ROI_INSIDE, userRoiMask, type AutoRoiOptions, type RoiMask } from './roi.ts';
 
 /** Where a display window came from. */
@@ -67,16 +68,8 @@ export function roiQuantiles(plane: ArrayLike<number>, mask: RoiMask | null, ps:
   const vals = new Float64Array(m);
   let j = 0;
   visit((v) => (vals[j++] = v), useMask);
-  return quantilesOf(vals.subarray(0, j).sort(), ps);
-}
-
-function quantilesOf(vals: Float64Array, ps: readonly number[]): number[] {
-  return ps.map((p) => {
-    const h = (vals.length - 1) * p;
-    const lo = Math.floor(h);
-    const hi = Math.min(vals.length - 1, lo + 1);
-    return vals[lo]! + (h - lo) * (vals[hi]! - vals[lo]!);
-  });
+  const sorted = vals.subarray(0, j).sort();
+  return ps.map((p) => quantileSorted(sorted, p));
 }
 
 /**
@@ -322,13 +315,7 @@ export function summarizeBlindSpot(
   const n = se.length;
   const q = (a: number[]): { p10: number; median: number; p90: number } => {
     const s = Float64Array.from(a).sort();
-    const at = (p: number): number => {
-      if (s.length === 0) return NaN;
-      const h = (s.length - 1) * p;
-      const lo = Math.floor(h);
-      return s[lo]! + (h - lo) * (s[Math.min(s.length - 1, lo + 1)]! - s[lo]!);
-    };
-    return { p10: at(0.1), median: at(0.5), p90: at(0.9) };
+    return { p10: quantileSorted(s, 0.1), median: quantileSorted(s, 0.5), p90: quantileSorted(s, 0.9) };
   };
   const seQ = q(se);
   const share = (c: number): number => (n > 0 ? c / n : NaN);

@@ -22,6 +22,7 @@
  */
 import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
 import type { BlockGrid } from './blocks.ts';
+import { quantileSorted } from './regimes.ts';
 
 type Plane = ArrayLike<number>;
 
@@ -88,14 +89,6 @@ export interface RoiMask {
 const BG = 0;
 const COLLIMATOR = 1;
 const UNSET = 255;
-
-/** Type-7 quantile of an ascending array. */
-function q7(sorted: Float32Array, p: number): number {
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
-}
 
 /**
  * Otsu's threshold of the values of `v` within [a, b] (256 bins): the split that best separates the dark background
@@ -233,8 +226,8 @@ export function autoRoiMask(plane: Plane, width: number, height: number, options
   for (let y = 0; y < height; y += step) for (let x = 0; x < width; x += step) sub.push(plane[y * width + x]!);
   for (let i = 0; i < n; i++) if (plane[i]! > vmax) vmax = plane[i]!;
   const sorted = Float32Array.from(sub).sort();
-  const lo = q7(sorted, 0.005);
-  const hi = q7(sorted, 0.995);
+  const lo = quantileSorted(sorted, 0.005);
+  const hi = quantileSorted(sorted, 0.995);
   const span = hi - lo;
   const cls = new Uint8Array(n).fill(UNSET);
   const stack = new Int32Array(n);
