@@ -3,6 +3,7 @@
  * Quantiles use linear interpolation between order statistics (Hyndman-Fan type 7, DuckDB `quantile_cont`,
  * numpy's default), so they agree with the analysis views.
  */
+import { quantileSorted } from '../tier3/regimes.ts';
 
 /** The Tier-2 figures of one image (NaN when there is no block to summarise, e.g. no non-border block). */
 export interface BlockFieldSummary {
@@ -20,18 +21,6 @@ export interface BlockFieldSummary {
   blk_p90_nb: number;
 }
 
-/**
- * Type-7 quantile of `sorted` (ascending, no NaN).
- * @param q In [0, 1].
- */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const h = (n - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(n - 1, lo + 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
-}
 
 /**
  * Summaries of `ssim_blk` over all blocks and over non-border blocks (`is_border` = 0).

@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { imageStem, listGtImages, listImageFiles, matchGtStem, pairOutputs } from '../../src/dataset/discover.ts';
 import { parseModelFlag, parseShard, readRunFile, resolveRunOptions } from '../../src/dataset/options.ts';
 import { shardParts, type PlannedPart } from '../../src/dataset/plan.ts';
-import { quantileSorted, summarizeBlockField } from '../../src/dataset/summary.ts';
+import { summarizeBlockField } from '../../src/dataset/summary.ts';
+import { quantileSorted } from '../../src/tier3/regimes.ts';
 import { BlindspotError } from '../../src/errors.ts';
 
 const gt = new Set(['img', 'img_1', 'img_10', 'a-b', 'scan.v2']);
