@@ -12,6 +12,8 @@ import type { AnalyzeOptions } from './options.ts';
 import { openAnalysis, queryRows } from './open.ts';
 import { AXES, LAYER_ORDER, splitStatements } from './views.ts';
 import { barPlotSvg, heatmapSvg, linePlotSvg } from './plots.ts';
+import { AXIS_PLAIN_NAMES } from '../render/palette.ts';
+import { conclusionMarkdown, FIGURE_CAPTIONS, GLOSSARY_MD, tier1Markdown, transitionCaption } from './reportText.ts';
 
 export interface AnalysisSummary {
   params: AnalyzeOptions;
@@ -94,6 +96,7 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
     const attractors = await queryRows(c, 'SELECT * FROM attractor_counts ORDER BY model, path, layer, attractor, axis NULLS FIRST');
     const axisShares = h.hasFailMask ? await queryRows(c, 'SELECT * FROM axis_shares ORDER BY model, path, layer, axis') : [];
     const headline = await queryRows(c, 'SELECT * FROM headline ORDER BY model, path');
+    const tier1 = await queryRows(c, 'SELECT model, path, ssim, msssim, psnr FROM images ORDER BY model, path, image');
     const layerTransitions = await queryRows(c, 'SELECT * FROM layer_transitions ORDER BY model, layer_notta, layer_tta');
     const axisTransitions = h.hasFailMask ? await queryRows(c, 'SELECT * FROM axis_transitions ORDER BY model, axis, fails_notta, fails_tta') : [];
     const [range] = await queryRows(c, 'SELECT min(ssim_blk)::DOUBLE AS lo FROM blocks');
@@ -135,16 +138,18 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
       }),
       'ssim_blk',
       'share of blocks',
+      { logY: true },
     );
-    const plots: { name: string; title: string; svg: string }[] = [{ name: 'ssim_blk_hist.svg', title: 'Block SSIM distributions', svg: histSvg }];
+    const plots: Plot[] = [{ name: 'ssim_blk_hist.svg', title: 'Block SSIM distributions', caption: FIGURE_CAPTIONS['ssim_blk_hist.svg']!, svg: histSvg }];
     if (h.hasFailMask) {
       for (const layer of ['Visible', 'Hidden'] as const) {
         plots.push({
           name: `axis_shares_${layer.toLowerCase()}.svg`,
           title: `Failing axes inside ${layer} Collapse`,
+          caption: FIGURE_CAPTIONS[`axis_shares_${layer.toLowerCase()}.svg`]!,
           svg: barPlotSvg(
             `Share of ${layer} Collapse blocks failing each axis`,
-            [...AXES],
+            [...AXIS_PLAIN_NAMES],
             thresholds.map((t) => ({
               label: `${t.model} / ${t.path}`,
               values: AXES.map((a) => Number(axisShares.find((r) => r.model === t.model && r.path === t.path && r.layer === layer && r.axis === a)?.fail_share ?? 0)),
@@ -156,13 +161,19 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
     }
     const models = [...new Set(layerTransitions.map((r) => String(r.model)))];
     for (const m of models) {
-      plots.push({ name: `transitions_${m}.svg`, title: `Layer transitions notta -> tta: ${m}`, svg: heatmapSvg(`${m}: layer notta -> tta`, LAYER_ORDER, transitionMatrix(layerTransitions, m)) });
+      plots.push({ name: `transitions_${m}.svg`, title: `Layer transitions notta -> tta: ${m}`, caption: transitionCaption(m), svg: heatmapSvg(`${m}: layer notta -> tta`, LAYER_ORDER, transitionMatrix(layerTransitions, m)) });
     }
     for (const pl of plots) await write(`plots/${pl.name}`, pl.svg);
 
     // report.md
     const md: string[] = [];
     md.push('# blindspot analysis\n');
+    md.push('## What this run shows\n');
+    md.push(conclusionMarkdown(headline, layers, layersPublished));
+    md.push('\n## Image quality per model (Tier 1: whole-image scores)\n');
+    md.push('Mean over the images of each configuration with a Student-t 95% confidence interval in brackets (PSNR of identical pairs, infinite, left out; MS-SSIM needs 176 px a side).\n');
+    md.push(tier1Markdown(tier1));
+    md.push('\n## Definitions used\n');
     md.push(
       `Two definitions (DESIGN §3b, §3c). **Headline**: region-of-interest blocks only (air, collimator and burned-in labels left out; images.parquet \`roi_source\`); T10/T90 = quantiles ${p.visibleQuantile}/${p.hiddenQuantile} of their non-border ssim_blk per configuration (T90 = ${p.fallbackThreshold} when the quantile is 1 or rests on fewer than ${p.minRoiBlocks} blocks); damage AC = se above the pair's floor (max(2 display grey levels, 1.5x the GT's noise sd)) and (R >= ${p.hiddenR} or se >= 4 display levels), DC = |dmu| >= ${p.hiddenDmu} display grey levels (one display level = the GT's display window / 255: DICOM VOI window, else its p0.5..p99.5). **Published**: every block, T90 over every non-border block, AC = R >= ${p.hiddenR}, DC = |dmu| >= ${p.hiddenDmu} grey levels of L/255, no floor. Silent when (sx/L)^2 < K2^2 (1-T90)/T90 with K2 = ${p.K2}; Membrane when kappa < ${p.kappaMembrane}. se_max = the texture error SSIM >= T90 cannot see, in display grey levels. Views: views.sql; query them with \`blindspot sql RESULTS "..."\`.\n`,
     );
@@ -176,7 +187,7 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
     md.push('\n## Headline per model: region of interest, damage above the floors\n');
     md.push(
       mdTable(
-        ['model', 'path', 'Hidden', 'AC', 'DC', 'None', 'Single', 'Multi', 'Visible', 'border share of Visible', 'Hidden Persistent', 'Silent share of Hidden Persistent', 'se_max median (display levels)', 'ROI blocks blind at the floor'],
+        ['model', 'path', 'Hidden', 'AC (texture)', 'DC (brightness)', 'Hidden: no axis fails', 'one axis', 'several axes', 'Visible', 'border share of Visible', 'Hidden Persistent', 'Silent share of Hidden Persistent', 'se_max median (display levels)', 'ROI blocks blind at the floor'],
         headline.map((r) => [
           String(r.model),
           String(r.path),
@@ -198,7 +209,7 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
     md.push('\n## Headline per model: the published definition (every block, no floor; the published study reports a 95.30% Silent share for SwinIR)\n');
     md.push(
       mdTable(
-        ['model', 'path', 'Hidden', 'None', 'Single', 'Multi', 'Visible', 'border share of Visible', 'Hidden Persistent', 'Silent share of Hidden Persistent'],
+        ['model', 'path', 'Hidden', 'Hidden: no axis fails', 'one axis', 'several axes', 'Visible', 'border share of Visible', 'Hidden Persistent', 'Silent share of Hidden Persistent'],
         headline.map((r) => [
           String(r.model),
           String(r.path),
@@ -243,8 +254,10 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
         ),
       );
     }
+    md.push('\n## Glossary\n');
+    md.push(GLOSSARY_MD);
     md.push('\n## Plots\n');
-    for (const pl of plots) md.push(`![${pl.title}](plots/${pl.name})\n`);
+    for (const pl of plots) md.push(`![${pl.title}](plots/${pl.name})\n\n*${pl.caption}*\n`);
     const reportMd = md.join('\n');
     await write('report.md', reportMd);
 
@@ -263,11 +276,33 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
   }
 }
 
-/** Minimal Markdown (headings, tables, paragraphs) to HTML, with the SVG plots inlined. */
-function renderHtml(md: string, plots: { name: string; title: string; svg: string }[]): string {
+interface Plot {
+  name: string;
+  /** Short title (the markdown image's alt text). */
+  title: string;
+  /** What is drawn and what to read from it (under the figure). */
+  caption: string;
+  svg: string;
+}
+
+/** Sections of report.md shown collapsed in report.html (long tables a reader opens on demand). */
+const COLLAPSED = ['Thresholds per configuration', 'Layers', 'Regimes', 'Attractors', 'Layer transitions', 'Axis dynamics', 'Glossary', 'Hallucination'];
+
+/**
+ * Minimal Markdown (headings, tables, lists, paragraphs) to HTML. The figures, with captions under them, come
+ * right after the Tier-1 table (before "Definitions used"); long table sections are collapsible.
+ */
+function renderHtml(md: string, plots: Plot[]): string {
   const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const inline = (s: string): string => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>').replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
   const out: string[] = [];
   const lines = md.split('\n');
+  let open = false;
+  const figures = (): void => {
+    out.push('<h2>Figures</h2>');
+    plots.forEach((p, k) => out.push(`<figure>${p.svg}<figcaption><b>Figure ${k + 1}. ${esc(p.title)}.</b> ${esc(p.caption)}</figcaption></figure>`));
+  };
+  let figuresDone = false;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.startsWith('|')) {
@@ -278,23 +313,41 @@ function renderHtml(md: string, plots: { name: string; title: string; svg: strin
       }
       i--;
       const [head, , ...body] = rows;
-      out.push(`<table><thead><tr>${head!.map((x) => `<th>${esc(x)}</th>`).join('')}</tr></thead><tbody>`);
-      for (const r of body) out.push(`<tr>${r.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`);
-      out.push('</tbody></table>');
+      out.push(`<div class="wide"><table><thead><tr>${head!.map((x) => `<th>${esc(x)}</th>`).join('')}</tr></thead><tbody>`);
+      for (const r of body) out.push(`<tr>${r.map((x) => `<td>${inline(x)}</td>`).join('')}</tr>`);
+      out.push('</tbody></table></div>');
+    } else if (line.startsWith('- ')) {
+      out.push('<ul>');
+      while (i < lines.length && lines[i]!.startsWith('- ')) out.push(`<li>${inline(lines[i++]!.slice(2))}</li>`);
+      i--;
+      out.push('</ul>');
     } else if (line.startsWith('### ')) out.push(`<h3>${esc(line.slice(4))}</h3>`);
     else if (line.startsWith('## ')) {
-      if (line === '## Plots') break;
-      out.push(`<h2>${esc(line.slice(3))}</h2>`);
+      const title = line.slice(3);
+      if (open) out.push('</details>');
+      open = false;
+      if (title === 'Plots') break;
+      if (title === 'Definitions used' && !figuresDone) {
+        figures();
+        figuresDone = true;
+      }
+      if (COLLAPSED.some((c) => title.startsWith(c))) {
+        out.push(`<details><summary><h2>${esc(title)}</h2></summary>`);
+        open = true;
+      } else out.push(`<h2>${esc(title)}</h2>`);
     } else if (line.startsWith('# ')) out.push(`<h1>${esc(line.slice(2))}</h1>`);
-    else if (line.trim() !== '') out.push(`<p>${esc(line).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`);
+    else if (line.trim() !== '') out.push(`<p>${inline(line)}</p>`);
   }
-  out.push('<h2>Plots</h2>');
-  for (const p of plots) out.push(`<figure>${p.svg}<figcaption>${esc(p.title)}</figcaption></figure>`);
+  if (open) out.push('</details>');
+  if (!figuresDone) figures();
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>blindspot analysis</title>
-<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}figure{margin:1em 0}</style></head>
+<style>body{font-family:sans-serif;max-width:1240px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+.wide{overflow-x:auto;margin:.5em 0 1.5em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th{background:#f3f3f3;vertical-align:bottom}td:first-child,th:first-child{text-align:left}
+figure{margin:1.2em 0 2.2em;padding:.6em;border:1px solid #ddd;display:inline-block;max-width:100%}figure svg{max-width:100%;height:auto}
+figcaption{max-width:720px;font-size:.9em;color:#444;margin-top:.4em}
+details{margin:.4em 0}summary{cursor:pointer}summary h2{display:inline;font-size:1.2em}li{margin:.35em 0}</style></head>
 <body>
 ${out.join('\n')}
 </body></html>
