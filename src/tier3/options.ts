@@ -79,9 +79,11 @@ export interface DiagnoseOptions {
   a4FailCosine: number;
   a4FailLog2Energy: number;
   /**
-   * A5 is gated by max RMS 4-neighbour Laplacian (grey levels) >= a5Gate; fails when |log2 energy ratio| >= a5Fail.
-   * Defaults 8, 1. The Laplacian of noise of sd s has RMS 4.5 s, so a lower gate lets JPEG-level noise changes fail:
-   * GT vs JPEG q95 failed A5 in 9.4% of chest X-ray blocks at a gate of 3, 0.2% at 8.
+   * A5 is gated by max RMS 4-neighbour Laplacian (display grey levels) >= a5Gate; fails when |log2 energy ratio| >=
+   * a5Fail. Defaults 10, 1. The Laplacian of noise of sd s has RMS 4.5 s, so a lower gate lets JPEG-level noise
+   * changes fail: GT vs JPEG q95 failed A5 in 9.4% of chest X-ray blocks at a gate of 3 and 0.12% at 8 on the
+   * 8-bit scale; in display units (X-ray windows ~205 wide, so levels are finer) 1.80% at 8, 0.23% at 10 (25 NIH
+   * X-rays, examples/tier3-gate-controls.ts).
    */
   a5Gate: number;
   a5Fail: number;
@@ -128,11 +130,11 @@ export const DEFAULT_DIAGNOSE_OPTIONS: Readonly<DiagnoseOptions> = Object.freeze
   a4Gate: 3,
   a4FailCosine: 0.5,
   a4FailLog2Energy: 1,
-  a5Gate: 8,
+  a5Gate: 10,
   a5Fail: 1,
   a6Fail: 8,
   a4EnergyFloor: 3 ** 2 / 4,
-  a5EnergyFloor: 8 ** 2 / 4,
+  a5EnergyFloor: 10 ** 2 / 4,
   hiddenThreshold: null,
   visibleThreshold: null,
   hiddenR: 1,
