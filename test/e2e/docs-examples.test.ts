@@ -154,6 +154,13 @@ test('every shell example in README.md and docs/*.md runs (placeholders -> fixtu
     root,
   );
   assert.equal(setup.code, 0, setup.out);
+  // the report concludes and shows the worst blocks as GT | output | difference crops (3 panels of 32 px x4)
+  const html = readFileSync(join(results, 'analysis/report.html'), 'utf8');
+  assert.match(html, /What this run shows/);
+  const crops = [...html.matchAll(/data:image\/png;base64,([A-Za-z0-9+/=]+)/g)];
+  assert.ok(crops.length >= 4, `${crops.length} crops`);
+  const meta = await sharp(Buffer.from(crops[0]![1]!, 'base64')).metadata();
+  assert.deepEqual([meta.width, meta.height], [3 * 128 + 2 * 6, 128]);
 
   const skipped = new Map<string, number>();
   const failures: string[] = [];
