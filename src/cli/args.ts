@@ -11,9 +11,20 @@ export interface Parsed {
 
 /** Parse `argv` against `flags` (a `help` flag is added). Unknown flags are a usage error. */
 export function parseFlags(argv: string[], flags: FlagSpec): Parsed {
+  // a negative number after a value flag (`--data-range -5`) is its value, not an option (node's parseArgs calls
+  // it "ambiguous"): pass it as --flag=-5 so the flag's own check names the valid range
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (/^--[\w-]+$/.test(a) && flags[a.slice(2)]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${a}=${next}`);
+      i++;
+    } else joined.push(a);
+  }
   try {
     const { values, positionals } = parseArgs({
-      args: argv,
+      args: joined,
       options: { help: { type: 'boolean', short: 'h' }, ...flags },
       allowPositionals: true,
       strict: true,
@@ -34,7 +45,9 @@ export function numberFlag(
   if (raw === undefined) return undefined;
   const v = Number(raw);
   const { min = -Infinity, max = Infinity, integer = false } = range;
-  const expected = `${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` >= ${min}` : ''}${max < Infinity ? ` <= ${max}` : ''}`;
+  // Number.MIN_VALUE as a lower bound means "> 0": say so instead of printing 5e-324
+  const lower = min === Number.MIN_VALUE ? ' > 0' : min > -Infinity ? ` >= ${min}` : '';
+  const expected = `${integer ? 'an integer' : 'a number'}${lower}${max < Infinity ? ` <= ${max}` : ''}`;
   if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
     throw invalidOption(`--${name}`, expected, raw);
   }

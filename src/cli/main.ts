@@ -72,7 +72,10 @@ function takeMaxPixels(argv: string[]): string[] {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = takeMaxPixels(argv);
+  const args = takeMaxPixels(argv);
+  // `blindspot help CMD` is `blindspot CMD --help`
+  if (args[0] === 'help' && args.length > 1) args.splice(0, 2, args[1]!, '--help');
+  const [name, ...rest] = args;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write((await topLevelHelp()) + '\n');
     return name === undefined ? 2 : 0;

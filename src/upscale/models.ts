@@ -116,7 +116,7 @@ export const UPSCALE_MODELS: Readonly<Record<UpscaleModelName, UpscaleModelInfo>
     name: 'lanczos3',
     kind: 'classical',
     scales: CLASSICAL_SCALES,
-    description: 'Lanczos-3 (libvips via sharp)',
+    description: "Lanczos-3 (MATLAB imresize 'lanczos3', the project's own kernel)",
   },
 });
 

@@ -90,3 +90,12 @@ test('ssim GTDIR TESTDIR: paired rows, mean and t interval, CSV / JSON / Parquet
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--out must end in \.csv, \.json or \.parquet/);
 });
+
+test('CLI edges: a negative number is a flag value with the range named; `help ssim` is `ssim --help`', async () => {
+  const neg = await runCli(['ssim', 'a.png', 'b.png', '--data-range', '-5']);
+  assert.equal(neg.code, 2);
+  assert.equal(neg.stderr.trim(), 'blindspot ssim: invalid --data-range: expected a number > 0, got "-5"');
+  const help = await runCli(['help', 'ssim']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^Usage: blindspot ssim GT TEST/);
+});
