@@ -23,6 +23,7 @@ const COMMANDS = [
   'verify',
   'analyze',
   'sql',
+  'export',
   'upscale',
   'pipeline',
   'view',

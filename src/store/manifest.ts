@@ -122,8 +122,10 @@ export async function writeManifest(root: string, paths: readonly string[], name
 export interface VerifyReport {
   /** The manifests checked, relative to the folder. */
   manifests: string[];
-  /** Files listed and unchanged. */
+  /** Number of files listed and unchanged (a count, not a verdict: see `passed`). */
   ok: number;
+  /** The verdict: nothing missing, changed, extra, special or foreign (= verifyPassed(report)). */
+  passed: boolean;
   /** Listed but absent. */
   missing: string[];
   /** Listed but with another hash. */
@@ -164,7 +166,7 @@ export async function verify(dir: string, onProgress?: (done: number, total: num
     for (const [p, h] of entries) expected.set(base === '.' ? p : `${base}/${p}`, h);
   }
   const present = new Set(all);
-  const report: VerifyReport = { manifests, ok: 0, missing: [], changed: [], extra: [], special: tree.special, foreign };
+  const report: VerifyReport = { manifests, ok: 0, passed: false, missing: [], changed: [], extra: [], special: tree.special, foreign };
   const listed = [...expected.keys()].sort(compareCodeUnits);
   let done = 0;
   for (const p of listed) {
@@ -174,6 +176,7 @@ export async function verify(dir: string, onProgress?: (done: number, total: num
     onProgress?.(++done, listed.length);
   }
   for (const p of all) if (!expected.has(p) && !isTrustedManifestPath(p) && !foreign.includes(p)) report.extra.push(p);
+  report.passed = verifyPassed(report);
   return report;
 }
 

@@ -161,6 +161,17 @@ test('every shell example in README.md and docs/*.md runs (placeholders -> fixtu
   assert.ok(crops.length >= 4, `${crops.length} crops`);
   const meta = await sharp(Buffer.from(crops[0]![1]!, 'base64')).metadata();
   assert.deepEqual([meta.width, meta.height], [3 * 128 + 2 * 6, 128]);
+  // export: the derived columns and labels flat, one row per block, model/path plain strings
+  const flat = join(root, 'flat.parquet');
+  assert.equal((await sh(`blindspot export ${results} ${flat}`, root)).code, 0);
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const con = await (await DuckDBInstance.create()).connect();
+  const cols = new Map((await con.runAndReadAll(`DESCRIBE SELECT * FROM '${flat}'`)).getRows().map((r) => [String(r[0]), String(r[1])]));
+  for (const k of ['kappa', 'layer', 'regime', 'layer_published', 'se_max']) assert.ok(cols.has(k), k);
+  assert.equal(cols.get('model'), 'VARCHAR');
+  const [[rows]] = (await con.runAndReadAll(`SELECT count(*) FROM '${flat}'`)).getRows() as [[bigint]];
+  assert.equal(Number(rows), 4 * 3 * 12 * 12, 'every block of 4 configurations x 3 images x 144 blocks');
+  con.closeSync();
 
   const skipped = new Map<string, number>();
   const failures: string[] = [];

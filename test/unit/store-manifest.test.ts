@@ -28,6 +28,7 @@ test('manifest equals coreutils sha256sum output for the same files and passes s
     execFileSync('sha256sum', ['-c', '--quiet', 'MANIFEST.sha256'], { cwd: dir });
     const r = await verify(dir);
     assert.ok(verifyPassed(r));
+    assert.equal(r.passed, true);
     assert.equal(r.ok, 3);
   } finally {
     rmSync(dir, { recursive: true, force: true });

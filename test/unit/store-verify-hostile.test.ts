@@ -62,6 +62,7 @@ test('a manifest planted inside blocks/ is FOREIGN: the file it lists stays EXTR
   assert.equal(verifyPassed(r), false);
   assert.deepEqual(r.foreign, ['blocks/model=a/path=notta/MANIFEST.sha256']);
   assert.deepEqual(r.extra, ['blocks/model=a/path=notta/part-00009.parquet']);
+  assert.equal(r.passed, false, 'a broken folder does not pass, whatever r.ok counts');
   assert.deepEqual(r.manifests, ['MANIFEST.sha256']);
   await assert.rejects(checkPartsListed(dir), corrupt(/blocks\/model=a\/path=notta\/MANIFEST\.sha256 is listed in no MANIFEST\*\.sha256/));
   // analysis/MANIFEST.sha256 (written by analyze) stays trusted.

@@ -31,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
   bar?.finish();
   const passed = verifyPassed(report);
   if (json) {
-    process.stdout.write(JSON.stringify({ passed, ...report }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(Object.assign({ passed }, report), null, 2) + '\n');
   } else {
     const lines: string[] = [];
     for (const p of report.missing) lines.push(`MISSING  ${p}`);
