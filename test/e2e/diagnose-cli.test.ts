@@ -91,3 +91,15 @@ test('diagnose: a missing file is one line naming it (exit 2); --help exits 0', 
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr.trim(), 'blindspot diagnose: invalid --block: expected an integer >= 7, got "6"');
 });
+
+test('diagnose into the same folder twice: the table of the other format goes; --json names the folder on stderr', async () => {
+  const out = join(await mkdtemp(join(tmpdir(), 'bs-diag-reuse-')), 'd');
+  const gt = fixture('dataset/nih_00000001_000.png');
+  const first = await runCli(['diagnose', gt, gt, '--out', out, '--csv', '--no-png']);
+  assert.equal(first.code, 0, first.stderr);
+  assert.ok((await readdir(out)).includes('blocks.csv'));
+  const second = await runCli(['diagnose', gt, gt, '--out', out, '--no-png', '--json']);
+  assert.equal(second.code, 0, second.stderr);
+  assert.deepEqual((await readdir(out)).sort(), ['blocks.parquet', 'summary.json']);
+  assert.match(second.stderr, /blindspot diagnose: wrote 2 files to \/.+\/d\n/);
+});

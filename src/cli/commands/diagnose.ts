@@ -2,8 +2,8 @@
  * `blindspot diagnose GT TEST`: Tier 1-3 block diagnostics of one pair. A thin shell over `readImage` +
  * `diagnose`; writes the block table (`writeBlockTable`), `summary.json` and PNG heatmaps (src/render).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
 import { BlindspotError } from '../../errors.ts';
 import {
   READ_IMAGE_FLAGS,
@@ -233,6 +233,8 @@ export async function run(argv: string[]): Promise<number> {
   const { writeBlockTable } = await import('../../store/blockTable.ts');
   await writeBlockTable(join(outDir, tableName), r.columns, r.blockCount, { format, columnSet });
   files.push(tableName);
+  // a table of the other format from an earlier run would sit beside this one and mislead: remove it
+  await rm(join(outDir, format === 'csv' ? 'blocks.parquet' : 'blocks.csv'), { force: true });
 
   if (!parsed.values['no-png']) {
     const { renderDiagnosePngs } = await import('../../tier3/pictures.ts');
@@ -245,6 +247,8 @@ export async function run(argv: string[]): Promise<number> {
 
   const json = diagnoseJson(r, gtPath, testPath, [...files, 'summary.json']);
   await writeFile(join(outDir, 'summary.json'), JSON.stringify(json, null, 2) + '\n');
+  // --json prints the summary only: say on stderr where the files went
+  if (parsed.values['json']) process.stderr.write(`blindspot diagnose: wrote ${files.length + 1} files to ${resolve(outDir)}\n`);
   process.stdout.write(
     parsed.values['json'] ? JSON.stringify(json) + '\n' : humanSummary(r, gtPath, testPath, outDir) + '\n',
   );
