@@ -117,6 +117,9 @@ export async function run(argv: string[]): Promise<number> {
     const labels = images !== undefined ? ['images'] : ['real', 'generated'];
     const sets = [];
     for (const [i, items] of lists.entries()) {
+      // the bar starts when the set does (the first report comes after a whole batch: a bar created then
+      // would show thousands of images/s and "done in 00:00")
+      bars.set(labels[i]!, createProgress(`anomaly ${labels[i]}`, items.length, { unit: 'images', quiet: json }));
       const scores = await session.score(items, labels[i]!, onProgress);
       for (const e of scores.errors) process.stderr.write(`blindspot anomaly: skipped ${e.message}\n`);
       sets.push({ label: labels[i]!, scores });
