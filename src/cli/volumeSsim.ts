@@ -42,7 +42,7 @@ export function volumeSsimJson(
 function human(r: VolumeSsimResult, gtPath: string, testPath: string): string {
   const db = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(4)} dB` : 'inf (identical)');
   const lines = [
-    `${testPath} vs ${gtPath}  (${r.width}x${r.height}x${r.depth}, mode ${r.mode}, L = ${r.dataRange})`,
+    `test ${testPath} against GT ${gtPath}  (${r.width}x${r.height}x${r.depth}, mode ${r.mode}, L = ${r.dataRange})`,
   ];
   for (const s of r.slices)
     lines.push(`  slice ${String(s.slice).padStart(4)}  SSIM ${s.mssim.toFixed(6)}  PSNR ${db(s.psnr)}`);

@@ -110,7 +110,7 @@ function humanSummary(r: DiagnoseResult, gtPath: string, testPath: string, outDi
   const pct = (n: number, d: number) => (d > 0 ? `${((100 * n) / d).toFixed(1)}%` : 'n/a');
   const lv = (v: number | null) => (v === null ? 'off' : (v / ref.unit).toFixed(2));
   const lines = [
-    `${testPath} vs ${gtPath}`,
+    `test ${testPath} against GT ${gtPath}`,
     `  Tier 1   SSIM ${fmt(s.tier1.ssim, 6)}  MS-SSIM ${fmt(s.tier1.msssim, 6)}  PSNR ${fmt(s.tier1.psnr, 3)} dB  (L = ${s.dataRange})`,
     `  GT       ROI (${ref.roi.source}) ${ref.roi.blocks} of ${s.blockCount} blocks; display window ${fmt(ref.display.lo, 1)}..${fmt(ref.display.hi, 1)} (${ref.display.source}), ` +
       `1 display level = ${fmt(ref.unit, 3)} units; noise sd ${fmt(ref.noiseSd, 2)} units; floors: AC ${lv(ref.floors.floorAc)}, visible ${lv(ref.floors.visibleAc)}, DC ${lv(ref.floors.floorDc)} display levels`,

@@ -83,7 +83,7 @@ export function ssimJson(r: SsimResult, gtPath: string, testPath: string): Recor
 
 function humanSummary(r: SsimResult, gtPath: string, testPath: string): string {
   const lines = [
-    `${testPath} vs ${gtPath}`,
+    `test ${testPath} against GT ${gtPath}`,
     `  SSIM     ${r.mssim.toFixed(6)}  (mode ${r.mode}, L = ${r.dataRange}, ${r.options.color}` +
       `${r.options.shave > 0 ? `, shave ${r.options.shave}` : ''}${r.downsample > 1 ? `, downsampled x${r.downsample}` : ''})`,
     `  MS-SSIM  ${r.msssim === null ? 'n/a (needs 176 px a side)' : r.msssim.toFixed(6)}`,
