@@ -90,11 +90,11 @@ export async function renderDiagnosePngs(
     'hidden_damage.png',
     await renderHeatmapPng(hidden, r.gridCols, r.gridRows, {
       ...common,
-      title: `Hidden Collapse (ROI, block SSIM >= ${fmt(th.hidden)}, above the floors): ${coloured} blocks coloured`,
+      title: `Hidden Collapse: ${coloured === 0 ? 'none in this pair' : `${coloured} block${coloured === 1 ? '' : 's'}`} (ROI, SSIM >= ${fmt(th.hidden)}, above the floors)`,
       colormap: 'magma',
       min: 0,
       max: errMax,
-      legendLabel: 'error SSIM hides (display grey levels)',
+      legendLabel: 'hidden error (display levels)',
       opacity: 0.85,
     }),
   ]);
