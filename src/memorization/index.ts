@@ -32,3 +32,12 @@ export {
 } from './metrics.ts';
 export { createRng, type Rng } from './rng.ts';
 export { loadTf } from './tfjs.ts';
+export { runMemorizationBenchmark, benchmarkMarkdown, resolveBenchmarkOptions, DEFAULT_BENCHMARK_OPTIONS, scoreBenchSet, meanSd } from './benchmark.ts';
+export type { BenchmarkOptions, BenchmarkResult, EmbeddingMethod, MethodSummary, SeedScores } from './benchmark.ts';
+export { buildBenchSet, loadVolumeStack, dihedral, testTimeAugment, TEST_TIME_AUGMENT, DEFAULT_BENCH_SET_OPTIONS } from './benchset.ts';
+export type { BenchSet, BenchPair, VolumeStack } from './benchset.ts';
+export { untrainedBackboneMethod, deepSsimMethod, spatialDeepSsimMethod } from './benchmethods.ts';
+export { createPairSampler, resolvePairSamplerOptions, DEFAULT_PAIR_SAMPLER_OPTIONS, PAIR_KINDS } from './pairSampler.ts';
+export type { PairSampler, PairSamplerOptions, SampledPair, PairSource } from './pairSampler.ts';
+export { spatialEncoder, trainSpatialDeepSsim, resolveSpatialTrainOptions, DEFAULT_SPATIAL_TRAIN_OPTIONS } from './spatial.ts';
+export type { SpatialTrainOptions, SpatialValidation, SpatialTrained } from './spatial.ts';
