@@ -4,7 +4,8 @@
  * the browser app (which draws the egg and places single blocks).
  *
  * Placement of a block:
- * - radius from kappa, by regime: yolk (Silent) r = 0.45 * clamp(kappa / 0.5); membrane r = 0.45 + 0.15 *
+ * - radius from kappa, by regime: yolk (Silent) r = 0.45 * clamp((log10 kappa + 6) / (6 + log10 0.5)), so the
+ *   near-zero kappas of Silent blocks spread out instead of stacking at the centre; membrane r = 0.45 + 0.15 *
  *   clamp(kappa / 0.5); shell (Responsive, kappa >= 0.5) r = 0.60 + 0.40 * clamp((kappa - 0.5) / 0.5).
  * - direction: d = (1 - max_k sev_k) * NONE_POLE + sum_k sev_k * AXIS_VECTORS[k], normalised (the None pole when
  *   d vanishes). An undamaged block sits on the None pole; a block failing one axis (sev 1) sits on that axis'
@@ -12,6 +13,14 @@
  *   so non-negative mixtures never cancel.
  */
 import { AXIS_PLAIN_NAMES } from '../render/palette.ts';
+
+/**
+ * Silent blocks have kappa near 0 (that is what makes them Silent), so a radius linear in kappa would stack them all
+ * at the centre. Inside the yolk the radius is linear in log10(kappa) instead (DESIGN: "spread inside the yolk by
+ * log sx"; kappa ~ (sx^2 + sy^2) / C2 there): kappa 1e-6 (or 0) at the centre, kappa 0.5 at the yolk's edge.
+ */
+export const YOLK_LOG_KAPPA_MIN = -6;
+const YOLK_LOG_SPAN = Math.log10(0.5) - YOLK_LOG_KAPPA_MIN;
 
 /** Yolk/membrane and membrane/shell radii. */
 export const YOLK_RADIUS = 0.45;
@@ -57,7 +66,7 @@ const clamp01 = (v: number): number => (v > 1 ? 1 : v > 0 ? v : 0);
  * @param regime 0 Silent, 1 Membrane, 2 Responsive
  */
 export function eggRadius(kappa: number, regime: number): number {
-  if (regime === 0) return YOLK_RADIUS * clamp01(kappa / 0.5);
+  if (regime === 0) return kappa > 0 ? YOLK_RADIUS * clamp01((Math.log10(kappa) - YOLK_LOG_KAPPA_MIN) / YOLK_LOG_SPAN) : 0;
   if (regime === 1) return YOLK_RADIUS + (MEMBRANE_RADIUS - YOLK_RADIUS) * clamp01(kappa / 0.5);
   return MEMBRANE_RADIUS + (1 - MEMBRANE_RADIUS) * clamp01((kappa - 0.5) / 0.5);
 }

@@ -14,7 +14,7 @@ import { escapeGlob } from '../analysis/confine.ts';
 import { checkPartsListed } from '../store/manifest.ts';
 import { blocksViewSelect } from '../store/blockView.ts';
 import { sqlString } from '../store/blockTable.ts';
-import { AXIS_VECTORS, MEMBRANE_RADIUS, NONE_POLE, YOLK_RADIUS } from './egg.ts';
+import { AXIS_VECTORS, MEMBRANE_RADIUS, NONE_POLE, YOLK_LOG_KAPPA_MIN, YOLK_RADIUS } from './egg.ts';
 import { AUTO_SAMPLE_ROWS } from './options.ts';
 
 /** The block-engine options the labels need (from run.json `diagnose`). */
@@ -187,7 +187,7 @@ WITH b AS (
     CASE WHEN ssim_blk < t10_published THEN 1 WHEN NOT (dmg_ac_published OR dmg_dc_published) THEN 0 WHEN ssim_blk >= t90_published THEN 3 ELSE 2 END AS layer_published,
     ${dir(0)} AS dx, ${dir(1)} AS dy, ${dir(2)} AS dz,
     CASE regime
-      WHEN 0 THEN ${YOLK_RADIUS} * least(1, greatest(0, kappa / 0.5))
+      WHEN 0 THEN CASE WHEN kappa > 0 THEN ${YOLK_RADIUS} * least(1, greatest(0, (log10(kappa) - ${YOLK_LOG_KAPPA_MIN}) / ${Math.log10(0.5) - YOLK_LOG_KAPPA_MIN})) ELSE 0 END
       WHEN 1 THEN ${YOLK_RADIUS} + ${MEMBRANE_RADIUS - YOLK_RADIUS} * least(1, greatest(0, kappa / 0.5))
       ELSE ${MEMBRANE_RADIUS} + ${1 - MEMBRANE_RADIUS} * least(1, greatest(0, (kappa - 0.5) / 0.5)) END AS radius
   FROM l

@@ -121,7 +121,9 @@ function reference() {
     const norm = Math.hypot(v[0]!, v[1]!, v[2]!);
     const radius =
       regime === 0
-        ? 0.45 * Math.min(1, kappa / 0.5)
+        ? kappa > 0
+          ? 0.45 * Math.min(1, Math.max(0, (Math.log10(kappa) + 6) / (6 + Math.log10(0.5)))) // log-spread yolk
+          : 0
         : regime === 1
           ? 0.45 + 0.15 * Math.min(1, kappa / 0.5)
           : 0.6 + 0.4 * Math.min(1, Math.max(0, (kappa - 0.5) / 0.5));

@@ -6,9 +6,12 @@ import { AXIS_VECTORS, NONE_POLE, eggDirection, eggRadius } from '../../src/view
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 
-test('radius: yolk 0..0.45 for Silent, membrane 0.45..0.60, shell 0.60..1 linear in kappa', () => {
+test('radius: yolk 0..0.45 for Silent (log10 kappa), membrane 0.45..0.60, shell 0.60..1 linear in kappa', () => {
   close(eggRadius(0, 0), 0);
-  close(eggRadius(0.25, 0), 0.225);
+  // Silent: linear in log10(kappa) from 1e-6 (centre) to 0.5 (yolk edge), so near-zero kappas spread out
+  close(eggRadius(1e-6, 0), 0);
+  close(eggRadius(1e-4, 0), (0.45 * 2) / (6 + Math.log10(0.5)));
+  close(eggRadius(0.01, 0), (0.45 * 4) / (6 + Math.log10(0.5)));
   close(eggRadius(0.5, 0), 0.45);
   close(eggRadius(0.9, 0), 0.45); // a Silent block never leaves the yolk
   close(eggRadius(0, 1), 0.45);

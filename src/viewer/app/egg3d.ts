@@ -6,7 +6,10 @@
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { AXIS_LABELS, AXIS_VECTORS, MEMBRANE_RADIUS, NONE_POLE, YOLK_RADIUS } from '../egg.ts';
-import { AXIS_COLORS, type RGB } from './colors.ts';
+import { AXIS_COLORS, REGIME_COLORS, type RGB } from './colors.ts';
+
+/** The regime colours of the palette as three.js colours (yolk = Silent, membrane = Membrane). */
+const hex = (c: RGB): number => (Math.round(c[0] * 255) << 16) | (Math.round(c[1] * 255) << 8) | Math.round(c[2] * 255);
 
 /** Egg stretch along the pole axis (purely visual). */
 const EGG_STRETCH = 1.18;
@@ -235,7 +238,7 @@ export class EggView {
     const membrane = new THREE.Mesh(
       new THREE.SphereGeometry(MEMBRANE_RADIUS, 48, 32),
       new THREE.MeshBasicMaterial({
-        color: 0x90e0ef,
+        color: hex(REGIME_COLORS[1]!),
         transparent: true,
         opacity: 0.07,
         depthWrite: false,
@@ -245,12 +248,12 @@ export class EggView {
     this.egg.add(membrane);
     const membraneLines = new THREE.LineSegments(
       sphereLines(MEMBRANE_RADIUS, 12, 6),
-      new THREE.LineBasicMaterial({ color: 0x90e0ef, transparent: true, opacity: 0.12 }),
+      new THREE.LineBasicMaterial({ color: hex(REGIME_COLORS[1]!), transparent: true, opacity: 0.12 }),
     );
     this.egg.add(membraneLines);
     const yolk = new THREE.Mesh(
       new THREE.SphereGeometry(YOLK_RADIUS, 48, 32),
-      new THREE.MeshBasicMaterial({ color: 0xffc940, transparent: true, opacity: 0.13, depthWrite: false }),
+      new THREE.MeshBasicMaterial({ color: hex(REGIME_COLORS[0]!), transparent: true, opacity: 0.13, depthWrite: false }),
     );
     this.egg.add(yolk);
     // Spokes A1..A6 and the None pole.
