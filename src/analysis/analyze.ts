@@ -12,6 +12,7 @@ import type { AnalyzeOptions } from './options.ts';
 import { openAnalysis, queryRows } from './open.ts';
 import { AXES, LAYER_ORDER, splitStatements } from './views.ts';
 import { barPlotSvg, heatmapSvg, linePlotSvg } from './plots.ts';
+import { patternReport, type PatternReport } from './patternReport.ts';
 import { AXIS_PLAIN_NAMES } from '../render/palette.ts';
 import { cropsHtml, worstBlockCrops } from './crops.ts';
 import { conclusionMarkdown, FIGURE_CAPTIONS, GLOSSARY_MD, tier1Markdown, transitionCaption } from './reportText.ts';
@@ -28,6 +29,8 @@ export interface AnalysisSummary {
   layerTransitions: Record<string, unknown>[];
   axisTransitions: Record<string, unknown>[];
   histograms: { lo: number; hi: number; bins: number; configurations: { model: string; path: string; counts: number[] }[] };
+  /** The published engine's 26-pattern screen, battery means and LFV statistics (patternReport.ts, docs/metrics.md). */
+  patterns: PatternReport['summary'];
 }
 
 export interface AnalyzeResult {
@@ -114,6 +117,7 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
       for (const r of histRows) if (r.model === t.model && r.path === t.path) counts[Number(r.bin)] = Number(r.n);
       return { model: String(t.model), path: String(t.path), counts };
     });
+    const screen = await patternReport(c);
     const summary: AnalysisSummary = {
       params: p,
       thresholds,
@@ -126,6 +130,7 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
       layerTransitions,
       axisTransitions,
       histograms: { lo, hi, bins, configurations },
+      patterns: screen.summary,
     };
 
     // Plots.
@@ -257,6 +262,7 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
     }
     md.push('\n## Glossary\n');
     md.push(GLOSSARY_MD);
+    md.push(screen.markdown);
     md.push('\n## Plots\n');
     for (const pl of plots) md.push(`![${pl.title}](plots/${pl.name})\n\n*${pl.caption}*\n`);
     const reportMd = md.join('\n');

@@ -25,6 +25,10 @@ export interface AnalyzeOptions {
   minRoiBlocks: number;
   /** Bins of the ssim_blk histograms in the report. Default 40. */
   histogramBins: number;
+  /** 26-pattern screen thresholds: 'percentile' (per run, as the engine) or 'fixed' (its example values). Default 'percentile'. */
+  patternThresholds: 'percentile' | 'fixed';
+  /** Local quality the screen reads: 'patch' (64x64, local_quality_*) or 'block' (the run's blk_*). Default 'patch'. */
+  patternLocalQuality: 'patch' | 'block';
 }
 
 export const DEFAULT_ANALYZE_OPTIONS: Readonly<AnalyzeOptions> = Object.freeze({
@@ -38,6 +42,8 @@ export const DEFAULT_ANALYZE_OPTIONS: Readonly<AnalyzeOptions> = Object.freeze({
   fallbackThreshold: 0.99,
   minRoiBlocks: 1000,
   histogramBins: 40,
+  patternThresholds: 'percentile',
+  patternLocalQuality: 'patch',
 });
 
 /**
@@ -51,6 +57,8 @@ export function resolveAnalyzeOptions(partial?: Partial<AnalyzeOptions>, runDefa
   const unit = (k: 'visibleQuantile' | 'hiddenQuantile'): void => {
     if (!(typeof o[k] === 'number' && o[k] > 0 && o[k] < 1)) throw invalidOption(k, `a number in (0, 1) (default ${DEFAULT_ANALYZE_OPTIONS[k]})`, o[k]);
   };
+  if (o.patternThresholds !== 'percentile' && o.patternThresholds !== 'fixed') throw invalidOption('patternThresholds', 'percentile|fixed (default percentile)', o.patternThresholds);
+  if (o.patternLocalQuality !== 'patch' && o.patternLocalQuality !== 'block') throw invalidOption('patternLocalQuality', 'patch|block (default patch)', o.patternLocalQuality);
   unit('visibleQuantile');
   unit('hiddenQuantile');
   if (o.visibleQuantile >= o.hiddenQuantile) throw invalidOption('visibleQuantile', `less than hiddenQuantile (${o.hiddenQuantile})`, o.visibleQuantile);

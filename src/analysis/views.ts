@@ -18,6 +18,7 @@
  */
 import { blocksViewSelect, type DerivedColumnParams } from '../store/blockView.ts';
 import type { AnalyzeOptions } from './options.ts';
+import { buildPatternViewsSql } from './patterns.ts';
 
 export interface ViewSources {
   /** Column names of the stored block files (hive keys included). */
@@ -219,6 +220,8 @@ SELECT cfg.model, cfg.path, cfg.t90, cfg.t90_source, cfg.roi_nonborder_blocks,
 FROM cfg LEFT JOIN hc USING (model, path) LEFT JOIN vc USING (model, path) LEFT JOIN hp USING (model)
   LEFT JOIN blind_spot bs USING (model, path)
   LEFT JOIN hcp USING (model, path) LEFT JOIN vcp USING (model, path) LEFT JOIN hpp USING (model)`);
+  // The published engine's 26-pattern screen and LFV over the image rows (patterns.ts, docs/metrics.md).
+  s.push(...splitStatements(buildPatternViewsSql({ thresholds: p.patternThresholds, localQuality: p.patternLocalQuality, blockSize: src.derive.blockSize })));
   return s.join(';\n\n') + ';\n';
 }
 

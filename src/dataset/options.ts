@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
+import { resolveRunBatteryOptions } from '../battery/run.ts';
 import { resolveReadImageOptions, type ReadImageOptions } from '../image/read.ts';
 
 export type ProcessingPath = 'notta' | 'tta';
@@ -47,6 +48,11 @@ export interface RunOptions {
   maskDir: string | null;
   /** How GT and test images are read (DICOM frame, NIfTI axis/slice/volume, rescale), see `readImage`. Default {}. */
   image: Partial<ReadImageOptions>;
+  /**
+   * The published engine's metric battery per pair (docs/metrics.md): battery options plus `lpips` / `clip`
+   * ONNX model files, `{}` = defaults; null = off (the columns stay NULL). Default {}.
+   */
+  battery: Record<string, unknown> | null;
 }
 
 export const DEFAULT_RUN_OPTIONS: Readonly<RunOptions> = Object.freeze({
@@ -61,6 +67,7 @@ export const DEFAULT_RUN_OPTIONS: Readonly<RunOptions> = Object.freeze({
   diagnose: {},
   maskDir: null,
   image: {},
+  battery: Object.freeze({}) as Record<string, unknown>,
 });
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -99,9 +106,14 @@ export function resolveRunOptions(partial: Partial<RunOptions>): RunOptions {
   if (o.maskDir !== null && (typeof o.maskDir !== 'string' || o.maskDir === '')) throw invalidOption('maskDir', 'a folder of mask images or null', o.maskDir);
   if (o.image === null || typeof o.image !== 'object' || Array.isArray(o.image)) throw invalidOption('image', 'an object of readImage options', o.image);
   resolveReadImageOptions(o.image);
+  if (o.battery !== null) {
+    if (typeof o.battery !== 'object' || Array.isArray(o.battery)) throw invalidOption('battery', 'an object of battery options or null (off)', o.battery);
+    resolveRunBatteryOptions(o.battery);
+  }
   return {
     ...o,
     image: { ...o.image },
+    battery: o.battery === null ? null : { ...o.battery },
     models: o.models.map((m) => ({ name: m.name, path: m.path, dir: m.dir })),
     shard: o.shard === null ? null : { index: o.shard.index, count: o.shard.count },
     diagnose: { ...o.diagnose },
@@ -137,7 +149,7 @@ export function parseModelFlag(text: string): ModelFolder {
   return { name: m[1]!, path, dir: m[3]! };
 }
 
-const RUN_FILE_KEYS = ['gt', 'out', 'models', 'columns', 'csv', 'workers', 'shard', 'partSize', 'diagnose', 'maskDir', 'image'] as const;
+const RUN_FILE_KEYS = ['gt', 'out', 'models', 'columns', 'csv', 'workers', 'shard', 'partSize', 'diagnose', 'maskDir', 'image', 'battery'] as const;
 
 function fieldError(file: string, field: string, expected: string, got: unknown): BlindspotError {
   const shown = got === undefined ? 'nothing' : JSON.stringify(got);
@@ -243,6 +255,16 @@ export async function readRunFile(file: string): Promise<Partial<RunOptions>> {
   if (d.image !== undefined) {
     if (d.image === null || typeof d.image !== 'object' || Array.isArray(d.image)) throw fieldError(file, 'image', 'a mapping of image read options (frame, axis, slice, volume, rescale)', d.image);
     out.image = d.image as Partial<ReadImageOptions>;
+  }
+  if (d.battery !== undefined) {
+    // false or null: off; a mapping: battery options (lpips / clip paths relative to the run file).
+    if (d.battery === false || d.battery === null) out.battery = null;
+    else if (typeof d.battery !== 'object' || Array.isArray(d.battery)) throw fieldError(file, 'battery', 'false or a mapping of battery options', d.battery);
+    else {
+      const b = { ...(d.battery as Record<string, unknown>) };
+      for (const k of ['lpips', 'clip']) if (typeof b[k] === 'string' && b[k] !== '') b[k] = resolvePath(b[k] as string);
+      out.battery = b;
+    }
   }
   return out;
 }

@@ -13,9 +13,11 @@ import type { Image } from '../image/types.ts';
 import { summarizeBlockField, type BlockFieldSummary } from './summary.ts';
 import { loadEngine, type PairDiagnosis } from './engine.ts';
 import { basename } from 'node:path';
+import { resolveRunBatteryOptions, runPairBattery } from '../battery/run.ts';
+import type { BatteryColumn } from '../battery/battery.ts';
 
 /** One row of images.parquet. */
-export interface ImageRow extends BlockFieldSummary {
+export interface ImageRow extends BlockFieldSummary, Partial<Record<BatteryColumn, number | null>> {
   image: string;
   model: string;
   path: string;
@@ -86,6 +88,8 @@ export interface PairTask {
   read: Partial<ReadImageOptions>;
   /** The GT's region-of-interest mask file, or null for the run's ROI option. */
   maskFile: string | null;
+  /** Metric battery options (battery/run.ts), or null when the run has the battery off. */
+  battery: Record<string, unknown> | null;
 }
 
 const orNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
@@ -156,6 +160,8 @@ async function processPairNow(task: PairTask): Promise<PairOutcome> {
         psnr: orNull(result.tier1.psnr),
         ...referenceFields(result, task.maskFile),
         ...field,
+        // Same decoded images, same worker pass (issue 20).
+        ...(task.battery === null ? {} : await runPairBattery(gt, test, resolveRunBatteryOptions(task.battery))),
       },
     };
   } catch (e) {

@@ -22,6 +22,7 @@ import { acquireLock, type LockHandle } from '../store/lock.ts';
 import { writeManifest } from '../store/manifest.ts';
 import { writeImageRows } from '../store/parts.ts';
 import { recordableDiagnoseOptions, resolveDiagnoseOptions, type DiagnoseOptions } from '../tier3/options.ts';
+import { resolveRunBatteryOptions } from '../battery/run.ts';
 import { columnsOfSet } from '../tier3/columns.ts';
 import { effectiveWorkers, resolveRunOptions, type RunOptions } from './options.ts';
 import { buildPlan, partName, partitionDir, shardParts, type PlannedPair, type PlannedPart } from './plan.ts';
@@ -219,6 +220,8 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
     diagnose: recordableDiagnoseOptions(diagnose),
     // Only when set, so runs without image options keep their fingerprint.
     ...(Object.keys(o.image).length > 0 ? { image: o.image } : {}),
+    // Only when not the default (on, default options), so runs made before the battery keep theirs.
+    ...(o.battery === null || Object.keys(o.battery).length > 0 ? { battery: o.battery } : {}),
   };
   const ctx: RunContext = {
     o,
@@ -447,6 +450,7 @@ async function executeRun(ctx: RunContext): Promise<RunSummary> {
           diagnose: o.diagnose,
           read: o.image,
           maskFile: pair.masks === null ? null : join(pair.maskDir!, pair.masks[0]!),
+          battery: o.battery,
         };
         work.push(
           pool.runPair(task).then(async (outcome) => {
@@ -504,6 +508,7 @@ async function executeRun(ctx: RunContext): Promise<RunSummary> {
     partSize: o.partSize,
     shard: o.shard,
     diagnose,
+    battery: o.battery === null ? null : resolveRunBatteryOptions(o.battery),
     pairs: total,
     ok: rows.length,
     failed: errors.length,

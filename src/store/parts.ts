@@ -8,6 +8,7 @@ import { BlockTableBuilder, PARQUET_COPY_OPTIONS, sqlIdent, sqlString, storeInst
 import { readStaging } from './staging.ts';
 import { storedColumnsOfSet, type ColumnSet } from '../tier3/columns.ts';
 import { writeAtomically } from './atomic.ts';
+import { RUN_BATTERY_COLUMNS } from '../battery/run.ts';
 
 /** Column types of the per-image table (images.parquet); model/path are left out of the Hive part files. */
 export const IMAGE_COLUMNS: readonly { name: string; type: 'VARCHAR' | 'INTEGER' | 'DOUBLE' }[] = Object.freeze([
@@ -53,6 +54,8 @@ export const IMAGE_COLUMNS: readonly { name: string; type: 'VARCHAR' | 'INTEGER'
   { name: 't90_pair_source', type: 'VARCHAR' },
   { name: 'se_max_median', type: 'DOUBLE' },
   { name: 'warnings', type: 'VARCHAR' },
+  // The published engine's metric battery (issue 20, docs/metrics.md); NULL when the run has it off.
+  ...RUN_BATTERY_COLUMNS,
 ]);
 
 async function withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 /** `blindspot analyze RESULTS`: DuckDB views, report.md/html, summary.json and plots under RESULTS/analysis. */
-import { numberFlag, parseFlags, positionals, wantsHelp } from '../args.ts';
+import { choiceFlag, numberFlag, parseFlags, positionals, wantsHelp } from '../args.ts';
 import type { AnalyzeOptions } from '../../analysis/options.ts';
 
 export const summary = 'Analyse a results folder: T10/T90, layers, regimes, attractors, persistence, report + plots';
@@ -18,6 +18,10 @@ Options (defaults: DESIGN §3b and the run's block options in run.json):
   --hidden-dmu D         DC hidden damage: |dmu| >= D, 8-bit scale (default 8)
   --kappa-membrane K     Membrane regime below this kappa (default 0.5)
   --bins N               histogram bins (default 40)
+  --pattern-thresholds T percentile (default: per-run quantiles, as the engine) | fixed (its example values) for
+                         the 26-pattern hallucination screen (docs/metrics.md)
+  --pattern-local-quality S
+                         patch (default: 64x64 local_quality_*) | block (the run's blk_*) for the screen and LFV
   --json                 print summary.json's headline and thresholds on stdout
   -h, --help             this help
 
@@ -31,6 +35,8 @@ export async function run(argv: string[]): Promise<number> {
     'hidden-dmu': { type: 'string' },
     'kappa-membrane': { type: 'string' },
     bins: { type: 'string' },
+    'pattern-thresholds': { type: 'string' },
+    'pattern-local-quality': { type: 'string' },
     json: { type: 'boolean' },
   });
   const v = parsed.values;
@@ -46,6 +52,10 @@ export async function run(argv: string[]): Promise<number> {
   set('hiddenDmu', numberFlag(v, 'hidden-dmu', { min: 0 }));
   set('kappaMembrane', numberFlag(v, 'kappa-membrane', { min: 0, max: 1 }));
   set('histogramBins', numberFlag(v, 'bins', { min: 2, max: 1000, integer: true }));
+  const thresholds = choiceFlag(v, 'pattern-thresholds', ['percentile', 'fixed'] as const);
+  if (thresholds) o.patternThresholds = thresholds;
+  const localQuality = choiceFlag(v, 'pattern-local-quality', ['patch', 'block'] as const);
+  if (localQuality) o.patternLocalQuality = localQuality;
   const { analyze } = await import('../../analysis/analyze.ts');
   const { parquetReadError } = await import('../../store/duckdbErrors.ts');
   const r = await analyze(dir!, o).catch((e: unknown) => {

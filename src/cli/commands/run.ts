@@ -43,6 +43,10 @@ Options:
   --shard K/N              run only shard K of N (parts whose index is K-1 mod N)
   --part-size N            images per part file (default 32)
   --json                   print the run summary as JSON on stdout
+  --no-battery             skip the published engine's metric battery (sharpness, noise, dE, local quality, ...;
+                           docs/metrics.md), which is otherwise stored in images.parquet for every pair
+  --lpips FILE             LPIPS (AlexNet) ONNX model for the battery's lpips column (default: null, not computed)
+  --clip FILE              CLIP image-encoder ONNX model for clip_similarity (default: null, not computed)
   -h, --help               this help
 
 ${READ_IMAGE_FLAGS_HELP}
@@ -64,6 +68,9 @@ export async function run(argv: string[]): Promise<number> {
     'part-size': { type: 'string' },
     json: { type: 'boolean' },
     'mask-dir': { type: 'string' },
+    'no-battery': { type: 'boolean' },
+    lpips: { type: 'string' },
+    clip: { type: 'string' },
     ...DEFINITION_FLAG_SPECS,
     ...READ_IMAGE_FLAGS,
   });
@@ -82,6 +89,12 @@ export async function run(argv: string[]): Promise<number> {
   const definition = definitionFlags(v);
   if (Object.keys(definition).length > 0) options.diagnose = { ...(options.diagnose ?? {}), ...definition };
   if (typeof v['mask-dir'] === 'string') options.maskDir = v['mask-dir'];
+  if (v['no-battery'] === true) {
+    if (typeof v.lpips === 'string' || typeof v.clip === 'string') throw new BlindspotError('E_USAGE', '--no-battery turns LPIPS and CLIP off too: drop --lpips/--clip');
+    options.battery = null;
+  } else if (typeof v.lpips === 'string' || typeof v.clip === 'string') {
+    options.battery = { ...(options.battery ?? {}), ...(typeof v.lpips === 'string' ? { lpips: v.lpips } : {}), ...(typeof v.clip === 'string' ? { clip: v.clip } : {}) };
+  }
   const image = readImageOptionsFromFlags(v);
   if (Object.keys(image).length > 0) options.image = { ...(options.image ?? {}), ...image };
   const columns = choiceFlag(v, 'columns', ['core', 'full'] as const);
