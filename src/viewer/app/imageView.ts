@@ -114,7 +114,8 @@ export class ImageView {
       const rect = c.getBoundingClientRect();
       const mx = e.clientX - rect.left;
       const my = e.clientY - rect.top;
-      const f = Math.exp(-e.deltaY * 0.0015);
+      // one fixed step per wheel event (x1.25): deltaY differs wildly between mice, trackpads and browsers
+      const f = e.deltaY < 0 ? 1.25 : e.deltaY > 0 ? 1 / 1.25 : 1;
       const v = this.view;
       const scale = Math.min(200, Math.max(0.05, v.scale * f));
       const k = scale / v.scale;

@@ -286,9 +286,10 @@ class App {
         tip.hidden = false;
         tip.style.left = `${e.clientX - rect.left + 14}px`;
         tip.style.top = `${e.clientY - rect.top + 10}px`;
-        tip.innerHTML = `<b>${c.n[i]}</b> blocks in ${c.images[i]} image(s) · ${esc(c.models[c.model[i]!])} / ${esc(c.paths[c.path[i]!])}<br>
-          ${LAYER_NAMES[c.layer[i]!]} · ${REGIME_NAMES[c.regime[i]!]} · ${ATTRACTOR_NAMES[c.attractor[i]!]}${c.dom[i] ? ` (${AXIS_LABELS[c.dom[i]! - 1]})` : ''}${c.persistent[i] ? ' · persistent' : ''}${c.border[i] ? ' · border' : ''}<br>
-          mean ssim_blk ${c.ssim[i]!.toFixed(4)} · κ ${c.kappa[i]!.toFixed(3)} · severity ${c.severity[i]!.toFixed(2)} · AC ${c.nAc[i]} · DC ${c.nDc[i]}`;
+        // a point is a cell: blocks with the same model, path, layer, regime, attractor and nearly the same place
+        tip.innerHTML = `<b>${c.n[i]}</b> blocks in ${c.images[i]} image(s) (one point = a group of similar blocks) · ${esc(c.models[c.model[i]!])} / ${esc(c.paths[c.path[i]!])}<br>
+          ${LAYER_NAMES[c.layer[i]!]} · ${REGIME_NAMES[c.regime[i]!]} regime · ${ATTRACTOR_NAMES[c.attractor[i]!] === 'None' ? 'no axis fails' : ATTRACTOR_NAMES[c.attractor[i]!] === 'Single' ? 'one axis fails' : 'several axes fail'}${c.dom[i] ? ` (mostly ${AXIS_LABELS[c.dom[i]! - 1]})` : ''}${c.persistent[i] ? ' · same layer with TTA' : ''}${c.border[i] ? ' · on the image border' : ''}<br>
+          mean block SSIM ${c.ssim[i]!.toFixed(4)} · SSIM responsiveness κ ${c.kappa[i]!.toFixed(3)} · severity ${c.severity[i]!.toFixed(2)} (0-1) · ${c.nAc[i]} with texture damage, ${c.nDc[i]} with brightness damage`;
       });
     });
     canvas.addEventListener('pointerleave', () => (tip.hidden = true));
