@@ -13,10 +13,7 @@ import { buildDataset, type BuiltDataset } from '../fixtures/dataset/buildDatase
 import { readImage } from '../../src/image/read.ts';
 import { metricBattery } from '../../src/battery/battery.ts';
 import { RUN_BATTERY_COLUMNS } from '../../src/battery/run.ts';
-import { IMAGE_COLUMNS } from '../../src/store/parts.ts';
 
-// Until run carries the battery (wired in last, see issue 20), these tests are skipped.
-const skip = IMAGE_COLUMNS.some((c) => c.name === 'sharpness') ? false : 'the battery is not wired into run yet';
 
 const root = mkdtempSync(join(tmpdir(), 'bs-battery-e2e-'));
 let ds: BuiltDataset;
@@ -31,7 +28,7 @@ async function sqlJson(out: string, q: string): Promise<Record<string, unknown>[
   return JSON.parse(r.stdout) as Record<string, unknown>[];
 }
 
-test('run stores the battery per pair, equal to metricBattery on the same files; pattern views and report follow', { skip }, async () => {
+test('run stores the battery per pair, equal to metricBattery on the same files; pattern views and report follow', async () => {
   const out = join(root, 'R1');
   const r = await runCli(['run', '--gt', ds.gt, ...ds.modelFlags.flatMap((m) => ['--model', m]), '--out', out, '--workers', '2']);
   assert.equal(r.code, 0, r.stderr);
@@ -70,7 +67,7 @@ test('run stores the battery per pair, equal to metricBattery on the same files;
   assert.equal(pj.patterns.find((p) => p.pattern === 'S:LowSharpness')!.detected, 12);
 });
 
-test('--no-battery: the columns are NULL and the battery rules are not computed', { skip }, async () => {
+test('--no-battery: the columns are NULL and the battery rules are not computed', async () => {
   const out = join(root, 'R2');
   const r = await runCli(['run', '--gt', ds.gt, '--model', ds.modelFlags[0]!, '--out', out, '--workers', '1', '--no-battery']);
   assert.equal(r.code, 0, r.stderr);
