@@ -22,7 +22,6 @@ const SKIP: [RegExp, string][] = [
   [/^blindspot (upscale|pipeline)\b/, 'runs neural upscalers over a folder, minutes (test/e2e/upscale-*.test.ts)'],
   [/--lpips|--clip/, 'needs ONNX weights the user exports (docs/metrics.md says how)'],
   [/\.\.\.|\[--/, 'a synopsis with elided arguments, not a command'],
-  [/FROM pattern_detections/, 'TEMPORARY: `sql` does not define the pattern views yet (issue 20 wiring them into open.ts)'],
 ];
 
 interface Example {
