@@ -25,6 +25,12 @@ interface View {
 export class ImageView {
   private gtImg: HTMLImageElement | null = null;
   private testImg: HTMLImageElement | null = null;
+  /** |output - GT| x4 as a grey picture (built on load), for the 'diff' right-hand view. */
+  private diffImg: HTMLCanvasElement | null = null;
+  /** What the right canvas shows: the output, the difference, or GT and output alternating every 0.5 s. */
+  private right: 'test' | 'diff' | 'flicker' = 'test';
+  private flickerTimer: ReturnType<typeof setInterval> | null = null;
+  private flickerGt = false;
   private blocks: Columns | null = null;
   private view: View = { scale: 1, tx: 0, ty: 0 };
   overlay: Overlay = 'ssim';
@@ -60,12 +66,37 @@ export class ImageView {
     ]);
     this.gtImg = gt;
     this.testImg = test;
+    this.diffImg = differenceImage(gt, test);
     this.blocks = blocks;
     const s = (blocks.ssim_blk as number[]).filter((v) => Number.isFinite(v));
     this.selected = -1;
     this.userMoved = false;
     this.fit();
     this.canvases[0].dataset.blocks = String(s.length);
+  }
+
+  /** The right-hand picture for the current mode. */
+  private rightImage(): HTMLImageElement | HTMLCanvasElement | null {
+    if (this.right === 'diff') return this.diffImg ?? this.testImg;
+    if (this.right === 'flicker' && this.flickerGt) return this.gtImg;
+    return this.testImg;
+  }
+
+  /** Right-hand view: 'test' (the output), 'diff' (|output - GT| x4) or 'flicker' (GT and output alternating). */
+  setRight(mode: 'test' | 'diff' | 'flicker'): void {
+    this.right = mode;
+    if (this.flickerTimer) clearInterval(this.flickerTimer);
+    this.flickerTimer = null;
+    this.flickerGt = false;
+    if (mode === 'flicker') {
+      this.flickerTimer = setInterval(() => {
+        this.flickerGt = !this.flickerGt;
+        this.canvases[1].dataset.showing = this.flickerGt ? 'gt' : 'test';
+        this.draw();
+      }, 500);
+    }
+    this.canvases[1].dataset.showing = mode === 'diff' ? 'diff' : 'test';
+    this.draw();
   }
 
   /** Fit the whole image in the canvas. */
@@ -181,7 +212,7 @@ export class ImageView {
 
   draw(): void {
     this.canvases.forEach((c, k) => {
-      const img = k === 0 ? this.gtImg : this.testImg;
+      const img = k === 0 ? this.gtImg : this.rightImage();
       const dpr = window.devicePixelRatio || 1;
       const w = c.clientWidth;
       const h = c.clientHeight;
@@ -301,4 +332,33 @@ export function blockPanelHtml(b: Row, title: string): string {
     ['lambda', b.lambda],
     ['ring', b.ring],
   ])}</table>`;
+}
+
+/** |test - GT| of the two displayed 8-bit pictures, x4 (capped at 255), as a grey canvas; null when unreadable. */
+function differenceImage(gt: HTMLImageElement, test: HTMLImageElement): HTMLCanvasElement | null {
+  const w = gt.naturalWidth;
+  const h = gt.naturalHeight;
+  if (w === 0 || h === 0 || test.naturalWidth !== w || test.naturalHeight !== h) return null;
+  const pixels = (img: HTMLImageElement): Uint8ClampedArray => {
+    const c = document.createElement('canvas');
+    c.width = w;
+    c.height = h;
+    const ctx = c.getContext('2d')!;
+    ctx.drawImage(img, 0, 0);
+    return ctx.getImageData(0, 0, w, h).data;
+  };
+  const a = pixels(gt);
+  const b = pixels(test);
+  const out = document.createElement('canvas');
+  out.width = w;
+  out.height = h;
+  const ctx = out.getContext('2d')!;
+  const d = ctx.createImageData(w, h);
+  for (let i = 0; i < a.length; i += 4) {
+    const v = Math.min(255, 4 * Math.abs(a[i]! - b[i]!));
+    d.data[i] = d.data[i + 1] = d.data[i + 2] = v;
+    d.data[i + 3] = 255;
+  }
+  ctx.putImageData(d, 0, 0);
+  return out;
 }

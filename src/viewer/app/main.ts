@@ -365,6 +365,7 @@ class App {
       <label>model / path <select id="sel-config">${configs.map((n) => `<option>${esc(n)}</option>`).join('')}</select></label>
       <label>overlay <select id="sel-overlay">${OVERLAYS.map((o) => `<option value="${o.id}">${o.label}</option>`).join('')}</select></label>
       <label>opacity <input id="sel-opacity" type="range" min="0" max="100" value="45"></label>
+      <label>right image <select id="sel-right" title="compare GT and output without overlays hiding the difference"><option value="test">output</option><option value="diff">difference |output − GT| ×4</option><option value="flicker">flicker GT / output</option></select></label>
       <button id="show-in-egg" title="switch to the 3D view">show block in egg</button>
       <span class="notice">wheel: zoom · drag: pan · double-click: fit · click: block</span>`;
     const reload = () => {
@@ -382,6 +383,7 @@ class App {
       this.images.opacity = Number((e.target as HTMLInputElement).value) / 100;
       this.images.draw();
     });
+    $('#sel-right').addEventListener('change', (e) => this.images.setRight((e.target as HTMLSelectElement).value as 'test' | 'diff' | 'flicker'));
     $('#show-in-egg').addEventListener('click', () => this.showTab('egg'));
     this.images.onSelect = (_i, b) => this.showBlock(b);
     if (names.length > 0) await reload();
