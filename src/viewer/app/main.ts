@@ -218,11 +218,13 @@ class App {
     const sw = (c: string) => `<span class="swatch" style="background:${c}"></span>`;
     $('#legend').innerHTML = `
       <div><b>Shell</b> (wireframe, r 0.60–1, κ ≥ 0.5): what SSIM can see.</div>
-      <div><b>Membrane</b> (blue, r 0.45–0.60): SSIM's constants start to dominate.</div>
-      <div><b>Yolk</b> (yellow, r &lt; 0.45, Silent): SSIM is blind; hidden damage sits here.</div>
+      <div><b>Membrane</b> (sky blue, r 0.45–0.60): SSIM's constants start to dominate.</div>
+      <div><b>Yolk</b> (orange, r &lt; 0.45, Silent): SSIM is blind; hidden damage sits here (radius by log κ).</div>
       <div><b>Direction</b>: damage over the spokes A1–A6; top pole = no damage.</div>
-      <div class="keys">${LAYER_NAMES.map((n, k) => `<span>${sw(css(LAYER_COLORS[k]!))}${n}</span>`).join('')}
-      <span>size = severity</span><span>white ring = persistent</span></div>`;
+      <div><b>Point</b>: a cell, i.e. a group of similar blocks; hover for its counts, click for real blocks.</div>`;
+    // the colour key on the egg itself (always in view)
+    $('#egg-keys').innerHTML = `${LAYER_NAMES.map((n, k) => `<span>${sw(css(LAYER_COLORS[k]!))}${n}</span>`).join('')}
+      <span>size = severity</span><span>white ring = persistent</span>`;
   }
 
   applyFilters(): void {
