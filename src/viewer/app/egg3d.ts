@@ -186,7 +186,8 @@ export class EggView {
     this.renderer.setPixelRatio(Math.min(2, window.devicePixelRatio || 1));
     this.renderer.setClearColor(0x0e1117, 1);
     this.camera = new THREE.PerspectiveCamera(40, 1, 0.01, 50);
-    this.camera.position.set(2.25, 1.35, 3.05);
+    // far enough that the None pole label and all six spoke labels are in view at 16:9 and 4:3
+    this.camera.position.set(2.6, 1.45, 3.5);
     this.controls = new OrbitControls(this.camera, canvas);
     this.controls.enableDamping = true;
     this.controls.target.set(0, -0.05, 0);
