@@ -51,6 +51,7 @@ function human(r: FolderSsimResult, gtDir: string, testDir: string, outFile: str
   if (s.failed > 0) lines.push(`  ${s.failed} pair(s) failed (the error column says why)`);
   if (s.missingTest.length > 0) lines.push(`  ${s.missingTest.length} GT file(s) without a test file: ${s.missingTest.slice(0, 5).join(', ')}${s.missingTest.length > 5 ? ', ...' : ''}`);
   if (s.unmatchedTest.length > 0) lines.push(`  ${s.unmatchedTest.length} test file(s) without a GT: ${s.unmatchedTest.slice(0, 5).join(', ')}${s.unmatchedTest.length > 5 ? ', ...' : ''}`);
+  if (s.battery) lines.push(`  the metric battery (${Object.keys(s.battery).length} columns, docs/metrics.md) is in the rows; --json has its means with 95% CIs`);
   if (outFile) lines.push(`per-image rows written to ${outFile}`);
   return lines.join('\n');
 }
@@ -65,7 +66,7 @@ const toJson = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x ==
 export async function runFolderSsim(
   gtDir: string,
   testDir: string,
-  options: Partial<SsimOptions>,
+  options: Partial<SsimOptions> & { battery?: boolean },
   readOptions: Partial<ReadImageOptions>,
   json: boolean,
   outFile: string | undefined,

@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import { listGtImages, listImageFiles, pairOutputs } from '../dataset/discover.ts';
 import { BlindspotError } from '../errors.ts';
 import { readImage, type ReadImageOptions } from '../image/read.ts';
+import { BATTERY_COLUMNS, metricBattery, type BatteryRecord } from '../battery/battery.ts';
 import { meanInterval, type MeanInterval } from '../stats/interval.ts';
 import { ssim } from './ssim.ts';
 import type { SsimOptions } from './options.ts';
@@ -27,6 +28,8 @@ export interface FolderSsimRow {
   height: number | null;
   /** One-line reason when the pair failed, else null. */
   error: string | null;
+  /** The Tier-1 metric battery (docs/metrics.md) when asked for (`battery: true`), else null. */
+  battery: BatteryRecord | null;
 }
 
 export interface FolderSsimSummary {
@@ -43,6 +46,8 @@ export interface FolderSsimSummary {
   psnrInfinite: number;
   /** How the interval is computed. */
   interval: 'student-t';
+  /** Mean and interval of every battery column (only with `battery: true`). */
+  battery?: Record<string, MeanInterval>;
 }
 
 export interface FolderSsimResult {
@@ -54,7 +59,8 @@ export interface FolderSsimResult {
  * Score every GT/test pair of two folders.
  * @param gtDir - folder of ground-truth images (one per stem).
  * @param testDir - folder of test images (e.g. one model's outputs; suffixes such as _x4 or -sr are allowed).
- * @param options - SSIM options (mode, dataRange, color, shave).
+ * @param options - SSIM options (mode, dataRange, color, shave), and `battery: true` for the Tier-1 metric battery
+ *   of every pair (docs/metrics.md; default options) in the rows and the summary.
  * @param readOptions - image-reading options (frame, slice, rescale, ...).
  * @param onPair - called after each pair (for progress).
  * @throws BlindspotError E_EMPTY / E_UNREADABLE when a folder is empty or unreadable; E_EMPTY when nothing pairs.
@@ -62,10 +68,11 @@ export interface FolderSsimResult {
 export async function ssimFolders(
   gtDir: string,
   testDir: string,
-  options: Partial<SsimOptions> = {},
+  options: Partial<SsimOptions> & { battery?: boolean } = {},
   readOptions: Partial<ReadImageOptions> = {},
   onPair?: (done: number, total: number) => void,
 ): Promise<FolderSsimResult> {
+  const { battery = false, ...ssimOptions } = options;
   const gts = await listGtImages(gtDir);
   const tests = await listImageFiles(testDir);
   const pairing = pairOutputs(new Set(gts.map((g) => g.stem)), tests);
@@ -78,14 +85,15 @@ export async function ssimFolders(
   for (const g of gts) if (!pairing.outputs.has(g.stem)) missing.push(g.name);
   for (const g of todo) {
     const names = pairing.outputs.get(g.stem)!;
-    const row: FolderSsimRow = { stem: g.stem, gt: g.name, test: names.join(' '), ssim: null, msssim: null, psnr: null, width: null, height: null, error: null };
+    const row: FolderSsimRow = { stem: g.stem, gt: g.name, test: names.join(' '), ssim: null, msssim: null, psnr: null, width: null, height: null, error: null, battery: null };
     if (names.length > 1) {
       row.error = `${names.length} test files pair with this GT: ${names.join(', ')}`;
     } else {
       try {
         const [a, b] = await Promise.all([readImage(join(gtDir, g.name), readOptions), readImage(join(testDir, names[0]!), readOptions)]);
-        const r = ssim(a, b, options);
+        const r = ssim(a, b, ssimOptions);
         Object.assign(row, { ssim: r.mssim, msssim: r.msssim, psnr: r.psnr, width: r.width, height: r.height });
+        if (battery) row.battery = metricBattery(a, b);
       } catch (e) {
         if (!(e instanceof BlindspotError)) throw e;
         row.error = e.message.replace(/\n.*/s, '');
@@ -109,6 +117,9 @@ export async function ssimFolders(
       psnr: meanInterval(psnr),
       psnrInfinite: psnr.filter((v) => v === Infinity).length,
       interval: 'student-t',
+      ...(battery
+        ? { battery: Object.fromEntries(BATTERY_COLUMNS.map((k) => [k, meanInterval(rows.map((r) => r.battery?.[k] ?? NaN))])) }
+        : {}),
     },
   };
 }
@@ -126,7 +137,13 @@ export function folderRowRecord(r: FolderSsimRow): Record<string, string | numbe
     width: r.width,
     height: r.height,
     error: r.error,
+    ...(r.battery ?? {}),
   };
+}
+
+/** The columns of the rows: FOLDER_COLUMNS, then the battery's when any row has it. */
+function columnsOf(rows: readonly FolderSsimRow[]): string[] {
+  return [...FOLDER_COLUMNS, ...(rows.some((r) => r.battery) ? BATTERY_COLUMNS : [])];
 }
 
 export const FOLDER_COLUMNS = ['stem', 'gt', 'test', 'ssim', 'msssim', 'psnr', 'psnr_identical', 'width', 'height', 'error'] as const;
@@ -149,7 +166,8 @@ export function folderRowsCsv(rows: readonly FolderSsimRow[]): string {
     const s = v === null ? '' : String(v);
     return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
-  return [FOLDER_COLUMNS.join(','), ...rows.map((r) => FOLDER_COLUMNS.map((k) => cell(folderRowRecord(r)[k])).join(','))].join('\n') + '\n';
+  const cols = columnsOf(rows);
+  return [cols.join(','), ...rows.map((r) => cols.map((k) => cell(folderRowRecord(r)[k] ?? null)).join(','))].join('\n') + '\n';
 }
 
 /** Write the rows as a Parquet file (DuckDB, zstd), typed as FOLDER_COLUMNS. */
@@ -160,9 +178,11 @@ export async function writeFolderRowsParquet(rows: readonly FolderSsimRow[], fil
   try {
     const lit = (v: unknown): string =>
       v === null ? 'NULL' : typeof v === 'string' ? `'${v.replaceAll("'", "''")}'` : typeof v === 'boolean' ? String(v) : Number(v).toPrecision(17);
-    await c.run(`CREATE TABLE t (${FOLDER_COLUMNS.map((k) => `"${k}" ${SQL_TYPES[k]}`).join(', ')})`);
+    const cols = columnsOf(rows);
+    const type = (k: string): string => (k in SQL_TYPES ? SQL_TYPES[k as keyof typeof SQL_TYPES] : 'DOUBLE');
+    await c.run(`CREATE TABLE t (${cols.map((k) => `"${k}" ${type(k)}`).join(', ')})`);
     for (let i = 0; i < rows.length; i += 500) {
-      const chunk = rows.slice(i, i + 500).map((r) => `(${FOLDER_COLUMNS.map((k) => lit(folderRowRecord(r)[k])).join(', ')})`);
+      const chunk = rows.slice(i, i + 500).map((r) => `(${cols.map((k) => lit(folderRowRecord(r)[k] ?? null)).join(', ')})`);
       await c.run(`INSERT INTO t VALUES ${chunk.join(', ')}`);
     }
     await c.run(`COPY t TO '${file.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`);

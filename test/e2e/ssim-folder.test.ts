@@ -99,3 +99,18 @@ test('CLI edges: a negative number is a flag value with the range named; `help s
   assert.equal(help.code, 0);
   assert.match(help.stdout, /^Usage: blindspot ssim GT TEST/);
 });
+
+test('ssim GTDIR TESTDIR --battery: the rows carry the metric battery, equal to `blindspot metrics` on the pair', { timeout: 120_000 }, async () => {
+  const root = mkdtempSync(join(tmpdir(), 'blindspot-ssim-battery-'));
+  const ds = await buildDataset(join(root, 'ds'));
+  const r = await runCli(['ssim', ds.gt, ds.dirs.blurNotta, '--battery', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { summary: { battery: Record<string, { n: number; mean: number }> }; rows: Record<string, number | string | null>[] };
+  const row = j.rows.find((x) => x.stem === 'nih_00000001_000')!;
+  const one = JSON.parse((await runCli(['metrics', join(ds.gt, String(row.gt)), join(ds.dirs.blurNotta, String(row.test)), '--json'])).stdout) as Record<string, number>;
+  for (const k of ['sharpness', 'noise', 'edge_density', 'delta_e2000']) assert.equal(row[k], one[k], k);
+  assert.equal(j.summary.battery['sharpness']!.n, 3);
+  const only = await runCli(['ssim', join(ds.gt, String(row.gt)), join(ds.dirs.blurNotta, String(row.test)), '--battery']);
+  assert.equal(only.code, 2);
+  assert.match(only.stderr, /--battery belong to the folder form/);
+});

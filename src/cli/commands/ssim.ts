@@ -42,6 +42,7 @@ Options:
   --json            print one JSON object instead of the summary
   --out FILE        folder form: write the per-image rows (.csv, .json with the summary, or .parquet)
   --pairs           folder form even for folders of DICOM files (not read as a series)
+  --battery         folder form: add the Tier-1 metric battery of every pair (docs/metrics.md) to the rows
   -h, --help        show this help
 
 ${READ_IMAGE_FLAGS_HELP}
@@ -108,6 +109,7 @@ export async function run(argv: string[]): Promise<number> {
     'map-scale': { type: 'string' },
     json: { type: 'boolean' },
     pairs: { type: 'boolean' },
+    battery: { type: 'boolean' },
     out: { type: 'string' },
     ...READ_IMAGE_FLAGS,
     ...VOLUME_FLAGS,
@@ -131,10 +133,11 @@ export async function run(argv: string[]): Promise<number> {
     if (mapPath !== undefined) throw new BlindspotError('E_USAGE', '--map draws one pair; give two files');
     const out = parsed.values['out'];
     if (out !== undefined && (typeof out !== 'string' || out === '')) throw new BlindspotError('E_USAGE', '--out needs a file name');
-    return runFolderSsim(gtPath, testPath, options, readOptions, parsed.values['json'] === true, out as string | undefined);
+    const battery = parsed.values['battery'] === true;
+    return runFolderSsim(gtPath, testPath, { ...options, battery }, readOptions, parsed.values['json'] === true, out as string | undefined);
   }
-  if (parsed.values['out'] !== undefined || parsed.values['pairs'] !== undefined) {
-    throw new BlindspotError('E_USAGE', '--out and --pairs belong to the folder form: blindspot ssim GTDIR TESTDIR');
+  if (parsed.values['out'] !== undefined || parsed.values['pairs'] !== undefined || parsed.values['battery'] !== undefined) {
+    throw new BlindspotError('E_USAGE', '--out, --pairs and --battery belong to the folder form: blindspot ssim GTDIR TESTDIR (one pair: blindspot metrics)');
   }
   if (await volumeMode(parsed.values, [gtPath, testPath])) {
     if (mapPath !== undefined)
