@@ -22,6 +22,7 @@ const SKIP: [RegExp, string][] = [
   [/^blindspot (upscale|pipeline)\b/, 'runs neural upscalers over a folder, minutes (test/e2e/upscale-*.test.ts)'],
   [/--lpips|--clip/, 'needs ONNX weights the user exports (docs/metrics.md says how)'],
   [/\.\.\.|\[--/, 'a synopsis with elided arguments, not a command'],
+  [/examples\/reproduction-/, "reads the reproduction's own upscaled folders from the checkout (hours of upscaling first; docs/reproduction.md)"],
 ];
 
 interface Example {
