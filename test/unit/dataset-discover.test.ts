@@ -100,7 +100,7 @@ test('run file: YAML and JSON, relative folders resolved against the file, one m
       ['{"gt": "g", "models": [{"name": "a", "notta": "x"}], "workers": -1}', 'field "workers": expected an integer >= 0 (0 = all cores), got -1'],
       ['{"gt": "g", "models": [{"name": "a", "notta": "x"}], "shard": "3/2"}', 'field "shard": expected K/N with 1 <= K <= N, got "3/2"'],
       ['{"gt": "g", "models": [{"name": "a", "notta": "x"}], "image": 3}', 'field "image": expected a mapping of image read options (frame, axis, slice, volume, rescale), got 3'],
-      ['{"gt": "g", "modles": []}', 'field "modles": expected one of gt, out, models, columns, csv, workers, shard, partSize, diagnose, maskDir, image, got "modles"'],
+      ['{"gt": "g", "modles": []}', 'field "modles": expected one of gt, out, models, columns, csv, workers, shard, partSize, diagnose, maskDir, image, battery, got "modles"'],
     ];
     const json = join(dir, 'run.json');
     for (const [text, message] of cases) {
