@@ -220,8 +220,8 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
     diagnose: recordableDiagnoseOptions(diagnose),
     // Only when set, so runs without image options keep their fingerprint.
     ...(Object.keys(o.image).length > 0 ? { image: o.image } : {}),
-    // Only when not the default (on, default options), so runs made before the battery keep theirs.
-    ...(o.battery === null || Object.keys(o.battery).length > 0 ? { battery: o.battery } : {}),
+    // Only when on (off is the default), so runs without the battery keep the fingerprint they had before it.
+    ...(o.battery !== null ? { battery: o.battery } : {}),
   };
   const ctx: RunContext = {
     o,

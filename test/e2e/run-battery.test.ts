@@ -30,7 +30,7 @@ async function sqlJson(out: string, q: string): Promise<Record<string, unknown>[
 
 test('run stores the battery per pair, equal to metricBattery on the same files; pattern views and report follow', async () => {
   const out = join(root, 'R1');
-  const r = await runCli(['run', '--gt', ds.gt, ...ds.modelFlags.flatMap((m) => ['--model', m]), '--out', out, '--workers', '2']);
+  const r = await runCli(['run', '--gt', ds.gt, ...ds.modelFlags.flatMap((m) => ['--model', m]), '--out', out, '--workers', '2', '--battery']);
   assert.equal(r.code, 0, r.stderr);
   const rows = await sqlJson(out, `SELECT * FROM images ORDER BY model, path, image`);
   assert.equal(rows.length, 12);

@@ -43,10 +43,11 @@ Options:
   --shard K/N              run only shard K of N (parts whose index is K-1 mod N)
   --part-size N            images per part file (default 32)
   --json                   print the run summary as JSON on stdout
-  --no-battery             skip the published engine's metric battery (sharpness, noise, dE, local quality, ...;
-                           docs/metrics.md), which is otherwise stored in images.parquet for every pair
-  --lpips FILE             LPIPS (AlexNet) ONNX model for the battery's lpips column (default: null, not computed)
-  --clip FILE              CLIP image-encoder ONNX model for clip_similarity (default: null, not computed)
+  --battery                also store the published engine's metric battery (sharpness, noise, dE, local quality,
+                           ...; docs/metrics.md) in images.parquet for every pair; off by default (the run takes
+                           ~3x as long with it); --no-battery turns a run file's battery off
+  --lpips FILE             LPIPS (AlexNet) ONNX model for the battery's lpips column (implies --battery)
+  --clip FILE              CLIP image-encoder ONNX model for clip_similarity (implies --battery)
   -h, --help               this help
 
 ${READ_IMAGE_FLAGS_HELP}
@@ -69,6 +70,7 @@ export async function run(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
     'mask-dir': { type: 'string' },
     'no-battery': { type: 'boolean' },
+    battery: { type: 'boolean' },
     lpips: { type: 'string' },
     clip: { type: 'string' },
     ...DEFINITION_FLAG_SPECS,
@@ -92,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
   if (v['no-battery'] === true) {
     if (typeof v.lpips === 'string' || typeof v.clip === 'string') throw new BlindspotError('E_USAGE', '--no-battery turns LPIPS and CLIP off too: drop --lpips/--clip');
     options.battery = null;
-  } else if (typeof v.lpips === 'string' || typeof v.clip === 'string') {
+  } else if (v.battery === true || typeof v.lpips === 'string' || typeof v.clip === 'string') {
     options.battery = { ...(options.battery ?? {}), ...(typeof v.lpips === 'string' ? { lpips: v.lpips } : {}), ...(typeof v.clip === 'string' ? { clip: v.clip } : {}) };
   }
   const image = readImageOptionsFromFlags(v);
