@@ -5,6 +5,7 @@
  * is deterministic.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { queryRows } from './open.ts';
 import { chiSquare1PValue, correlationPValue } from './patterns.ts';
 
 export interface PatternReport {
@@ -19,17 +20,6 @@ export interface PatternReport {
   };
 }
 
-async function rows(c: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
-  const reader = await c.runAndReadAll(sql);
-  const names = reader.columnNames();
-  return reader.getRows().map((row) => {
-    const o: Record<string, unknown> = {};
-    row.forEach((v, i) => {
-      o[names[i]!] = typeof v === 'bigint' ? Number(v) : v;
-    });
-    return o;
-  });
-}
 
 const fix = (v: unknown, d = 4): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
 const sci = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? v.toPrecision(3) : '–');
@@ -46,22 +36,22 @@ const MEANS = ['sharpness', 'noise', 'edge_density', 'artifact_total', 'high_fre
  * @param c a connection on which buildPatternViewsSql's views are defined
  */
 export async function patternReport(c: DuckDBConnection): Promise<PatternReport> {
-  const [params] = await rows(c, 'SELECT * FROM pattern_params');
-  const confidence = await rows(
+  const [params] = await queryRows(c, 'SELECT * FROM pattern_params');
+  const confidence = await queryRows(
     c,
     `SELECT model, path, count(*) AS images,
        count(*) FILTER (WHERE confidence = 'High') AS high, count(*) FILTER (WHERE confidence = 'Medium') AS medium,
        count(*) FILTER (WHERE confidence = 'Low') AS low, count(*) FILTER (WHERE confidence = 'Normal') AS normal
      FROM pattern_detections GROUP BY model, path ORDER BY model, path`,
   );
-  const patterns = await rows(c, 'SELECT pattern, name, detected, not_detected, not_computed, detected_pct FROM pattern_summary ORDER BY ord');
-  const battery = await rows(
+  const patterns = await queryRows(c, 'SELECT pattern, name, detected, not_detected, not_computed, detected_pct FROM pattern_summary ORDER BY ord');
+  const battery = await queryRows(
     c,
     `SELECT model, path, count(*) AS images, ${MEANS.map((m) => `avg(${m}) AS ${m}`).join(', ')}
      FROM images_battery GROUP BY model, path ORDER BY model, path`,
   );
-  const [tex] = await rows(c, 'SELECT * FROM lfv_texture');
-  const [sp] = await rows(c, 'SELECT * FROM lfv_spatial_summary');
+  const [tex] = await queryRows(c, 'SELECT * FROM lfv_texture');
+  const [sp] = await queryRows(c, 'SELECT * FROM lfv_spatial_summary');
   const lfvTexture: Record<string, unknown> = { ...tex, p_value: correlationPValue(Number(tex?.r), Number(tex?.n)) };
   const lfvSpatial: Record<string, unknown> = { ...sp, p_value: chiSquare1PValue(Number(sp?.chi2)) };
 
