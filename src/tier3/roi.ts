@@ -262,16 +262,18 @@ export function autoRoiMask(plane: Plane, width: number, height: number, options
 function markLabels(pixels: Uint8Array, cls: Uint8Array, w: number, h: number, o: AutoRoiOptions, stack: Int32Array): number {
   const n = w * h;
   const maxArea = Math.max(1, Math.floor(o.labelMaxArea * n));
-  const comp = new Int32Array(n).fill(-1);
+  const seen = new Uint8Array(n);
   const members: number[] = [];
+  // 8-neighbour offsets of an interior pixel (edge pixels take the bounds-checked path)
+  const offsets = [-w - 1, -w, -w + 1, -1, 1, w - 1, w, w + 1];
   let labelled = 0;
   for (let s = 0; s < n; s++) {
-    if (pixels[s] !== ROI_INSIDE || comp[s] !== -1) continue;
+    if (pixels[s] !== ROI_INSIDE || seen[s]) continue;
     // BFS over the component, stopping early once it is too big to be a label
     members.length = 0;
     let top = 0;
     stack[top++] = s;
-    comp[s] = s;
+    seen[s] = 1;
     let big = false;
     let touchesOther = false;
     while (top > 0) {
@@ -282,6 +284,18 @@ function markLabels(pixels: Uint8Array, cls: Uint8Array, w: number, h: number, o
         if (members.length > maxArea) big = true;
       }
       const x = i % w;
+      if (x > 0 && x < w - 1 && i >= w && i < n - w) {
+        for (let t = 0; t < 8; t++) {
+          const j = i + offsets[t]!;
+          if (pixels[j] === ROI_INSIDE) {
+            if (!seen[j]) {
+              seen[j] = 1;
+              stack[top++] = j;
+            }
+          } else if (cls[j] === COLLIMATOR) touchesOther = true;
+        }
+        continue;
+      }
       const y = (i - x) / w;
       for (let dy = -1; dy <= 1; dy++) {
         const yy = y + dy;
@@ -291,8 +305,8 @@ function markLabels(pixels: Uint8Array, cls: Uint8Array, w: number, h: number, o
           if (xx < 0 || xx >= w || (dx === 0 && dy === 0)) continue;
           const j = yy * w + xx;
           if (pixels[j] === ROI_INSIDE) {
-            if (comp[j] === -1) {
-              comp[j] = s;
+            if (!seen[j]) {
+              seen[j] = 1;
               stack[top++] = j;
             }
           } else if (cls[j] === COLLIMATOR) touchesOther = true;
