@@ -103,6 +103,8 @@ test('blindspot metrics --json: lpips from --lpips, clip_similarity null without
   assert.equal(j['clip_similarity'], null);
   assert.ok(Math.abs(j['delta_e2000']! - 0.6479288301773044) < 1e-9);
   const text = await runCli(['metrics', fixture('cxr/nih_00000001_000.png'), fixture('cxr/nih_00000001_000_box4_bicubic4.png')]);
+  // the header names the files in argument order, GT first
+  assert.equal(text.stdout.split('\n')[0], `GT ${fixture('cxr/nih_00000001_000.png')} vs test ${fixture('cxr/nih_00000001_000_box4_bicubic4.png')}`);
   assert.match(text.stdout, /clip_similarity +not computed/);
   assert.match(text.stdout, /delta_e2000 +0\.647929 +CIEDE2000/);
 });

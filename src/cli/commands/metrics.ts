@@ -40,7 +40,8 @@ function formatValue(v: number | null): string {
 }
 
 function humanSummary(r: BatteryRecord, gtPath: string, testPath: string): string {
-  const lines = [`${testPath} vs ${gtPath}`];
+  // GT first, as on the command line (metrics GT TEST)
+  const lines = [`GT ${gtPath} vs test ${testPath}`];
   const width = Math.max(...BATTERY_COLUMNS.map((c) => c.length));
   for (const c of BATTERY_COLUMNS) {
     const v = formatValue(r[c]);
