@@ -275,3 +275,48 @@ test('a conv net input+weight gradient on wasm matches cpu end to end (tf.grads 
     for (let i = 0; i < ref[j]!.length; i++) assert.ok(Math.abs(got[j]![i]! - ref[j]![i]!) <= 2e-5 * scale);
   }
 });
+
+/** Plain-loop filter gradient: dW[a, c, i, o] = sum over b, y, x of xpad[b, y s + a - top, x s + c - left, i] dy[b, y, x, o]. */
+function filterGradLoop(x: Float32Array, xs: number[], dy: Float32Array, ds: number[], k: number, s: number, top: number, left: number): Float64Array {
+  const [b, h, w, ci] = xs as [number, number, number, number];
+  const [, oh, ow, co] = ds as [number, number, number, number];
+  const out = new Float64Array(k * k * ci * co);
+  for (let n = 0; n < b; n++)
+    for (let y = 0; y < oh; y++)
+      for (let xx = 0; xx < ow; xx++)
+        for (let a = 0; a < k; a++)
+          for (let c = 0; c < k; c++) {
+            const r = y * s + a - top;
+            const q = xx * s + c - left;
+            if (r < 0 || r >= h || q < 0 || q >= w) continue;
+            for (let i = 0; i < ci; i++) {
+              const xv = x[((n * h + r) * w + q) * ci + i]!;
+              for (let o = 0; o < co; o++) out[((a * k + c) * ci + i) * co + o]! += xv * dy[((n * oh + y) * ow + xx) * co + o]!;
+            }
+          }
+  return out;
+}
+
+test('Conv2DBackpropFilter on wasm equals a plain loop at the spatial encoder shapes (batch 4, 1-48 channels, strides 1-2, same/valid)', () => {
+  let seed = 900;
+  for (const [h, ci, co, s] of [
+    [16, 1, 16, 2],
+    [12, 16, 32, 2],
+    [9, 32, 32, 1],
+    [8, 48, 64, 2],
+    [7, 5, 3, 2],
+  ] as const) {
+    for (const pad of ['same', 'valid'] as const) {
+      const x = [4, h, h, ci];
+      const f = [3, 3, ci, co];
+      const info = tf.backend_util.computeConv2DInfo(x as never, f as never, s, 1, pad);
+      const dyShape = info.outShape;
+      const xData = randomArray(x.reduce((a, b) => a * b, 1), seed++);
+      const dyData = randomArray(dyShape.reduce((a, b) => a * b, 1), seed++);
+      const ref = filterGradLoop(xData, x, dyData, dyShape, 3, s, info.padInfo.top, info.padInfo.left);
+      const got = runOn('wasm', 'Conv2DBackpropFilter', { x: { shape: x, data: xData }, dy: { shape: dyShape, data: dyData } }, { strides: [s, s], pad, dataFormat: 'NHWC', filterShape: f });
+      assert.deepEqual(got.shape, f);
+      for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(got.data[i]! - ref[i]!) <= 1e-5 * Math.max(1, Math.abs(ref[i]!)) + 2e-5, `h${h} ${ci}->${co} s${s} ${pad}: element ${i} ${got.data[i]} vs ${ref[i]}`);
+    }
+  }
+});
