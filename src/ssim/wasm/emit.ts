@@ -122,6 +122,29 @@ export class FunctionBuilder {
   f64Store(offset: number): this {
     return this.mem([0x39], offset);
   }
+  /** Memory access with an explicit alignment exponent (f32.load needs 2; `mem` writes 3). */
+  memAligned(opcode: number[], align: number, offset: number): this {
+    for (const b of opcode) this.code.push(b);
+    this.code.push(align);
+    uleb(offset, this.code);
+    return this;
+  }
+  /** `v128.load64_splat`: one float64 into both lanes. */
+  v128Load64Splat(offset: number): this {
+    return this.mem([0xfd, 0x0a], offset);
+  }
+  /** `v128.load64_lane`: replace lane `lane` of the vector on the stack by 8 bytes (operands: address, vector). */
+  v128Load64Lane(offset: number, lane: number): this {
+    this.mem([0xfd, 0x57], offset);
+    this.code.push(lane);
+    return this;
+  }
+  /** `v128.const` with 16 raw bytes (e.g. integer lane masks). */
+  v128Const(bytes: ArrayLike<number>): this {
+    this.code.push(0xfd, 0x0c);
+    for (let i = 0; i < 16; i++) this.code.push(bytes[i]! & 0xff);
+    return this;
+  }
   /** Structured control: block/loop (void), if (void). */
   block(): this {
     return this.op(0x02, 0x40);
@@ -173,6 +196,15 @@ export const OP = {
   i32RemU: 0x70,
   i32ShrU: 0x76,
   f64Add: 0xa0,
+  // used by the Tier-3 block kernel (src/tier3/wasm)
+  select: 0x1b,
+  i32Sub: 0x6b,
+  i32LtS: 0x48,
+  i32GtS: 0x4a,
+  i32GeS: 0x4e,
+  f32Load: 0x2a,
+  f64Load: 0x2b,
+  f64PromoteF32: 0xbb,
 } as const;
 export const SIMD = {
   i8x16Shuffle: 0x0d,
@@ -183,6 +215,16 @@ export const SIMD = {
   f64x2Mul: 0xf2,
   f64x2Div: 0xf3,
   f64x2PromoteLowF32x4: 0x5f,
+  // used by the Tier-3 block kernel (src/tier3/wasm)
+  f64x2Eq: 0x47,
+  f64x2Lt: 0x49,
+  f64x2Gt: 0x4a,
+  f64x2Ge: 0x4c,
+  v128And: 0x4e,
+  v128Or: 0x50,
+  v128Bitselect: 0x52,
+  f64x2Abs: 0xec,
+  f64x2Sqrt: 0xef,
 } as const;
 
 function section(id: number, payload: number[], out: number[]): void {
