@@ -27,6 +27,8 @@ export interface SpatialTrainOptions {
   /** Pairs per step. Default 16. */
   batchSize: number;
   learningRate: number;
+  /** Learning rate at `steps` (cosine decay from `learningRate`); 0 (default) = constant `learningRate`. */
+  learningRateFinal: number;
   weightDecay: number;
   clipNorm: number;
   /** Training augmentation of both sides (default p 0.5: between the paper's 0.33 and its test-time 0.8). */
@@ -47,6 +49,7 @@ export const DEFAULT_SPATIAL_TRAIN_OPTIONS: Readonly<SpatialTrainOptions> = Obje
   steps: 2000,
   batchSize: 16,
   learningRate: 1e-3,
+  learningRateFinal: 0,
   weightDecay: 1e-3,
   clipNorm: 1,
   augment: Object.freeze({ p: 0.5, maxRotation: 0.1745, gammaRange: [0.5, 1.5] as [number, number] }),
@@ -66,6 +69,7 @@ export function resolveSpatialTrainOptions(partial: Partial<SpatialTrainOptions>
   for (const k of ['steps', 'batchSize', 'validationPerBin', 'checkpointEvery'] as const) if (!Number.isInteger(o[k]) || o[k] < 1) throw invalidOption(k, 'an integer >= 1', o[k]);
   if (!Number.isInteger(o.size) || o.size < 32 || o.size % 32 !== 0) throw invalidOption('size', 'a multiple of 32 >= 32 (five stride-2 stages)', o.size);
   for (const k of ['learningRate', 'clipNorm'] as const) if (!(o[k] > 0)) throw invalidOption(k, 'a number > 0', o[k]);
+  if (!(o.learningRateFinal >= 0 && o.learningRateFinal <= o.learningRate)) throw invalidOption('learningRateFinal', 'a number in [0, learningRate] (0 = constant)', o.learningRateFinal);
   if (!(o.weightDecay >= 0) || !(o.timeBudgetS >= 0)) throw invalidOption('weightDecay/timeBudgetS', 'numbers >= 0', [o.weightDecay, o.timeBudgetS]);
   o.augment = mergeOptions(DEFAULT_SPATIAL_TRAIN_OPTIONS.augment, o.augment, 'augment');
   return o;
@@ -206,6 +210,9 @@ export async function trainSpatialDeepSsim(tf: Tf, train: PairSource, validation
     const sampler = createPairSampler(train, { size: o.size }, (o.seed * 100003 + interval) >>> 0);
     const end = Math.min(o.steps, (interval + 1) * o.checkpointEvery);
     for (; step < end; step++) {
+      // Cosine schedule over the planned steps: a function of the step only, so a resumed run continues it.
+      const lrEnd = o.learningRateFinal > 0 ? o.learningRateFinal : o.learningRate;
+      optimizer.setLearningRate(lrEnd + 0.5 * (o.learningRate - lrEnd) * (1 + Math.cos((Math.PI * step) / o.steps)));
       const batch = augmentedBatch(tf, sampler.draw(o.batchSize), o.size, o.augment, (o.seed * 7919 + step) >>> 0);
       const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(cosine(tf, model, batch.a, batch.b, true), batch.y))) as TfTypes.Scalar, vars);
       const ordered = vars.map((v) => grads[v.name]!);

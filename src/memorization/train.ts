@@ -282,7 +282,7 @@ export class AdamW {
   constructor(
     private readonly tf: Tf,
     private readonly vars: TfTypes.Variable[],
-    private readonly lr: number,
+    private lr: number,
     private readonly weightDecay: number,
     private readonly beta1 = 0.9,
     private readonly beta2 = 0.999,
@@ -310,6 +310,11 @@ export class AdamW {
         w.assign(tf.sub(decayed, tf.mul(update, this.lr)));
       });
     });
+  }
+
+  /** Change the learning rate (schedules). */
+  setLearningRate(lr: number): void {
+    this.lr = lr;
   }
 
   /** The first and second moments (m of every variable, then v), for checkpoints. */
