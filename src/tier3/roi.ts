@@ -247,7 +247,7 @@ export function autoRoiMask(plane: Plane, width: number, height: number, options
   const pixels = new Uint8Array(n);
   for (let i = 0; i < n; i++) pixels[i] = cls[i] === UNSET ? ROI_INSIDE : ROI_OUTSIDE;
   let label = background > 0 ? markLabels(pixels, cls, width, height, o, stack) : 0;
-  if (span > 0 && o.markMargin > 0) label += markBrightMarks(plane, boxMean(plane, width, height, 7), pixels, cls, width, height, 0.2 * span, o, stack);
+  if (span > 0 && o.markMargin > 0) label += markBrightMarks(plane, boxMean(plane, width, height, 7), pixels, cls, width, height, 0.2 * span, lo + 0.8 * span, o, stack);
   let inside = 0;
   for (let i = 0; i < n; i++) if (pixels[i] === ROI_INSIDE) inside++;
   return { width, height, pixels, source: 'auto', counts: { inside, background, collimator, label } };
@@ -341,7 +341,11 @@ function widen(members: readonly number[], pixels: Uint8Array, w: number, h: num
 /**
  * Small bright components within the outer `markMargin` of the image: 8-connected pixels that stand `contrast`
  * above their 15x15 neighbourhood mean (a white top-hat: letters, arrows and L/R markers printed over tissue;
- * bright anatomy rises slowly and does not), not within 3 px of the background (the skin line against air). Marked ROI_LABEL (widened); returns the number of newly marked pixels.
+ * bright anatomy rises slowly and does not). Near the background (within 3 px) such a component is usually the
+ * skin line against air, so it counts only when its brightest pixel reaches 80% of the GT's p0.5..p99.5 range
+ * (`peakAtLeast`: markers are burned in near white, 205-255 on 8-bit X-rays; a skin line is tissue grey) and keeps 2% of the side away from the image edge (bright fat or a shutter band
+ * cut by the edge is not a marker; seen on a shoulder MR). Marked ROI_LABEL (widened); returns the number of
+ * newly marked pixels.
  */
 function markBrightMarks(
   plane: Plane,
@@ -351,6 +355,7 @@ function markBrightMarks(
   w: number,
   h: number,
   contrast: number,
+  peakAtLeast: number,
   o: AutoRoiOptions,
   stack: Int32Array,
 ): number {
@@ -358,6 +363,7 @@ function markBrightMarks(
   const maxArea = Math.max(1, Math.floor(o.labelMaxArea * n));
   const mx = Math.round(o.markMargin * w);
   const my = Math.round(o.markMargin * h);
+  const eb = Math.round(0.02 * Math.min(w, h));
   const seen = new Uint8Array(n);
   const members: number[] = [];
   let marked = 0;
@@ -368,9 +374,11 @@ function markBrightMarks(
     stack[top++] = s;
     seen[s] = 1;
     let x0 = w, x1 = -1, y0 = h, y1 = -1;
+    let peak = -Infinity;
     while (top > 0) {
       const i = stack[--top]!;
       if (members.length <= maxArea) members.push(i);
+      if (plane[i]! > peak) peak = plane[i]!;
       const x = i % w;
       const y = (i - x) / w;
       if (x < x0) x0 = x;
@@ -393,7 +401,9 @@ function markBrightMarks(
     }
     if (members.length > maxArea || members.length < 4) continue;
     const inMargin = x1 < mx || x0 >= w - mx || y1 < my || y0 >= h - my;
-    if (inMargin && !nearClass(members, cls, BG, w, h, 3)) marked += widen(members, pixels, w, h, o.labelMargin);
+    if (!inMargin) continue;
+    const offEdge = x0 >= eb && y0 >= eb && x1 < w - eb && y1 < h - eb;
+    if ((peak >= peakAtLeast && offEdge) || !nearClass(members, cls, BG, w, h, 3)) marked += widen(members, pixels, w, h, o.labelMargin);
   }
   return marked;
 }
