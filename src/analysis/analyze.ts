@@ -15,6 +15,7 @@ import { barPlotSvg, heatmapSvg, linePlotSvg } from './plots.ts';
 import { patternReport, type PatternReport } from './patternReport.ts';
 import { AXIS_PLAIN_NAMES } from '../render/palette.ts';
 import { cropsHtml, worstBlockCrops } from './crops.ts';
+import { REPRESENTATIVE_CSS, representativeHtml, representativeMaps } from './representative.ts';
 import { conclusionMarkdown, FIGURE_CAPTIONS, GLOSSARY_MD, tier1Markdown, transitionCaption } from './reportText.ts';
 
 export interface AnalysisSummary {
@@ -270,7 +271,8 @@ export async function analyze(dir: string, options: Partial<AnalyzeOptions> = {}
 
     // report.html: the same tables, plots inline.
     const crops = await worstBlockCrops(c, h.dir);
-    const html = renderHtml(reportMd, plots, cropsHtml(crops));
+    const reps = await representativeMaps(c, h.dir, h.hasFailMask);
+    const html = renderHtml(reportMd, plots, cropsHtml(crops), representativeHtml(reps));
     await write('report.html', html);
     await write('summary.json', stableJson(summary));
     await write('params.json', stableJson(p));
@@ -300,7 +302,7 @@ const COLLAPSED = ['Thresholds per configuration', 'Layers', 'Regimes', 'Attract
  * Minimal Markdown (headings, tables, lists, paragraphs) to HTML. The figures, with captions under them, come
  * right after the Tier-1 table (before "Definitions used"); long table sections are collapsible.
  */
-function renderHtml(md: string, plots: Plot[], crops: string): string {
+function renderHtml(md: string, plots: Plot[], crops: string, maps: string): string {
   const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const inline = (s: string): string => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>').replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
   const out: string[] = [];
@@ -310,6 +312,7 @@ function renderHtml(md: string, plots: Plot[], crops: string): string {
     out.push('<h2>Figures</h2>');
     plots.forEach((p, k) => out.push(`<figure>${p.svg}<figcaption><b>Figure ${k + 1}. ${esc(p.title)}.</b> ${esc(p.caption)}</figcaption></figure>`));
     out.push('<h2>The worst blocks, as images</h2>', crops);
+    out.push('<h2>A representative image per configuration: its heatmaps</h2>', maps);
   };
   let figuresDone = false;
   for (let i = 0; i < lines.length; i++) {
@@ -356,7 +359,7 @@ function renderHtml(md: string, plots: Plot[], crops: string): string {
 th{background:#f3f3f3;vertical-align:bottom}td:first-child,th:first-child{text-align:left}
 figure{margin:1.2em 0 2.2em;padding:.6em;border:1px solid #ddd;display:inline-block;max-width:100%}figure svg{max-width:100%;height:auto}
 figcaption{max-width:720px;font-size:.9em;color:#444;margin-top:.4em}
-figure.crop{display:block;border:none;padding:0}figure.crop img{image-rendering:pixelated;border:1px solid #ccc}details{margin:.4em 0}summary{cursor:pointer}summary h2{display:inline;font-size:1.2em}li{margin:.35em 0}</style></head>
+figure.crop{display:block;border:none;padding:0}figure.crop img{image-rendering:pixelated;border:1px solid #ccc}details{margin:.4em 0}summary{cursor:pointer}summary h2{display:inline;font-size:1.2em}li{margin:.35em 0}${REPRESENTATIVE_CSS}</style></head>
 <body>
 ${out.join('\n')}
 </body></html>

@@ -37,7 +37,8 @@ SELECT '${layer}' AS kind, model, path, image, "row" AS r, col AS c, ssim_blk, g
   row_number() OVER (PARTITION BY model, path ORDER BY ${order}, image, "row", col) AS k
 FROM classified WHERE in_roi AND layer = '${layer}'`;
 
-function grey(img: Image): Float64Array {
+/** One grey plane of an image (Rec. 601 luma for colour), as the crops and maps draw it. */
+export function grey(img: Image): Float64Array {
   const n = img.width * img.height;
   const out = new Float64Array(n);
   const ch = img.channels;

@@ -26,6 +26,8 @@ interface CommonOptions {
   underlay?: Underlay;
   /** Colour opacity over the underlay, 0..1. Default 0.6 with an underlay, 1 without. */
   opacity?: number;
+  /** Only the picture, no title bar or legend (for pages that draw one shared legend, e.g. report.html). */
+  bare?: boolean;
 }
 
 export interface HeatmapOptions extends CommonOptions {
@@ -129,6 +131,7 @@ async function compose(
   opts: CommonOptions,
   legendSvg: (x0: number, y0: number, h: number) => string,
 ): Promise<Buffer> {
+  if (opts.bare) return sharp(raster, { raw: { width: outW, height: outH, channels: 3 } }).png({ compressionLevel: 9 }).toBuffer();
   const totalW = Math.max(MIN_W, outW + LEGEND_W);
   const totalH = TITLE_H + Math.max(outH, 200);
   const title = escapeXml(opts.title ?? '');
