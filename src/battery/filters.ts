@@ -7,6 +7,7 @@
  */
 
 import { scratch } from './scratch.ts';
+import { gradientInteriorWasm } from './wasm/gradientKernel.ts';
 
 /** Reflect-101 index (PyTorch 'reflect', OpenCV BORDER_DEFAULT): -1 -> 1, n -> n-2. */
 function reflect101(i: number, n: number): number {
@@ -108,16 +109,27 @@ export interface GradientPass {
  */
 export function gradientPass(gray: Uint8Array, width: number, height: number, reuse = false): GradientPass {
   const n = width * height;
-  // With `reuse`, thread scratch (see scratch.ts): every cell is written below, and the frame of `mag` is never
-  // written, so it stays zero.
-  const dx = reuse ? scratch('gp.dx', n, (k) => new Int16Array(k)) : new Int16Array(n);
-  const dy = reuse ? scratch('gp.dy', n, (k) => new Int16Array(k)) : new Int16Array(n);
   const FW = width + 2;
-  const mag = reuse ? scratch('gp.mag', (height + 2) * FW, (k) => new Int32Array(k)) : new Int32Array((height + 2) * FW);
+  // With `reuse`, the interior runs in WebAssembly SIMD (wasm/gradientKernel.ts: integer sums, so the same values)
+  // and the fields are views into its memory, valid until the next reusing call like the scratch buffers below;
+  // columns [x0, width - 1) of the interior and the frame are done here. Every cell is written, and the frame of
+  // `mag` is never written, so it stays zero.
+  const simd = reuse ? gradientInteriorWasm(gray, width, height) : null;
+  let dx: Int16Array, dy: Int16Array, mag: Int32Array;
   let lapSum = 0;
   let lapSq = 0;
   let noiseSum = 0;
   let edges = 0;
+  let x0 = 1;
+  if (simd !== null) {
+    ({ dx, dy, mag } = simd);
+    ({ lapSum, lapSq, noiseSum, edges } = simd);
+    x0 = simd.xEnd;
+  } else {
+    dx = reuse ? scratch('gp.dx', n, (k) => new Int16Array(k)) : new Int16Array(n);
+    dy = reuse ? scratch('gp.dy', n, (k) => new Int16Array(k)) : new Int16Array(n);
+    mag = reuse ? scratch('gp.mag', (height + 2) * FW, (k) => new Int32Array(k)) : new Int32Array((height + 2) * FW);
+  }
   // sqrt((gx/2040)^2 + (gy/2040)^2 + 1e-6) > 0.1  <=>  gx^2 + gy^2 > (0.01 - 1e-6) * 2040^2 = 41611.8384 (integer
   // gradients: no rounding can reach a value that close).
   const threshold = (0.1 * 0.1 - 1e-6) * (8 * 255) * (8 * 255);
@@ -125,7 +137,7 @@ export function gradientPass(gray: Uint8Array, width: number, height: number, re
     const r0 = (y - 1) * width;
     const r1 = y * width;
     const r2 = (y + 1) * width;
-    for (let x = 1; x < width - 1; x++) {
+    for (let x = x0; x < width - 1; x++) {
       const a = gray[r0 + x - 1]!, b = gray[r0 + x]!, c = gray[r0 + x + 1]!;
       const d = gray[r1 + x - 1]!, e = gray[r1 + x]!, f = gray[r1 + x + 1]!;
       const g = gray[r2 + x - 1]!, h = gray[r2 + x]!, i = gray[r2 + x + 1]!;

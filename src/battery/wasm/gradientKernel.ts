@@ -1,0 +1,253 @@
+/**
+ * The interior of the battery's fused 3x3 pass (filters.ts `gradientPass`) as WebAssembly SIMD: eight pixels per
+ * step in 16-bit lanes (the 8-bit samples widened on load), writing the Sobel fields dx, dy and Canny's framed
+ * L1 magnitude, and summing the Laplacian, its square, its absolute value and the Sobel edge count. Integer
+ * arithmetic throughout (sums widened to 64 bits per row), so every output equals the JavaScript loop's exactly;
+ * the caller finishes the last (width - 2) mod 8 interior columns and the one-pixel frame in JavaScript.
+ * Opcodes: WebAssembly Core Specification 2.0 §5.4 (SIMD prefix 0xFD).
+ */
+import { buildModule, FunctionBuilder, I32, V128 } from '../../ssim/wasm/emit.ts';
+import { wasmSimdAvailable } from '../../ssim/wasm/ssimKernel.ts';
+
+const PAGE = 65536;
+
+// SIMD sub-opcodes used here (§5.4.9).
+const S = {
+  load8x8U: 0x02,
+  store: 0x0b,
+  i32x4Splat: 0x11,
+  i64x2ExtractLane: 0x1d,
+  i32x4GtS: 0x3b,
+  i16x8Abs: 0x80,
+  i16x8Shl: 0x8b,
+  i16x8Add: 0x8e,
+  i16x8Sub: 0x91,
+  i32x4ExtaddPairwiseI16x8S: 0x7e,
+  i32x4ExtendLowI16x8S: 0xa7,
+  i32x4ExtendHighI16x8S: 0xa8,
+  i32x4Add: 0xae,
+  i32x4Sub: 0xb1,
+  i32x4DotI16x8S: 0xba,
+  i32x4ExtmulLowI16x8S: 0xbc,
+  i32x4ExtmulHighI16x8S: 0xbd,
+  i64x2ExtendLowI32x4S: 0xc7,
+  i64x2ExtendHighI32x4S: 0xc8,
+  i64x2Add: 0xce,
+} as const;
+
+// Scalar opcodes (§5.4.7).
+const O = {
+  i32Add: 0x6a,
+  i32Sub: 0x6b,
+  i32Mul: 0x6c,
+  i32Shl: 0x74,
+  i32GtS: 0x4a,
+  i32GeS: 0x4e,
+  i64Add: 0x7c,
+  f64ConvertI64S: 0xb9,
+  v128Const: 0x0c,
+} as const;
+
+/** Squared Sobel magnitude above which a pixel is an edge (see filters.ts: > 41611.8384 on integers). */
+const EDGE_SQ = 41611;
+
+function generate(): Uint8Array {
+  const f = new FunctionBuilder([
+    ['gray', I32],
+    ['dx', I32],
+    ['dy', I32],
+    ['mag', I32],
+    ['out', I32],
+    ['width', I32],
+    ['height', I32],
+  ]);
+  for (const n of ['y', 'x', 'q0', 'q1', 'q2', 'o', 'pm']) f.local(n, I32);
+  const vecs = ['a', 'b', 'c', 'd', 'e', 'ff', 'g', 'h', 'i', 'lap', 'gx', 'gy', 'm', 'thr'];
+  const accs = ['rLap', 'rNoise', 'rEdge', 'tLap', 'tSq', 'tNoise', 'tEdge'];
+  for (const n of [...vecs, ...accs]) f.local(n, V128);
+  const simd = (s: number): typeof f => f.simd(s);
+  const zero = (name: string): void => {
+    f.op(0xfd, O.v128Const, ...new Array<number>(16).fill(0)).set(name);
+  };
+  for (const n of accs.slice(3)) zero(n);
+  f.i32(EDGE_SQ).simd(S.i32x4Splat).set('thr');
+  const widen64 = (from: string, into: string): void => {
+    // into += sign-extended lanes of the i32x4 `from` (low and high halves).
+    f.get(into).get(from).simd(S.i64x2ExtendLowI32x4S).simd(S.i64x2Add);
+    f.get(from).simd(S.i64x2ExtendHighI32x4S).simd(S.i64x2Add).set(into);
+  };
+
+  f.i32(1).set('y');
+  f.block().loop();
+  {
+    // while (y < height - 1)
+    f.get('y').i32(1).op(O.i32Add).get('height').op(O.i32GeS).brIf(1);
+    for (const n of accs.slice(0, 3)) zero(n);
+    f.i32(1).set('x');
+    f.block().loop();
+    {
+      // while (x + 8 <= width - 1)
+      f.get('x').i32(9).op(O.i32Add).get('width').op(O.i32GtS).brIf(1);
+      // q0 = gray + (y - 1) * width + x - 1; q1, q2 the next rows.
+      f.get('gray').get('y').i32(1).op(O.i32Sub).get('width').op(O.i32Mul).op(O.i32Add).get('x').op(O.i32Add).i32(1).op(O.i32Sub).set('q0');
+      f.get('q0').get('width').op(O.i32Add).set('q1');
+      f.get('q1').get('width').op(O.i32Add).set('q2');
+      const load = (q: string, off: number, into: string): void => {
+        f.get(q).mem([0xfd, S.load8x8U], off).set(into);
+      };
+      load('q0', 0, 'a');
+      load('q0', 1, 'b');
+      load('q0', 2, 'c');
+      load('q1', 0, 'd');
+      load('q1', 1, 'e');
+      load('q1', 2, 'ff');
+      load('q2', 0, 'g');
+      load('q2', 1, 'h');
+      load('q2', 2, 'i');
+      const add = (): typeof f => simd(S.i16x8Add);
+      const sub = (): typeof f => simd(S.i16x8Sub);
+      // lap = a + b + c + d + f + g + h + i - 8 e
+      f.get('a').get('b');
+      add().get('c');
+      add().get('d');
+      add().get('ff');
+      add().get('g');
+      add().get('h');
+      add().get('i');
+      add().get('e').i32(3).simd(S.i16x8Shl);
+      sub().set('lap');
+      // gx = c + 2 f + i - a - 2 d - g
+      f.get('c').get('ff').i32(1).simd(S.i16x8Shl);
+      add().get('i');
+      add().get('a');
+      sub().get('d').i32(1).simd(S.i16x8Shl);
+      sub().get('g');
+      sub().set('gx');
+      // gy = g + 2 h + i - a - 2 b - c
+      f.get('g').get('h').i32(1).simd(S.i16x8Shl);
+      add().get('i');
+      add().get('a');
+      sub().get('b').i32(1).simd(S.i16x8Shl);
+      sub().get('c');
+      sub().set('gy');
+      // o = y * width + x: dx, dy at 2 o.
+      f.get('y').get('width').op(O.i32Mul).get('x').op(O.i32Add).i32(1).op(O.i32Shl).set('o');
+      f.get('dx').get('o').op(O.i32Add).get('gx').mem([0xfd, S.store], 0);
+      f.get('dy').get('o').op(O.i32Add).get('gy').mem([0xfd, S.store], 0);
+      // mag[(y + 1) * (width + 2) + x + 1] = |gx| + |gy| (int32)
+      f.get('gx').simd(S.i16x8Abs).get('gy').simd(S.i16x8Abs);
+      add().set('m');
+      f.get('mag').get('y').i32(1).op(O.i32Add).get('width').i32(2).op(O.i32Add).op(O.i32Mul).get('x').op(O.i32Add).i32(1).op(O.i32Add).i32(2).op(O.i32Shl).op(O.i32Add).set('pm');
+      f.get('pm').get('m').simd(S.i32x4ExtendLowI16x8S).mem([0xfd, S.store], 0);
+      f.get('pm').get('m').simd(S.i32x4ExtendHighI16x8S).mem([0xfd, S.store], 16);
+      // Row sums: lap, |lap| (pairwise into int32 lanes), lap^2 (dot product, widened to int64 at once).
+      f.get('rLap').get('lap').simd(S.i32x4ExtaddPairwiseI16x8S).simd(S.i32x4Add).set('rLap');
+      f.get('rNoise').get('lap').simd(S.i16x8Abs).simd(S.i32x4ExtaddPairwiseI16x8S).simd(S.i32x4Add).set('rNoise');
+      f.get('lap').get('lap').simd(S.i32x4DotI16x8S).set('m');
+      widen64('m', 'tSq');
+      // Edges: gx^2 + gy^2 > EDGE_SQ gives -1 per lane; subtracting counts them.
+      for (const ext of [S.i32x4ExtmulLowI16x8S, S.i32x4ExtmulHighI16x8S]) {
+        f.get('rEdge').get('gx').get('gx').simd(ext).get('gy').get('gy').simd(ext).simd(S.i32x4Add).get('thr').simd(S.i32x4GtS).simd(S.i32x4Sub).set('rEdge');
+      }
+      f.get('x').i32(8).op(O.i32Add).set('x');
+      f.op(0x0c, 0); // br 0 (continue)
+    }
+    f.end().end();
+    widen64('rLap', 'tLap');
+    widen64('rNoise', 'tNoise');
+    widen64('rEdge', 'tEdge');
+    f.get('y').i32(1).op(O.i32Add).set('y');
+    f.op(0x0c, 0);
+  }
+  f.end().end();
+  // out[0..3] = lap sum, lap^2 sum, |lap| sum, edge count (float64, exact below 2^53).
+  ['tLap', 'tSq', 'tNoise', 'tEdge'].forEach((n, k) => {
+    f.get('out');
+    f.get(n).op(0xfd, S.i64x2ExtractLane, 0).get(n).op(0xfd, S.i64x2ExtractLane, 1).op(O.i64Add).op(O.f64ConvertI64S);
+    f.f64Store(8 * k);
+  });
+  return buildModule(f, 'run', 1);
+}
+
+interface Instance {
+  run: (gray: number, dx: number, dy: number, mag: number, out: number, width: number, height: number) => void;
+  memory: WebAssembly.Memory;
+}
+
+let instance: Instance | null | undefined;
+
+function getInstance(): Instance | null {
+  if (instance !== undefined) return instance;
+  instance = null;
+  if (!wasmSimdAvailable) return null;
+  try {
+    const mod = new WebAssembly.Module(generate() as BufferSource);
+    const inst = new WebAssembly.Instance(mod, {});
+    instance = { run: inst.exports['run'] as Instance['run'], memory: inst.exports['mem'] as WebAssembly.Memory };
+  } catch {
+    instance = null;
+  }
+  return instance;
+}
+
+/** What the kernel leaves for the caller: views into wasm memory (valid until the next call on this thread). */
+export interface GradientInterior {
+  dx: Int16Array;
+  dy: Int16Array;
+  /** (height + 2) x (width + 2), zero frame, interior columns 1..xEnd-1 of interior rows filled. */
+  mag: Int32Array;
+  /** Sum of the Laplacian, of its square, of its absolute value, and the edge count over the pixels done. */
+  lapSum: number;
+  lapSq: number;
+  noiseSum: number;
+  edges: number;
+  /** Interior columns [1, xEnd) of rows [1, height - 1) are done; the caller does [xEnd, width - 1). */
+  xEnd: number;
+}
+
+const align = (n: number): number => Math.ceil(n / 64) * 64;
+
+/**
+ * Run the SIMD interior of the 3x3 pass; null when this runtime has no WebAssembly SIMD (the caller then does
+ * everything in JavaScript). The mag frame and the cells the caller fills are zero / stale: the caller writes
+ * every cell outside [1, xEnd) x [1, height - 1) itself, and mag's frame is cleared here.
+ */
+export function gradientInteriorWasm(gray: Uint8Array, width: number, height: number): GradientInterior | null {
+  const inst = getInstance();
+  if (inst === null) return null;
+  const n = width * height;
+  const magLen = (height + 2) * (width + 2);
+  const grayPtr = 0;
+  // 16 spare bytes after the plane: the last 8-lane load of a row may read past the end of the last row.
+  const dxPtr = align(n + 16);
+  const dyPtr = dxPtr + align(2 * n);
+  const magPtr = dyPtr + align(2 * n);
+  const outPtr = magPtr + align(4 * magLen);
+  const need = outPtr + 64;
+  const have = inst.memory.buffer.byteLength;
+  if (need > have) inst.memory.grow(Math.ceil((need - have) / PAGE));
+  const buf = inst.memory.buffer;
+  new Uint8Array(buf, grayPtr, n).set(gray);
+  const mag = new Int32Array(buf, magPtr, magLen);
+  // The frame of mag stays zero (Canny reads it as "outside the image"); a previous larger image may have left
+  // values there, so clear the first and last rows and the two frame columns.
+  const FW = width + 2;
+  mag.fill(0, 0, FW);
+  mag.fill(0, (height + 1) * FW, magLen);
+  for (let y = 1; y <= height; y++) {
+    mag[y * FW] = 0;
+    mag[y * FW + FW - 1] = 0;
+  }
+  inst.run(grayPtr, dxPtr, dyPtr, magPtr, outPtr, width, height);
+  const out = new Float64Array(buf, outPtr, 4);
+  return {
+    dx: new Int16Array(buf, dxPtr, n),
+    dy: new Int16Array(buf, dyPtr, n),
+    mag,
+    lapSum: out[0]!,
+    lapSq: out[1]!,
+    noiseSum: out[2]!,
+    edges: out[3]!,
+    xEnd: width >= 10 ? 1 + 8 * Math.floor((width - 2) / 8) : 1,
+  };
+}
