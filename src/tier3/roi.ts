@@ -14,10 +14,11 @@
  *   2. collimator = pixels at or above `max - brightFraction (hi - lo)` connected to the image edge (shutters
  *      are displayed saturated white on radiographs);
  *   3. labels = small islands (< `labelMaxArea` of the image) of anything else that lie inside the background:
- *      letters, "L/R" markers and text burned into the air around the body, widened by `labelMargin` pixels.
+ *      letters, "L/R" markers and text burned into the air around the body, widened by `labelMargin` pixels;
+ *   4. bright marks = small white top-hat components in the outer `markMargin` (markers and text printed over
+ *      tissue, or near-white ones touching the air), see `markBrightMarks`.
  * A block is inside the ROI when at least half of its pixels are inside and none belongs to a label.
- * Where it fails (docs/diagnose.md, with pictures): markers printed over tissue (not surrounded by air) are
- * kept; a background that is not darker than the tissue (inverted display, MONOCHROME1 not inverted) is kept;
+ * Where it fails (docs/diagnose.md, with pictures): a marker printed on a collimator band is kept; a background that is not darker than the tissue (inverted display, MONOCHROME1 not inverted) is kept;
  * a body touching every edge has no background to remove (then every block is inside, which is correct).
  */
 import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
