@@ -9,13 +9,22 @@ export interface Parsed {
   positionals: string[];
 }
 
-/** Parse `argv` against `flags` (a `help` flag is added). Unknown flags are a usage error. */
-export function parseFlags(argv: string[], flags: FlagSpec): Parsed {
+/**
+ * Parse `argv` against `flags` (a `help` flag is added). Unknown flags are a usage error.
+ * @param aliases older spellings still accepted, old name -> current name (`{ in: 'gt' }`): `--in X` and
+ *   `--in=X` read as `--gt X`; the values object only ever has the current name.
+ */
+export function parseFlags(argv: string[], flags: FlagSpec, aliases: Readonly<Record<string, string>> = {}): Parsed {
   // a negative number after a value flag (`--data-range -5`) is its value, not an option (node's parseArgs calls
   // it "ambiguous"): pass it as --flag=-5 so the flag's own check names the valid range
   const joined: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    if (argv[i] === '--') {
+      joined.push(...argv.slice(i));
+      break;
+    }
+    const m = /^--([\w-]+)(=.*)?$/.exec(argv[i]!);
+    const a = m && Object.hasOwn(aliases, m[1]!) ? `--${aliases[m[1]!]}${m[2] ?? ''}` : argv[i]!;
     const next = argv[i + 1];
     if (/^--[\w-]+$/.test(a) && flags[a.slice(2)]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
       joined.push(`${a}=${next}`);

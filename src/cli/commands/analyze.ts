@@ -12,8 +12,10 @@ layer_transitions, axis_transitions, headline) and writes RESULTS/analysis/: vie
 thresholds.parquet, summary.json, report.md, report.html (self-contained), plots/*.svg, MANIFEST.sha256.
 
 Options (defaults: DESIGN §3b and the run's block options in run.json):
-  --visible-quantile Q   quantile for T10 (default 0.1)
-  --hidden-quantile Q    quantile for T90 (default 0.9)
+  --t10-quantile Q       T10, the Visible threshold, is this quantile of each configuration's block SSIM
+                         (non-border ROI blocks; default 0.1)
+  --t90-quantile Q       T90, the Hidden threshold, is this quantile (default 0.9); diagnose takes a fixed
+                         T90 for one pair with --t90 T
   --hidden-r R           AC hidden damage: r_ac >= R (default 1)
   --hidden-dmu D         DC hidden damage: |dmu| >= D, 8-bit scale (default 8)
   --kappa-membrane K     Membrane regime below this kappa (default 0.5)
@@ -25,12 +27,15 @@ Options (defaults: DESIGN §3b and the run's block options in run.json):
   --json                 print summary.json's headline and thresholds on stdout
   -h, --help             this help
 
+Older spellings, still accepted: --visible-quantile Q (alias of --t10-quantile), --hidden-quantile Q (alias of
+--t90-quantile).
+
 Exit codes: 0 ok, 2 usage error or not a results folder.`;
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseFlags(argv, {
-    'visible-quantile': { type: 'string' },
-    'hidden-quantile': { type: 'string' },
+    't10-quantile': { type: 'string' },
+    't90-quantile': { type: 'string' },
     'hidden-r': { type: 'string' },
     'hidden-dmu': { type: 'string' },
     'kappa-membrane': { type: 'string' },
@@ -38,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
     'pattern-thresholds': { type: 'string' },
     'pattern-local-quality': { type: 'string' },
     json: { type: 'boolean' },
-  });
+  }, { 'visible-quantile': 't10-quantile', 'hidden-quantile': 't90-quantile' });
   const v = parsed.values;
   if (wantsHelp(v, HELP)) return 0;
   const [dir] = positionals(parsed, ['results']);
@@ -46,8 +51,8 @@ export async function run(argv: string[]): Promise<number> {
   const set = <K extends keyof AnalyzeOptions>(k: K, x: number | undefined): void => {
     if (x !== undefined) o[k] = x as AnalyzeOptions[K];
   };
-  set('visibleQuantile', numberFlag(v, 'visible-quantile', { min: 0, max: 1 }));
-  set('hiddenQuantile', numberFlag(v, 'hidden-quantile', { min: 0, max: 1 }));
+  set('visibleQuantile', numberFlag(v, 't10-quantile', { min: 0, max: 1 }));
+  set('hiddenQuantile', numberFlag(v, 't90-quantile', { min: 0, max: 1 }));
   set('hiddenR', numberFlag(v, 'hidden-r', { min: 0 }));
   set('hiddenDmu', numberFlag(v, 'hidden-dmu', { min: 0 }));
   set('kappaMembrane', numberFlag(v, 'kappa-membrane', { min: 0, max: 1 }));

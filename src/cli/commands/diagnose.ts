@@ -41,8 +41,12 @@ Options:
   --data-range L        data range L (default: 255 for 8-bit, 2^BitsStored-1 for DICOM, 65535 for 16-bit;
                         required for float data). SSIM's constants scale with L.
   --color C             luma (default) | ycbcr-y: how RGB becomes one grey plane
-  --hidden-threshold T  T for the Silent regime and Hidden layer (default: this pair's p90 of block SSIM over
-                        non-border ROI blocks; 0.99 when that is 1 or rests on fewer than 1000 blocks)
+  --t90 T               T90, the Hidden threshold: blocks with SSIM >= T90 are rated good; also the Silent
+                        regime's T (default: this pair's p90 of block SSIM over non-border ROI blocks; 0.99
+                        when that is 1 or rests on fewer than 1000 blocks). analyze sets it per model with
+                        --t90-quantile Q.
+  --t10 T               T10, the Visible threshold: blocks with SSIM < T10 are Visible Collapse (default: this
+                        pair's p10 of block SSIM over non-border ROI blocks)
   --mask FILE           region of interest: a mask image of the GT's size (non-zero = inside)
   --roi auto|all        automatic ROI from the GT (default: air, collimator and burned-in labels left out) or
                         every block
@@ -64,6 +68,8 @@ ${READ_IMAGE_FLAGS_HELP}
 ${VOLUME_FLAGS_HELP}
   With a volume: one block table with a 'slice' key column, summary.json with per-slice Tier-1 rows and the
   volume summary; no heatmaps (picture one slice with --slice N).
+
+Older spelling, still accepted: --hidden-threshold T (alias of --t90).
 
 Exit codes: 0 ok, 2 bad input (one line on stderr naming the file).`;
 
@@ -166,7 +172,8 @@ export async function run(argv: string[]): Promise<number> {
     stride: { type: 'string' },
     'data-range': { type: 'string' },
     color: { type: 'string' },
-    'hidden-threshold': { type: 'string' },
+    t90: { type: 'string' },
+    t10: { type: 'string' },
     out: { type: 'string' },
     csv: { type: 'boolean' },
     columns: { type: 'string' },
@@ -175,7 +182,7 @@ export async function run(argv: string[]): Promise<number> {
     ...DEFINITION_FLAG_SPECS,
     ...READ_IMAGE_FLAGS,
     ...VOLUME_FLAGS,
-  });
+  }, { 'hidden-threshold': 't90' });
   if (wantsHelp(parsed.values, HELP)) return 0;
   const [gtPath, testPath] = positionals(parsed, ['gt', 'test']) as [string, string];
   const options: Partial<DiagnoseOptions> = {
@@ -183,7 +190,8 @@ export async function run(argv: string[]): Promise<number> {
     stride: numberFlag(parsed.values, 'stride', { min: 1, integer: true }),
     dataRange: numberFlag(parsed.values, 'data-range', { min: Number.MIN_VALUE }),
     color: choiceFlag(parsed.values, 'color', ['luma', 'ycbcr-y'] as const),
-    hiddenThreshold: numberFlag(parsed.values, 'hidden-threshold', { min: -1, max: 1 }),
+    hiddenThreshold: numberFlag(parsed.values, 't90', { min: -1, max: 1 }),
+    visibleThreshold: numberFlag(parsed.values, 't10', { min: -1, max: 1 }),
     ...definitionFlags(parsed.values),
   };
   const columnSet = choiceFlag(parsed.values, 'columns', ['core', 'full'] as const) ?? 'full';

@@ -21,7 +21,8 @@ of one run (same options, --shard K/N) may write into one folder at the same tim
 
 Options:
   --gt DIR                 folder of ground-truth images
-  --model NAME=DIR         a model's output folder (path notta); NAME:tta=DIR for its TTA outputs; repeatable
+  --model NAME=DIR         the outputs of upscaler NAME (path notta; NAME:tta=DIR for its TTA outputs);
+                           repeatable. NAME is the model column of the results, as upscale --model NAME
   --run-file FILE          JSON or YAML run file declaring gt, models (name, notta, tta) and options
   --out DIR                results folder (required unless the run file names one)
   --block N                block size in pixels (default 8)

@@ -14,7 +14,7 @@ export const summary =
   'Make model outputs from GT: bicubic downscale, then Real-ESRGAN, ESRGAN, your ONNX/ncnn model, bicubic or Lanczos-3';
 
 const D = DEFAULT_UPSCALE_FOLDER_OPTIONS;
-const HELP = `Usage: blindspot upscale --in GT_DIR --out OUT_DIR [--model NAME|onnx:FILE|ncnn:DIR] [--scale 2] [--tta]
+const HELP = `Usage: blindspot upscale --gt GT_DIR --out OUT_DIR [--model NAME|onnx:FILE|ncnn:DIR] [--scale 2] [--tta]
                          [--tile N] [--tile-overlap N] [--backend auto|onnx|tfjs|wasm|cpu] [--threads N]
                          [--intensity range|minmax] [--workers N] [--overwrite] [--json]
                          [--layout nchw|nhwc] [--input-range 1|255] [--channel-order rgb|bgr] [--cache-dir DIR]
@@ -36,9 +36,9 @@ ${UPSCALE_MODEL_NAMES.map((n) => `  ${n.padEnd(22)}${UPSCALE_MODELS[n].descripti
   ncnn:DIR              your ncnn model folder (one NAME.param + NAME.bin), or ncnn:DIR/NAME.param
 
 Options:
-  --in DIR            folder of ground-truth images (required)
+  --gt DIR            folder of ground-truth images (required; as --gt of run and pipeline)
   --out DIR           output folder (created; required)
-  --model NAME        upscaler (default ${D.model})
+  --model NAME        the upscaler to run (default ${D.model}); run's --model NAME=DIR names its outputs
   --scale N           integer scale: 2, 3, 4, 8 for ESRGAN, 2, 3, 4 for Real-ESRGAN, 2..8 classical, up to the
                       model's own scale for onnx:/ncnn: models (default ${D.scale})
   --tta               x8 dihedral self-ensemble (4 rotations x flip, averaged); 8x slower
@@ -59,11 +59,13 @@ Options:
   --json              print the result as JSON on stdout
   -h, --help          this help
 
+Older spelling, still accepted: --in DIR (alias of --gt).
+
 Exit codes: 0 all images done, 1 some images failed (see ${UPSCALE_ERRORS_FILE}), 2 usage error.`;
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseFlags(argv, {
-    in: { type: 'string' },
+    gt: { type: 'string' },
     out: { type: 'string' },
     model: { type: 'string' },
     scale: { type: 'string' },
@@ -80,14 +82,14 @@ export async function run(argv: string[]): Promise<number> {
     overwrite: { type: 'boolean' },
     workers: { type: 'string' },
     json: { type: 'boolean' },
-  });
+  }, { in: 'gt' });
   const v = parsed.values;
   if (wantsHelp(v, HELP)) return 0;
   if (parsed.positionals.length > 0) {
     throw new BlindspotError('E_USAGE', `unexpected argument "${parsed.positionals[0]}" (see --help)`);
   }
-  if (typeof v.in !== 'string' || typeof v.out !== 'string') {
-    throw new BlindspotError('E_USAGE', '--in GT_DIR and --out OUT_DIR are required (see --help)');
+  if (typeof v.gt !== 'string' || typeof v.out !== 'string') {
+    throw new BlindspotError('E_USAGE', '--gt GT_DIR and --out OUT_DIR are required (see --help)');
   }
   const json = v.json === true;
   if (v.model !== undefined && (typeof v.model !== 'string' || (!/^(onnx|ncnn):./.test(v.model) && !isUpscaleModelName(v.model)))) {
@@ -113,7 +115,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   const label = `upscale ${modelLabel(options.model ?? D.model)}${options.tta ? ' tta' : ''}`;
   let bar: ReturnType<typeof createProgress> | undefined;
-  const result = await upscaleFolder(v.in, v.out, options, (p) => {
+  const result = await upscaleFolder(v.gt, v.out, options, (p) => {
     bar ??= createProgress(label, p.total, { unit: 'images', quiet: json });
     if (p.status !== 'started') bar.update(p.done, p.status === 'failed' ? `failed: ${p.file}` : p.file);
   });
