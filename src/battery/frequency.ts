@@ -7,11 +7,41 @@
  */
 import { fft, fftColumnsPow2 } from './fft.ts';
 import { scratch } from './scratch.ts';
+import { halfSpectrumWasm, type HalfSpectrum } from './wasm/fftKernel.ts';
+
+/** Disc radius of the engine's low band, and whether (dx, dy) lies in it. */
+function discRadius(width: number, height: number): number {
+  return Math.floor(Math.min(Math.floor(height / 2), Math.floor(width / 2)) / 3);
+}
+
+/**
+ * The ratio from the WebAssembly half spectrum (power-of-two sides): its weighted total, minus the disc summed
+ * here (the disc lies in columns 0..r < w/2, so every column there counts twice except column 0).
+ */
+function ratioFromHalfSpectrum(s: HalfSpectrum, width: number, height: number): number {
+  const ch = Math.floor(height / 2);
+  const r = discRadius(width, height);
+  const r2 = r * r;
+  let low = 0;
+  for (let u = 0; u < height; u++) {
+    const dy = u <= height - 1 - ch ? u : u - height;
+    if (dy * dy > r2) continue;
+    const o = u * s.cols;
+    for (let k = 0; k * k + dy * dy <= r2; k++) {
+      const a = s.re[o + k]!;
+      const b = s.im[o + k]!;
+      low += (k === 0 ? 1 : 2) * Math.sqrt(a * a + b * b);
+    }
+  }
+  return (s.total - low) / s.total;
+}
 
 /**
  * High-frequency ratio of a grey plane (0..1); NaN for a constant-zero image.
  */
 export function highFrequencyRatio(gray: ArrayLike<number>, width: number, height: number): number {
+  const simd = gray instanceof Uint8Array ? halfSpectrumWasm(gray, width, height) : null;
+  if (simd !== null) return ratioFromHalfSpectrum(simd, width, height);
   // Spectra in thread scratch (scratch.ts): every cell is written before it is read; nothing escapes.
   const half = Math.floor(width / 2) + 1;
   // Row spectra, columns 0..half-1, row-major (height x half).

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readImage } from '../../src/image/read.ts';
 import { toGray8 } from '../../src/battery/gray8.ts';
 import { gradientPass } from '../../src/battery/filters.ts';
+import { highFrequencyRatio } from '../../src/battery/frequency.ts';
 import { wasmSimdAvailable } from '../../src/ssim/wasm/ssimKernel.ts';
 import { fixture } from '../helpers/cli.ts';
 
@@ -59,4 +60,25 @@ test('3x3 pass: wasm equals JavaScript on real images (X-ray, camera, Set5 woman
     const g = toGray8(img, 255);
     compareGradient(g.gray, g.width, g.height, f);
   }
+});
+
+/** Relative difference, 0 when equal. */
+const relDiff = (a: number, b: number): number => (a === b ? 0 : Math.abs(a - b) / Math.abs(b));
+
+test('high-frequency ratio: the wasm real 2-D FFT equals the JavaScript FFT within 1e-12 (power-of-two sides)', async () => {
+  // A plain number array takes the JavaScript path (checked against numpy in battery.test.ts).
+  for (const [w, h] of [[4, 4], [8, 4], [4, 16], [16, 16], [64, 32], [32, 128], [256, 64]] as [number, number][]) {
+    const g = plane(w, h, w * 31 + h);
+    const js = highFrequencyRatio(Array.from(g), w, h);
+    const wasm = highFrequencyRatio(g, w, h);
+    assert.ok(relDiff(wasm, js) <= 1e-12, `${w}x${h}: JS ${js}, wasm ${wasm}`);
+  }
+  for (const f of ['cxr/nih_00000001_000.png', 'skimage/camera.png']) {
+    const g = toGray8(await readImage(fixture(f)), 255);
+    const js = highFrequencyRatio(Array.from(g.gray), g.width, g.height);
+    const wasm = highFrequencyRatio(g.gray, g.width, g.height);
+    assert.ok(relDiff(wasm, js) <= 1e-12, `${f}: JS ${js}, wasm ${wasm}`);
+  }
+  // A constant image has all its magnitude at DC: ratio 0 on both paths.
+  assert.equal(highFrequencyRatio(new Uint8Array(64 * 64).fill(7), 64, 64), 0);
 });
