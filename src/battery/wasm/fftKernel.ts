@@ -10,7 +10,7 @@
  * twiddles exp(-2 pi i j / n) from a table: float64 throughout, equal to the JavaScript path within rounding
  * (not bit for bit: its radix-2^2 forms some twiddles by rotation). Opcodes: WebAssembly Core Specification 2.0.
  */
-import { F64, FunctionBuilder, I32, V128 } from '../../ssim/wasm/emit.ts';
+import { FunctionBuilder, I32, V128 } from '../../ssim/wasm/emit.ts';
 import { wasmSimdAvailable } from '../../ssim/wasm/ssimKernel.ts';
 import { buildMultiModule } from './module.ts';
 
