@@ -58,10 +58,10 @@ export function buildViewsSql(p: AnalyzeOptions, src: ViewSources): string {
        WHEN b.kappa < ${num(p.kappaMembrane)} THEN 'Membrane' ELSE 'Responsive' END`;
   const q = (x: number): string => `quantile_cont(ssim_blk::DOUBLE, ${num(x)})`;
   const s: string[] = [];
-  s.push(`-- blindspot analysis views (DESIGN §3b, §3c); parameters also in analysis/params.json.
+  s.push(`-- blindspot analysis views (the terms: docs/method.md); parameters also in analysis/params.json.
 -- Paths are relative to the RESULTS folder: SET file_search_path = '/path/to/RESULTS' first, or start DuckDB there.
 -- Two definitions of every layer: the headline (suffix-free columns) counts region-of-interest blocks with damage
--- above the floors stored per pair in images (display units, DESIGN §3c); *_published is the published
+-- above the floors stored per pair in images (display units, docs/method.md#damage); *_published is the published
 -- definition (every block, no floor, grey levels of the data range).
 CREATE OR REPLACE VIEW params AS SELECT
   ${num(p.visibleQuantile)} AS visible_quantile, ${num(p.hiddenQuantile)} AS hidden_quantile,
@@ -99,7 +99,7 @@ SELECT b.*, t.t10, t.t90, t.t10_published, t.t90_published,
   ${singleAxis} AS single_axis,
   ${layerOf('t.t10_published', 't.t90_published', dmgPub)} AS layer_published,
   ${regimeOf('t.t90_published')} AS regime_published,
-  -- blind-spot magnitude at this configuration's T90, display grey levels (DESIGN §3c; src/tier3/reference.ts)
+  -- blind-spot magnitude at this configuration's T90, display grey levels (docs/method.md; src/tier3/reference.ts)
   sqrt((1 - t.t90) / t.t90 * (2 * b.sx * b.sx + (${num(p.K2)} * b.data_range) * (${num(p.K2)} * b.data_range))) * 255 / b.display_width AS se_max,
   (sqrt((1 - t.t90) * (1 - t.t90) * b.mx * b.mx + t.t90 * (1 - t.t90) * (2 * b.mx * b.mx + (${num(p.K1)} * b.data_range) * (${num(p.K1)} * b.data_range)))
     - (1 - t.t90) * abs(b.mx)) / t.t90 * 255 / b.display_width AS dmu_max

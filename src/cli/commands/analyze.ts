@@ -11,7 +11,7 @@ analysis views (thresholds, classified, layer_counts, regime_counts, attractor_c
 layer_transitions, axis_transitions, headline) and writes RESULTS/analysis/: views.sql, params.json,
 thresholds.parquet, summary.json, report.md, report.html (self-contained), plots/*.svg, MANIFEST.sha256.
 
-Options (defaults: DESIGN §3b and the run's block options in run.json):
+Options (defaults: docs/method.md and the run's block options in run.json):
   --t10-quantile Q       T10, the Visible threshold, is this quantile of each configuration's block SSIM
                          (non-border ROI blocks; default 0.1)
   --t90-quantile Q       T90, the Hidden threshold, is this quantile (default 0.9); diagnose takes a fixed

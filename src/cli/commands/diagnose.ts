@@ -32,7 +32,7 @@ regime (Silent / Membrane / Responsive). Writes into --out:
   summary.json                    Tier-1 SSIM/MS-SSIM/PSNR, block-field statistics, the options used
   ssim_blk.png, dominant_axis.png, regime.png, hidden_damage.png, se_max.png, roi.png   heatmaps over the GT
 
-Hidden Collapse is reported twice: over the ROI with damage floors in display grey levels (DESIGN 3c, the
+Hidden Collapse is reported twice: over the ROI with damage floors in display grey levels (docs/method.md, the
 headline) and by the published definition (every block, no floor), so both figures can be compared.
 
 Options:

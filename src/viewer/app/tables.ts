@@ -91,7 +91,7 @@ export function tablesHtml(a: Analysis): string {
     analyze && Array.isArray(analyze.headline) && analyze.headline.length > 0
       ? `<h2>Headline from <code>blindspot analyze</code> (analysis/summary.json)</h2><div class="scroll">${genericTable(analyze.headline as Row[])}</div>`
       : '';
-  return `${notice}${report}${fromAnalyze}<h2>Headline (per configuration, computed by the viewer): region-of-interest blocks with damage above the floors (DESIGN 3c); the last two columns use the published definition (all blocks, no floor)</h2><table id="headline"><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>${rows}</table>${
+  return `${notice}${report}${fromAnalyze}<h2>Headline (per configuration, computed by the viewer): region-of-interest blocks with damage above the floors (docs/method.md); the last two columns use the published definition (all blocks, no floor)</h2><table id="headline"><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>${rows}</table>${
     trans || '<p class="notice">no model has both notta and tta: no transition matrices</p>'
   }`;
 }
