@@ -6,6 +6,8 @@
  * 8-bit data, so L = 255. Patch size 8 on an 8-bit grey pair is exactly blindspot's `ssim_blk`.
  */
 
+import { addWindowSsimWasm } from './wasm/localQualityKernel.ts';
+
 /** Statistics of the patch SSIMs of one pair. */
 export interface LocalQuality {
   patchSize: number;
@@ -24,6 +26,13 @@ export interface LocalQuality {
 }
 
 const WIN = 7;
+
+/** One channel of interleaved samples as its own plane. */
+function channelPlane(data: Uint8Array, channels: number, ch: number): Uint8Array {
+  const out = new Uint8Array(data.length / channels);
+  for (let i = 0, j = ch; i < out.length; i++, j += channels) out[i] = data[j]!;
+  return out;
+}
 const NW = WIN * WIN;
 const INV_NW = 1 / NW;
 
@@ -157,6 +166,7 @@ function addRow(
  * @param gt, test interleaved 8-bit samples with `channels` per pixel (1 grey, 3 RGB)
  * @param patchSize P (>= 7 to give any patch an SSIM)
  * @param L data range of the SSIM constants (255 for the engine)
+ * @param simd false: the plain JavaScript kernel (the WebAssembly one gives the same values; for tests)
  */
 export function localQuality(
   gt: Uint8Array,
@@ -166,6 +176,7 @@ export function localQuality(
   height: number,
   patchSize: number,
   L = 255,
+  simd = true,
 ): LocalQuality {
   const gridRows = Math.ceil(height / patchSize);
   const gridCols = Math.ceil(width / patchSize);
@@ -173,7 +184,14 @@ export function localQuality(
   if (width >= WIN && height >= WIN) {
     const rows = patchOfStart(height, patchSize);
     const cols = patchOfStart(width, patchSize);
-    for (let ch = 0; ch < channels; ch++) addWindowSsim(gt, test, channels, ch, width, height, L, rows, cols, gridCols, sums);
+    for (let ch = 0; ch < channels; ch++) {
+      // WebAssembly SIMD (wasm/localQualityKernel.ts: the same sums bit for bit) on one plane per channel.
+      const x = channels === 1 ? gt : simd ? channelPlane(gt, channels, ch) : gt;
+      const y = channels === 1 ? test : simd ? channelPlane(test, channels, ch) : test;
+      if (!simd || !addWindowSsimWasm(x, y, width, height, L, rows, cols, gridCols, sums)) {
+        addWindowSsim(gt, test, channels, ch, width, height, L, rows, cols, gridCols, sums);
+      }
+    }
   }
   // Each patch's mean over its windows, then over channels.
   const windowsIn = (p0: number, size: number): number => Math.min(patchSize, size - p0) - WIN + 1;

@@ -9,6 +9,7 @@ import { readImage } from '../../src/image/read.ts';
 import { toGray8 } from '../../src/battery/gray8.ts';
 import { gradientPass } from '../../src/battery/filters.ts';
 import { highFrequencyRatio } from '../../src/battery/frequency.ts';
+import { localQuality } from '../../src/battery/localQuality.ts';
 import { wasmSimdAvailable } from '../../src/ssim/wasm/ssimKernel.ts';
 import { fixture } from '../helpers/cli.ts';
 
@@ -81,4 +82,30 @@ test('high-frequency ratio: the wasm real 2-D FFT equals the JavaScript FFT with
   }
   // A constant image has all its magnitude at DC: ratio 0 on both paths.
   assert.equal(highFrequencyRatio(new Uint8Array(64 * 64).fill(7), 64, 64), 0);
+});
+
+test('local quality (skimage SSIM per patch): wasm equals JavaScript bit for bit (grey and RGB, partial patches)', async () => {
+  const cases: [number, number, number, number][] = [
+    [7, 7, 7, 1], [8, 9, 8, 1], [13, 20, 8, 1], [64, 64, 64, 1], [100, 37, 16, 1], [130, 70, 64, 1], [50, 40, 8, 3], [229, 131, 64, 3],
+  ];
+  for (const [w, h, patch, ch] of cases) {
+    const a = plane(w * ch, h, w + h);
+    const noise = plane(w * ch, h, w * h);
+    const b = a.map((v, i) => (v + (noise[i]! & 31)) & 255);
+    const js = localQuality(a, b, ch, w, h, patch, 255, false);
+    const wasm = localQuality(a, b, ch, w, h, patch, 255, true);
+    assert.deepEqual(wasm, js, `${w}x${h}x${ch} patch ${patch}`);
+  }
+  for (const [gtFile, testFile] of [
+    ['cxr/nih_00000001_000.png', 'cxr/nih_00000001_000_box4_bicubic4.png'],
+    ['set5/woman_HR.png', 'set5/woman_bicubic_x4.png'],
+  ]) {
+    const g = toGray8(await readImage(fixture(gtFile!)), 255);
+    const t = toGray8(await readImage(fixture(testFile!)), 255);
+    const rgb = g.rgb !== null && t.rgb !== null;
+    const [a, b, ch] = rgb ? [g.rgb!, t.rgb!, 3] : [g.gray, t.gray, 1];
+    for (const patch of [64, 8]) {
+      assert.deepEqual(localQuality(a, b, ch, g.width, g.height, patch, 255, true), localQuality(a, b, ch, g.width, g.height, patch, 255, false), `${gtFile} patch ${patch}`);
+    }
+  }
 });
