@@ -10,9 +10,17 @@
  * Nothing is allocated per block; scratch is allocated once per call (or passed in). For integer-valued data up
  * to 16 bits every sum is exact in float64, so ssim_blk matches a plain two-pass computation to rounding.
  */
-import { BlindspotError } from '../errors.ts';
+import { BlindspotError, invalidOption } from '../errors.ts';
 import type { BlockColumns } from './columns.ts';
 import { ssimConstants, type ResolvedDiagnoseOptions } from './options.ts';
+import {
+  BLOCK_OUT_COLUMNS,
+  BLOCK_WASM_MAX_BYTES,
+  blockWasmBytes,
+  runBlockKernelWasm,
+  wasmSimdAvailable,
+  type BlockParam,
+} from './wasm/blockKernel.ts';
 
 /** Geometry of the block grid: blocks that fit entirely inside the image (no partial blocks). */
 export interface BlockGrid {
@@ -162,6 +170,167 @@ function columnViews(out: BlockColumns) {
 const clip1 = (v: number): number => (v >= 1 ? 1 : v > 0 ? v : 0);
 
 /**
+ * Which implementation `diagnoseBlocks` runs. 'auto' (default): the generated WebAssembly SIMD kernel
+ * (./wasm/blockKernel.ts) where the runtime has it and the pair fits in 1 GiB of wasm memory, else JavaScript;
+ * the environment variable BLINDSPOT_BLOCK_KERNEL=js|wasm overrides 'auto' (worker threads inherit it). Both
+ * give the same columns bit for bit; this file's JavaScript loop is the reference.
+ */
+export type BlockKernelBackend = 'auto' | 'js' | 'wasm';
+
+/** The environment variable read by backend 'auto'. */
+export const BLOCK_KERNEL_ENV = 'BLINDSPOT_BLOCK_KERNEL';
+
+function envBackend(): BlockKernelBackend {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const v = env?.[BLOCK_KERNEL_ENV];
+  if (v === undefined || v === '') return 'auto';
+  const t = v.trim().toLowerCase();
+  if (t === 'auto' || t === 'js' || t === 'wasm') return t;
+  throw invalidOption(BLOCK_KERNEL_ENV, 'js, wasm or auto', v);
+}
+
+/**
+ * The implementation `diagnoseBlocks` runs for a pair with `backend`.
+ * @throws BlindspotError E_INVALID_OPTION for a malformed BLINDSPOT_BLOCK_KERNEL; for a forced 'wasm',
+ *   E_UNSUPPORTED without WebAssembly SIMD and E_TOO_LARGE past 1 GiB of wasm memory.
+ */
+export function blockKernelFor(backend: BlockKernelBackend, width: number, height: number, grid: BlockGrid): 'js' | 'wasm' {
+  const b = backend === 'auto' ? envBackend() : backend;
+  if (b === 'js') return 'js';
+  const fits =
+    blockWasmBytes(width, height, grid.blockSize, grid.stride, grid.gridCols, grid.blockCount) <= BLOCK_WASM_MAX_BYTES;
+  if (b === 'wasm') {
+    if (!wasmSimdAvailable) throw new BlindspotError('E_UNSUPPORTED', 'this runtime has no WebAssembly SIMD: use the js block kernel');
+    if (!fits) throw new BlindspotError('E_TOO_LARGE', `a ${width}x${height} pair does not fit the wasm block kernel (1 GiB)`);
+    return 'wasm';
+  }
+  return wasmSimdAvailable && fits ? 'wasm' : 'js';
+}
+
+/** Constants of the kernel, computed once per call (the wasm kernel receives exactly these doubles). */
+function kernelConstants(options: ResolvedDiagnoseOptions, L: number) {
+  const B = options.blockSize;
+  const { C1, C2, C3 } = ssimConstants(options, L);
+  // data units -> display grey levels (DESIGN §3c); diagnose() resolves 'auto' to a number first
+  const k8 = 255 / (typeof options.displayWidth === 'number' ? options.displayWidth : L);
+  const k8sq = k8 * k8;
+  const n = B * B;
+  const NW = B - 6; // 7x7 windows per block side
+  return {
+    C1,
+    C2,
+    C3,
+    k8,
+    k8sq,
+    k8sq64: k8sq / 64,
+    n,
+    invN: 1 / n,
+    n2: n * n,
+    covNorm: 49 / 48, // skimage's sample covariance
+    invNW2: 1 / (NW * NW),
+    rhoGate: options.rhoGate / k8, // in data units
+    rFloor: options.rFloorVariance, // squared data units
+    a3FailRaw: 1 - options.a3FailRho,
+    a4GateEnergy: options.a4Gate * options.a4Gate,
+    a5GateEnergy: options.a5Gate * options.a5Gate,
+    e4: options.a4EnergyFloor,
+    e5: options.a5EnergyFloor,
+    a1Fail: options.a1Fail,
+    a2Gate: options.a2Gate,
+    a3Gate: options.a3Gate,
+    a6Fail: options.a6Fail,
+  } satisfies Record<BlockParam, number>;
+}
+type KernelConstants = ReturnType<typeof kernelConstants>;
+
+/** The wasm column that fills each block column (the three log2 arguments land in a2, a4_log2_energy, a5). */
+const WASM_TARGET: Record<string, string> = { arg2: 'a2', arg4: 'a4_log2_energy', arg5: 'a5' };
+
+/**
+ * The WebAssembly kernel, then what it leaves to JavaScript: the identity columns and, because WebAssembly has
+ * no log2, A2, A4's energy ratio and A5 with their severities, gates and fail bits (expressions as in the
+ * JavaScript kernel below, so the values are the same doubles).
+ */
+function diagnoseBlocksWasm(
+  x: Plane,
+  y: Plane,
+  width: number,
+  height: number,
+  grid: BlockGrid,
+  options: ResolvedDiagnoseOptions,
+  kc: KernelConstants,
+  out: BlockColumns,
+): void {
+  const r = runBlockKernelWasm(x, y, width, height, grid, kc);
+  const N = grid.blockCount;
+  BLOCK_OUT_COLUMNS.forEach((name, c) => {
+    const col = out[WASM_TARGET[name] ?? name] as Float64Array;
+    col.set(r.heap.subarray(r.col(c), r.col(c) + N));
+  });
+  const bits = r.bits;
+  const v = columnViews(out);
+  const { gridRows, gridCols, stride } = grid;
+  const B = grid.blockSize;
+  const { a2Fail, a4FailCosine, a4FailLog2Energy, a5Fail } = options;
+  for (let br = 0; br < gridRows; br++) {
+    const by0 = br * stride;
+    const ring0 = Math.min(br, gridRows - 1 - br);
+    for (let bc = 0; bc < gridCols; bc++) {
+      const k = br * gridCols + bc;
+      const x0 = bc * stride;
+      v.row[k] = br;
+      v.col[k] = bc;
+      v.y0[k] = by0;
+      v.x0[k] = x0;
+      v.y1[k] = by0 + B;
+      v.x1[k] = x0 + B;
+      const ring = Math.min(ring0, bc, gridCols - 1 - bc);
+      v.ring[k] = ring;
+      v.isBorder[k] = ring === 0 ? 1 : 0;
+
+      const e = bits[2 * k]!;
+      const g2 = (e & 2) !== 0,
+        g3 = (e & 4) !== 0,
+        g4 = (e & 8) !== 0,
+        g5 = (e & 16) !== 0;
+      let mask = e >> 8;
+      const a2 = Math.log2(v.a2[k]!);
+      const sev2 = g2 ? clip1(Math.abs(a2) / a2Fail) : 0;
+      v.a2[k] = a2;
+      v.sev2[k] = sev2;
+      if (g2 && sev2 >= 1) mask |= 2;
+      const a4e = Math.log2(v.a4Log2Energy[k]!);
+      const s4a = v.a4[k]! / a4FailCosine,
+        s4b = Math.abs(a4e) / a4FailLog2Energy;
+      const sev4 = g4 ? clip1(s4a > s4b ? s4a : s4b) : 0;
+      v.a4Log2Energy[k] = a4e;
+      v.sev4[k] = sev4;
+      if (g4 && sev4 >= 1) mask |= 8;
+      const a5 = Math.log2(v.a5[k]!);
+      const sev5 = g5 ? clip1(Math.abs(a5) / a5Fail) : 0;
+      v.a5[k] = a5;
+      v.sev5[k] = sev5;
+      if (g5 && sev5 >= 1) mask |= 16;
+      v.g1[k] = 1;
+      v.g2[k] = g2 ? 1 : 0;
+      v.g3[k] = g3 ? 1 : 0;
+      v.g4[k] = g4 ? 1 : 0;
+      v.g5[k] = g5 ? 1 : 0;
+      v.g6[k] = 1;
+      v.failMask[k] = mask;
+      v.gateMask[k] = 33 | (e & 30);
+      v.failCount[k] =
+        (mask & 1) +
+        ((mask >> 1) & 1) +
+        ((mask >> 2) & 1) +
+        ((mask >> 3) & 1) +
+        ((mask >> 4) & 1) +
+        ((mask >> 5) & 1);
+    }
+  }
+}
+
+/**
  * Diagnose every block of a GT/test pair of grey planes into `out`.
  *
  * Per block (population moments over all B*B pixels, float64): mx, my, sx, sy, sxy, dmu = my - mx,
@@ -178,7 +347,9 @@ const clip1 = (v: number): number => (v >= 1 ? 1 : v > 0 ? v : 0);
  * ('auto' or 'data-range' read as the data range L here; `diagnose()` resolves 'auto' from the GT first).
  * @param options - resolved options (`resolveDiagnoseOptions`); `dataRange` must be a number here.
  * @param out - columns from `allocateBlockColumns(n)` with n >= the grid's block count.
- * @param scratch - optional reusable scratch from `createDiagnoseScratch(width, blockSize)`.
+ * @param scratch - optional reusable scratch from `createDiagnoseScratch(width, blockSize)` (JavaScript kernel).
+ * @param backend - 'auto' (default: WebAssembly SIMD where available, BLINDSPOT_BLOCK_KERNEL overrides), 'js' or
+ *   'wasm'; every column is the same double either way (see `BlockKernelBackend`).
  * @returns the block grid (rows, cols, count); block k is row-major: k = row * gridCols + col.
  * @throws BlindspotError E_TOO_SMALL if the image is smaller than one block; E_INVALID_OPTION if dataRange is null.
  * @see Wang Z. et al., Image quality assessment: from error visibility to structural similarity, IEEE TIP 13(4)
@@ -192,6 +363,7 @@ export function diagnoseBlocks(
   options: ResolvedDiagnoseOptions,
   out: BlockColumns,
   scratch?: DiagnoseScratch,
+  backend: BlockKernelBackend = 'auto',
 ): BlockGrid {
   const B = options.blockSize;
   const stride = options.stride;
@@ -202,6 +374,11 @@ export function diagnoseBlocks(
       'E_INVALID_OPTION',
       'diagnoseBlocks needs a numeric dataRange (resolve it from the images first)',
     );
+  const kc = kernelConstants(options, L);
+  if (blockKernelFor(backend, width, height, grid) === 'wasm') {
+    diagnoseBlocksWasm(x, y, width, height, grid, options, kc, out);
+    return grid;
+  }
   const sc =
     scratch && scratch.width === width && scratch.blockSize === B ? scratch : createDiagnoseScratch(width, B);
   const { px, py, rowv, rowq } = sc;
@@ -273,23 +450,8 @@ export function diagnoseBlocks(
   const W = width;
   const wp = W + 2;
 
-  const { C1, C2, C3 } = ssimConstants(options, L);
-  // data units -> display grey levels (DESIGN §3c); diagnose() resolves 'auto' to a number first
-  const k8 = 255 / (typeof options.displayWidth === 'number' ? options.displayWidth : L);
-  const k8sq = k8 * k8;
-  const n = B * B;
-  const invN = 1 / n;
-  const n2 = n * n;
+  const { C1, C2, C3, k8, k8sq, n, invN, n2, covNorm, invNW2, rhoGate, rFloor, a3FailRaw, a4GateEnergy, a5GateEnergy, e4, e5 } = kc;
   const NW = B - 6; // 7x7 windows per block side
-  const covNorm = 49 / 48; // skimage's sample covariance
-  const invNW2 = 1 / (NW * NW);
-  const rhoGate = options.rhoGate / k8; // in data units
-  const rFloor = options.rFloorVariance; // squared data units
-  const a3FailRaw = 1 - options.a3FailRho;
-  const a4GateEnergy = options.a4Gate * options.a4Gate;
-  const a5GateEnergy = options.a5Gate * options.a5Gate;
-  const e4 = options.a4EnergyFloor;
-  const e5 = options.a5EnergyFloor;
 
   for (let br = 0; br < gridRows; br++) {
     const by0 = br * stride;
