@@ -18,6 +18,7 @@ import { openAnalysis, queryRows } from '../../src/analysis/open.ts';
 import { readImage } from '../../src/image/read.ts';
 import { diagnose } from '../../src/tier3/diagnose.ts';
 import { damageOf } from '../../src/tier3/regimes.ts';
+import { wasmSimdAvailable } from '../../src/tier3/wasm/blockKernel.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'bs-run-e2e-'));
 let ds: BuiltDataset;
@@ -191,6 +192,15 @@ test('1 worker and 2 workers give byte-identical manifests (and files)', async (
   assert.equal(JSON.parse(r1.stdout).ok, 12);
   assert.ok(manifestA !== '', 'first test did not run');
   assert.equal(readFileSync(join(one, 'MANIFEST.sha256'), 'utf8'), manifestA);
+});
+
+test('the JavaScript block kernel (BLINDSPOT_BLOCK_KERNEL=js) writes the same bytes as the WebAssembly one', { skip: !wasmSimdAvailable }, async () => {
+  // The first test's run used the default kernel (WebAssembly SIMD where available, as here).
+  const out = join(root, 'JS');
+  const r = await runCli(runArgs(out, ['--workers', '2']), { env: { BLINDSPOT_BLOCK_KERNEL: 'js' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(manifestA !== '', 'first test did not run');
+  assert.equal(readFileSync(join(out, 'MANIFEST.sha256'), 'utf8'), manifestA);
 });
 
 test('a run killed with SIGKILL mid-way and started again ends with the uninterrupted manifest', async () => {
