@@ -23,7 +23,8 @@ export function createPairPool(size: number): PairPool {
   if (size === 0) return { runPair: processPair, assemble: assemblePart, close: async () => {} };
   const pool = createTaskPool<DatasetJob, PairOutcome | undefined>(new URL(`./worker${MODULE_EXT}`, import.meta.url), size, 'worker');
   return {
-    runPair: async (task) => (await pool.run({ pair: task }))!,
+    // The GT file is the affinity key: the outputs of one GT run on one worker (its GT caches hit).
+    runPair: async (task) => (await pool.run({ pair: task }, false, task.gtFile))!,
     assemble: async (job) => {
       await pool.run({ assemble: job }, true);
     },

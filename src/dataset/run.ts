@@ -402,6 +402,7 @@ async function executeRun(ctx: RunContext): Promise<RunSummary> {
   const markers = new Map<PlannedPart, DoneMarker>();
   try {
     const work: Promise<void>[] = [];
+    const open: { part: PlannedPart; pairDone: () => Promise<void> }[] = [];
     for (const part of parts) {
       const done = await readJson<DoneMarker>(doneMarkerPath(stage, part));
       if (done) {
@@ -419,49 +420,73 @@ async function executeRun(ctx: RunContext): Promise<RunSummary> {
         remaining -= 1;
         if (remaining === 0) await commitPart(part);
       };
-      for (const pair of part.pairs) {
-        const base = stagingBase(stage, pair);
-        const staged = await readJson<PairOutcome>(`${base}.json`);
-        if (staged) {
-          count(staged, true);
-          work.push(pairDone());
-          continue;
-        }
-        const early = discoveryError(pair);
-        if (early) {
-          const outcome: PairOutcome = { ok: false, error: early };
-          await writeFileAtomic(`${base}.json`, JSON.stringify(outcome) + '\n');
-          count(outcome, false);
-          work.push(pairDone());
-          continue;
-        }
-        const testName = pair.candidates[0]!;
-        const task: PairTask = {
-          image: pair.image,
-          model: pair.model,
-          path: pair.path,
-          gtName: pair.gtName,
-          gtFile: pair.gtFile,
-          testName,
-          testFile: join(pair.testDir, testName),
-          stagingBase: base,
-          csvFile: o.csv ? join(out, csvRel(pair)) : null,
-          columns: o.columns,
-          diagnose: o.diagnose,
-          read: o.image,
-          maskFile: pair.masks === null ? null : join(pair.maskDir!, pair.masks[0]!),
-          battery: o.battery,
-        };
-        work.push(
-          pool.runPair(task).then(async (outcome) => {
-            count(outcome, false);
-            report();
-            await pairDone();
-          }),
-        );
-      }
-      report();
+      open.push({ part, pairDone });
     }
+    // Pairs go out image-major across the configurations of one part number (parts are sorted by part number
+    // first), each with its GT file as affinity key: all outputs of one GT then run on one worker, where its
+    // decoded GT, the engine's GT reference and the battery's GT statistics are cached. Results do not depend on
+    // the order (every file is assembled from the staged pairs in plan order).
+    const queue: { pair: PlannedPair; pairDone: () => Promise<void> }[] = [];
+    for (let g = 0; g < open.length; ) {
+      let e = g;
+      while (e < open.length && open[e]!.part.part === open[g]!.part.part) e++;
+      const longest = Math.max(...open.slice(g, e).map((o) => o.part.pairs.length));
+      for (let i = 0; i < longest; i++) {
+        for (let k = g; k < e; k++) {
+          const pair = open[k]!.part.pairs[i];
+          if (pair) queue.push({ pair, pairDone: open[k]!.pairDone });
+        }
+      }
+      g = e;
+    }
+    // Tasks are handed to the pool in one synchronous pass after the staging checks, so the pool sees them all
+    // before it assigns the first (it assigns keyed tasks on the next microtask).
+    const tasks: { task: PairTask; pairDone: () => Promise<void> }[] = [];
+    for (const { pair, pairDone } of queue) {
+      const base = stagingBase(stage, pair);
+      const staged = await readJson<PairOutcome>(`${base}.json`);
+      if (staged) {
+        count(staged, true);
+        work.push(pairDone());
+        continue;
+      }
+      const early = discoveryError(pair);
+      if (early) {
+        const outcome: PairOutcome = { ok: false, error: early };
+        await writeFileAtomic(`${base}.json`, JSON.stringify(outcome) + '\n');
+        count(outcome, false);
+        work.push(pairDone());
+        continue;
+      }
+      const testName = pair.candidates[0]!;
+      const task: PairTask = {
+        image: pair.image,
+        model: pair.model,
+        path: pair.path,
+        gtName: pair.gtName,
+        gtFile: pair.gtFile,
+        testName,
+        testFile: join(pair.testDir, testName),
+        stagingBase: base,
+        csvFile: o.csv ? join(out, csvRel(pair)) : null,
+        columns: o.columns,
+        diagnose: o.diagnose,
+        read: o.image,
+        maskFile: pair.masks === null ? null : join(pair.maskDir!, pair.masks[0]!),
+        battery: o.battery,
+      };
+      tasks.push({ task, pairDone });
+    }
+    for (const { task, pairDone } of tasks) {
+      work.push(
+        pool.runPair(task).then(async (outcome) => {
+          count(outcome, false);
+          report();
+          await pairDone();
+        }),
+      );
+    }
+    report();
     await Promise.all(work);
   } finally {
     await pool.close();
