@@ -53,19 +53,34 @@ if (values.child) {
   const models: { name: string; path: 'notta' | 'tta'; dir: string }[] = [{ name: 'm', path: 'notta', dir: join(dir, 'sr') }];
   if (Number(values.paths) > 1) models.push({ name: 'm', path: 'tta', dir: join(dir, 'sr_tta') });
   const t = performance.now();
+  // Steady state: from the second finished pair (both workers warm) to the last, wall and CPU.
+  let first: { t: number; cpu: number; done: number } | undefined;
+  let last: { t: number; cpu: number; done: number } | undefined;
+  const mark = (done: number): { t: number; cpu: number; done: number } => {
+    const c = process.cpuUsage();
+    return { t: performance.now(), cpu: (c.user + c.system) / 1e6, done };
+  };
+  const hooks = {
+    onProgress: (p: { pairsDone: number }): void => {
+      if (p.pairsDone >= 2 && first === undefined) first = mark(p.pairsDone);
+      else if (first !== undefined && p.pairsDone > first.done) last = mark(p.pairsDone);
+    },
+  };
   const s = await runDataset({
     gt: join(dir, 'gt'),
     models,
     out,
     workers: Number(values.workers),
     battery: values.child === 'off' ? null : {},
-  } as Parameters<typeof runDataset>[0]);
+  } as Parameters<typeof runDataset>[0], hooks);
   const seconds = (performance.now() - t) / 1000;
   // CPU seconds of the whole child (worker threads included): on a shared machine the wall time depends on what
   // else runs, the CPU time much less.
   const u = process.cpuUsage();
   rmSync(out, { recursive: true, force: true });
-  process.stdout.write(JSON.stringify({ seconds, cpu: (u.user + u.system) / 1e6, pairs: s.ok }) + '\n');
+  const steady =
+    first && last ? { wall: (last.t - first.t) / 1000 / (last.done - first.done), cpu: (last.cpu - first.cpu) / (last.done - first.done) } : null;
+  process.stdout.write(JSON.stringify({ seconds, cpu: (u.user + u.system) / 1e6, pairs: s.ok, steady }) + '\n');
 } else {
   const n = Number(values.n);
   const dir = mkdtempSync(join(tmpdir(), 'bs-battery-bench-'));
@@ -73,26 +88,40 @@ if (values.child) {
     await generate(dir, n, Number(values.paths));
     const times: Record<string, number[]> = { off: [], on: [] };
     const cpu: Record<string, number[]> = { off: [], on: [] };
+    const steadyWall: Record<string, number[]> = { off: [], on: [] };
+    const steadyCpu: Record<string, number[]> = { off: [], on: [] };
     let pairs = 0;
     for (let rep = 0; rep < Number(values.reps); rep++) {
       for (const mode of ['off', 'on']) {
         const args = ['--import', 'tsx', SELF, '--child', mode, '--dir', dir, '--workers', String(values.workers), '--paths', String(values.paths)];
         const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
         if (r.status !== 0) throw new Error(`${mode} run failed: ${r.stderr}`);
-        const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; cpu: number; pairs: number };
+        const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+          seconds: number;
+          cpu: number;
+          pairs: number;
+          steady: { wall: number; cpu: number } | null;
+        };
         times[mode]!.push(j.seconds);
         cpu[mode]!.push(j.cpu);
+        if (j.steady) {
+          steadyWall[mode]!.push(j.steady.wall);
+          steadyCpu[mode]!.push(j.steady.cpu);
+        }
         pairs = j.pairs;
       }
     }
     const best = (a: number[]): number => Math.min(...a);
     console.log(`battery in run: ${pairs} pairs (${n} GT x ${values.paths} path(s)), 1024x1024, ${values.workers} workers, ${values.reps} alternating reps`);
-    console.log('| battery | wall s (each rep) | best pairs/s | CPU s (each rep) |');
-    console.log('|---|---|---|---|');
+    const ms = (a: number[]): string => a.map((x) => (x * 1000).toFixed(0)).join(', ');
+    console.log('| battery | wall s (each rep) | best pairs/s | CPU s (each rep) | steady wall ms/pair | steady CPU ms/pair |');
+    console.log('|---|---|---|---|---|---|');
     for (const m of ['off', 'on']) {
-      console.log(`| ${m} | ${times[m]!.map((s) => s.toFixed(1)).join(', ')} | ${(pairs / best(times[m]!)).toFixed(2)} | ${cpu[m]!.map((s) => s.toFixed(1)).join(', ')} |`);
+      const cols = [times[m]!.map((s) => s.toFixed(1)).join(', '), (pairs / best(times[m]!)).toFixed(2), cpu[m]!.map((s) => s.toFixed(1)).join(', ')];
+      console.log(`| ${m} | ${cols.join(' | ')} | ${ms(steadyWall[m]!)} | ${ms(steadyCpu[m]!)} |`);
     }
-    console.log(`on / off (best of each): wall ${(best(times.on!) / best(times.off!)).toFixed(2)}x, CPU ${(best(cpu.on!) / best(cpu.off!)).toFixed(2)}x`);
+    const ratio = (k: Record<string, number[]>): string => (k.on!.length && k.off!.length ? (best(k.on!) / best(k.off!)).toFixed(2) + 'x' : 'n/a');
+    console.log(`on / off (best of each): wall ${ratio(times)}, CPU ${ratio(cpu)}; steady state: wall ${ratio(steadyWall)}, CPU ${ratio(steadyCpu)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
