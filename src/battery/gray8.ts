@@ -13,7 +13,11 @@ export interface Gray8 {
   height: number;
   /** OpenCV 4 BGR2GRAY of the 8-bit RGB (15-bit fixed point, (9798 R + 19235 G + 3735 B + 16384) >> 15), or the grey plane. */
   gray: Uint8Array;
-  /** Interleaved 8-bit RGB when the source has colour (3 or 4 channels, alpha dropped), else null. */
+  /**
+   * Interleaved 8-bit RGB when the source has colour (3 or 4 channels, alpha dropped), else null — also null when
+   * every pixel has R = G = B (a grey image stored as RGB): its Lab, colour differences and SSIM are then the grey
+   * plane's, which the grey paths compute without the per-pixel colour work.
+   */
   rgb: Uint8Array | null;
 }
 
@@ -55,6 +59,7 @@ export function toGray8(img: Image, dataRange: number): Gray8 {
     return { width, height, gray, rgb: null };
   }
   const rgb = new Uint8Array(n * 3);
+  let grey = true;
   for (let i = 0; i < n; i++) {
     const r = q(data[i * channels]!);
     const g = q(data[i * channels + 1]!);
@@ -62,7 +67,9 @@ export function toGray8(img: Image, dataRange: number): Gray8 {
     rgb[i * 3] = r;
     rgb[i * 3 + 1] = g;
     rgb[i * 3 + 2] = b;
+    if (r !== g || g !== b) grey = false;
+    // With r = g = b this is r exactly (9798 + 19235 + 3735 = 2^15).
     gray[i] = (r * 9798 + g * 19235 + b * 3735 + 16384) >> 15;
   }
-  return { width, height, gray, rgb };
+  return { width, height, gray, rgb: grey ? null : rgb };
 }

@@ -11,6 +11,8 @@ import { gradientPass } from '../../src/battery/filters.ts';
 import { highFrequencyRatio } from '../../src/battery/frequency.ts';
 import { localQuality } from '../../src/battery/localQuality.ts';
 import { wasmSimdAvailable } from '../../src/ssim/wasm/ssimKernel.ts';
+import { metricBattery } from '../../src/battery/battery.ts';
+import type { Image } from '../../src/image/types.ts';
 import { fixture } from '../helpers/cli.ts';
 
 /** Deterministic 8-bit plane (LCG), with a few flat runs so that ties and zero gradients occur. */
@@ -108,4 +110,25 @@ test('local quality (skimage SSIM per patch): wasm equals JavaScript bit for bit
       assert.deepEqual(localQuality(a, b, ch, g.width, g.height, patch, 255, true), localQuality(a, b, ch, g.width, g.height, patch, 255, false), `${gtFile} patch ${patch}`);
     }
   }
+});
+
+test('a grey image stored as RGB (R = G = B) gets the grey battery, without the per-pixel colour path', async () => {
+  const gt = await readImage(fixture('cxr/nih_00000001_000.png'));
+  const sr = await readImage(fixture('cxr/nih_00000001_000_box4_bicubic4.png'));
+  const asRgb = (img: Image): Image => {
+    const data = new Float32Array(img.data.length * 3);
+    for (let i = 0; i < img.data.length; i++) data[3 * i] = data[3 * i + 1] = data[3 * i + 2] = img.data[i]!;
+    return { ...img, channels: 3, data };
+  };
+  assert.equal(toGray8(asRgb(gt), 255).rgb, null);
+  const grey = metricBattery(gt, sr);
+  for (const [a, b] of [[asRgb(gt), sr], [gt, asRgb(sr)], [asRgb(gt), asRgb(sr)]] as [Image, Image][]) {
+    const r = metricBattery(a, b) as Record<string, number | null>;
+    for (const [k, v] of Object.entries(grey)) assert.equal(r[k], v, `${k} (${a.channels} / ${b.channels} channels)`);
+  }
+  // One coloured pixel keeps the colour path.
+  const tinted = asRgb(gt);
+  tinted.data[0] = 255;
+  tinted.data[1] = 0;
+  assert.notEqual(toGray8(tinted, 255).rgb, null);
 });
