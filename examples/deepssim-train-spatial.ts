@@ -1,11 +1,7 @@
 /**
  * Long, resumable training of the shipped spatial DeepSSIM encoder (src/memorization/spatial.ts) on exact-target
- * pairs. The data are split so the model can be benchmarked honestly (src/memorization/split.ts):
- * - training side: the near-copy groups of brain2d/128 that `shippedModelSplit` assigns to training, minus any
- *   slice that is a copy of a benchmark volume slice (NCC >= 0.97 under the 8 dihedral transforms; this drops
- *   antspy_ch2_axial090, a slice of the ch2 template), the 75 NIH chest X-rays of cxr_nih/512 (other modality,
- *   more anatomy), and the nibabel example4d volume (neighbour-slice pairs);
- * - never seen: the other brain2d groups and the MNI ICBM152 T1 and ANTsPy ch2 volumes: the benchmark's data.
+ * pairs, on the data of examples/deepssim-data.ts (split so the model can be benchmarked honestly: the
+ * benchmark's images and volumes are never seen).
  * Every 7th training-side image validates (fixed per-bin set). Rerun the same command to resume from
  * OUT_DIR/checkpoint (it stops at STEPS or after BUDGET_S seconds, at a checkpoint).
  *
@@ -20,11 +16,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type * as TfTypes from '@tensorflow/tfjs';
-import { dihedral, loadVolumeStack, ncc } from '../src/memorization/benchset.ts';
-import { readImageFolder } from '../src/memorization/folder.ts';
 import { trainSpatialDeepSsim } from '../src/memorization/spatial.ts';
-import { shippedModelSplit } from '../src/memorization/split.ts';
 import { loadTf } from '../src/memorization/tfjs.ts';
+import { BENCHMARK_VOLUMES, shippedTrainingData, TRAINING_VOLUME } from './deepssim-data.ts';
 
 const data = process.argv[2] ?? '/work/shared/data/medical';
 const out = process.argv[3] ?? 'examples/output/deepssim-spatial';
@@ -32,36 +26,25 @@ const steps = Number(process.argv[4] ?? 20000);
 const size = Number(process.argv[5] ?? 64);
 const budget = Number(process.argv[6] ?? 0);
 
-const brain = await readImageFolder(join(data, 'brain2d/128'), size);
-const cxr = await readImageFolder(join(data, 'cxr_nih/512'), size);
-const split = shippedModelSplit(brain.names, brain.planes);
-const benchVolumes = ['brain/mni_icbm152_t1_09a_converted.nii.gz', 'brain2d/orig/antspy_ch2.nii.gz'];
-const benchSlices: Float32Array[] = [];
-for (const f of benchVolumes) for (const s of (await loadVolumeStack(join(data, f), size, 'bench')).slices) if (s) benchSlices.push(s);
-const copiesOfBench = split.train.filter((i) => benchSlices.some((s) => [0, 1, 2, 3, 4, 5, 6, 7].some((k) => ncc(dihedral(brain.planes[i]!, size, k), s) >= 0.97)));
-const brainTrain = split.train.filter((i) => !copiesOfBench.includes(i));
-const trainVolume = 'brain/nibabel_example4d.nii.gz';
-const volume = await loadVolumeStack(join(data, trainVolume), size, 'epi');
-
-const pool = [...brainTrain.map((i) => ({ file: brain.files[i]!, plane: brain.planes[i]! })), ...cxr.files.map((file, i) => ({ file, plane: cxr.planes[i]! }))];
-const val = pool.filter((_, i) => i % 7 === 0);
-const train = pool.filter((_, i) => i % 7 !== 0);
+const d = await shippedTrainingData(data, size);
+const { train, validation: val } = d;
+const pool = [...d.train, ...d.validation];
 const sha = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
-const seen = await Promise.all([...pool.map((p) => p.file), join(data, trainVolume)].map(async (f) => ({ file: relative(data, f), sha256: await sha(f) })));
+const seen = await Promise.all([...pool.map((p) => p.file), join(data, TRAINING_VOLUME)].map(async (f) => ({ file: relative(data, f), sha256: await sha(f) })));
 seen.sort((a, b) => a.file.localeCompare(b.file));
 const dataHash = createHash('sha256').update(seen.map((s) => `${s.file}\0${s.sha256}\n`).join('')).digest('hex');
 await mkdir(out, { recursive: true });
 await writeFile(
   join(out, 'training-files.json'),
-  JSON.stringify({ dataHash, droppedAsBenchmarkVolumeCopies: copiesOfBench.map((i) => brain.names[i]), neverSeen: [...split.bench.map((i) => `brain2d/128/${brain.names[i]}`), ...benchVolumes], files: seen }, null, 1) + '\n',
+  JSON.stringify({ dataHash, droppedAsBenchmarkVolumeCopies: d.droppedAsBenchmarkVolumeCopies, neverSeen: [...d.benchNames.map((n) => `brain2d/128/${n}`), ...BENCHMARK_VOLUMES], files: seen }, null, 1) + '\n',
 );
-process.stderr.write(`training ${train.length} images + ${trainVolume}, validation ${val.length}; data hash ${dataHash.slice(0, 16)}; dropped as copies of benchmark volumes: ${copiesOfBench.map((i) => brain.names[i]).join(', ') || 'none'}\n`);
+process.stderr.write(`training ${train.length} images + ${TRAINING_VOLUME}, validation ${val.length}; data hash ${dataHash.slice(0, 16)}; dropped as copies of benchmark volumes: ${d.droppedAsBenchmarkVolumeCopies.join(', ') || 'none'}\n`);
 
 const tf = await loadTf();
 const t0 = performance.now();
 const r = await trainSpatialDeepSsim(
   tf,
-  { images: train.map((p) => p.plane), volumes: [volume.slices] },
+  { images: train.map((p) => p.plane), volumes: [d.volume] },
   { images: val.map((p) => p.plane) },
   { size, steps, batchSize: 16, learningRate: 1e-3, learningRateFinal: 3e-5, checkpointDir: join(out, 'checkpoint'), timeBudgetS: budget, seed: 42 },
   (v) => process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(0)} s step ${v.step}: train MSE ${v.trainMse.toFixed(4)} validation MSE ${v.mse.toFixed(4)} Pearson ${v.pearson.toFixed(3)}\n`),

@@ -112,7 +112,7 @@ export type { AnomalyOptions } from './anomaly/options.ts';
 export type { AnomalyProgress, AnomalyScoreIResult, AnomalyScoreResult, AnomalySession, ExtractorInfo, ImageScore, SetScores } from './anomaly/score.ts';
 
 // DeepSSIM memorization detection (issue 7). The module graph is light: TensorFlow.js loads inside
-// trainMemorizationModel / scanMemorization / evaluateMemorization only.
+// trainMemorizationModel / scanMemorization / runMemorizationBenchmark only.
 export {
   trainMemorizationModel,
   scanMemorization,
@@ -140,8 +140,9 @@ export type {
   MemorizationLabel,
   ClassReport,
 } from './memorization/index.ts';
-export { evaluateMemorization, resolveEvalOptions, DEFAULT_EVAL_OPTIONS } from './memorization/evaluate.ts';
-export type { EvalOptions as MemorizationEvalOptions, EvalResult as MemorizationEvalResult } from './memorization/evaluate.ts';
+export { runMemorizationBenchmark, benchmarkMarkdown as memorizationBenchmarkMarkdown, resolveBenchmarkOptions as resolveMemorizationBenchmarkOptions, DEFAULT_BENCHMARK_OPTIONS as DEFAULT_MEMORIZATION_BENCHMARK_OPTIONS } from './memorization/benchmark.ts';
+export type { BenchmarkOptions as MemorizationBenchmarkOptions, BenchmarkResult as MemorizationBenchmarkResult } from './memorization/benchmark.ts';
+export { SHIPPED_MODEL_DIR as SHIPPED_DEEPSSIM_MODEL_DIR } from './memorization/store.ts';
 
 export { blindSpotMap } from './tier3/blindSpotMap.ts';
 export type { BlindSpotMapOptions } from './tier3/blindSpotMap.ts';

@@ -1,5 +1,5 @@
 /**
- * The DeepSSIM benchmark on the paper's protocol (`blindspot memorization bench`): labelled (real, generated)
+ * The DeepSSIM benchmark on the paper's protocol (`blindspot memorization eval`): labelled (real, generated)
  * pairs from `benchset.ts`, scored by every method in the same run, over several seeds (mean +- sd).
  * Two protocols:
  * - per pair (the official evaluation): the score of the given pair, labelled at the paper's fixed thresholds
@@ -12,11 +12,12 @@
  * pixel SSIM, NCC, L2, flip-invariant NCC and SSIM (best over the 8 dihedral transforms), and any embedding
  * methods passed in (the untrained backbone, a trained DeepSSIM), each prepared on the training images only.
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
 import { readImageFolder } from './folder.ts';
 import { buildBenchSet, DEFAULT_BENCH_SET_OPTIONS, dihedral, loadVolumeStack, ncc, type BenchImage, type BenchSet, type BenchSetOptions, type VolumeStack } from './benchset.ts';
-import { calibrateThresholds } from './evaluate.ts';
-import { classificationReport, labelFor, MEMORIZATION_LABELS, type MemorizationLabel } from './metrics.ts';
+import { calibrateThresholds, classificationReport, labelFor, MEMORIZATION_LABELS, type MemorizationLabel } from './metrics.ts';
 import { meanStd, minMax } from './plane.ts';
 import { createRng, shuffled } from './rng.ts';
 import { ssimMap, uniformTaps } from '../ssim/index.ts';
@@ -41,6 +42,11 @@ export interface BenchmarkOptions extends BenchSetOptions {
   retrieval: boolean;
   /** Score the pixel baselines (false: the ORACLE only, e.g. when they were measured in another run). Default true. */
   baselines: boolean;
+  /**
+   * SHA-256 (hex) of files an evaluated model was trained on: such images leave the pool, such a volume is an
+   * error (a benchmark on the model's own training data would measure recall of its training set). Default [].
+   */
+  exclude: string[];
 }
 
 export const DEFAULT_BENCHMARK_OPTIONS: Readonly<BenchmarkOptions> = Object.freeze({
@@ -51,6 +57,7 @@ export const DEFAULT_BENCHMARK_OPTIONS: Readonly<BenchmarkOptions> = Object.free
   calibrationShare: 0.5,
   retrieval: true,
   baselines: true,
+  exclude: [] as string[],
 });
 
 /**
@@ -58,7 +65,7 @@ export const DEFAULT_BENCHMARK_OPTIONS: Readonly<BenchmarkOptions> = Object.free
  * @throws BlindspotError E_INVALID_OPTION
  */
 export function resolveBenchmarkOptions(partial: Partial<BenchmarkOptions> = {}): BenchmarkOptions {
-  const o = mergeOptions(DEFAULT_BENCHMARK_OPTIONS, partial, 'memorization bench');
+  const o = mergeOptions(DEFAULT_BENCHMARK_OPTIONS, partial, 'memorization eval');
   if (typeof o.images !== 'string' || o.images === '') throw invalidOption('images', 'a folder of 2-D slices', o.images);
   if (!Array.isArray(o.volumes) || o.volumes.some((v) => typeof v !== 'string' || v === '')) throw invalidOption('volumes', 'a list of NIfTI paths', o.volumes);
   if (!Array.isArray(o.seeds) || o.seeds.length === 0 || o.seeds.some((s) => !Number.isInteger(s) || s < 0)) throw invalidOption('seeds', 'a non-empty list of integers >= 0', o.seeds);
@@ -67,6 +74,7 @@ export function resolveBenchmarkOptions(partial: Partial<BenchmarkOptions> = {})
   for (const k of ['trainShare', 'calibrationShare'] as const) if (!(o[k] > 0 && o[k] < 1)) throw invalidOption(k, 'a number in (0, 1)', o[k]);
   if (!(o.duplicateMinSsim > 0 && o.duplicateMinSsim < 1)) throw invalidOption('duplicateMinSsim', 'a number in (0, 1) (default 0.85)', o.duplicateMinSsim);
   if (!(o.anchorStepMm > 0)) throw invalidOption('anchorStepMm', 'a number > 0 (default 20)', o.anchorStepMm);
+  if (!Array.isArray(o.exclude) || o.exclude.some((h) => typeof h !== 'string' || !/^[0-9a-f]{64}$/.test(h))) throw invalidOption('exclude', 'a list of SHA-256 hex digests', o.exclude);
   if (!Array.isArray(o.similarOffsetsMm) || o.similarOffsetsMm.length === 0 || o.similarOffsetsMm.some((m) => !(m > 0))) throw invalidOption('similarOffsetsMm', 'a non-empty list of numbers > 0', o.similarOffsetsMm);
   return o;
 }
@@ -108,6 +116,10 @@ export interface BenchmarkResult {
   options: BenchmarkOptions;
   seeds: { seed: number; train: number; heldOut: number; droppedNearCopies: number; pairs: Record<MemorizationLabel, number> }[];
   methods: MethodSummary[];
+  /** Images of the folder left out because an evaluated model was trained on them (`exclude`). */
+  excluded: number;
+  /** Usable images in the pool (after `exclude`). */
+  pool: number;
 }
 
 export type BenchmarkProgress = { phase: 'read' | 'volumes' | 'set' | 'pixel' | 'embed'; seed?: number; done: number; total: number; method?: string };
@@ -290,11 +302,14 @@ function volumeSpec(spec: string): { group: string; file: string } {
 export async function runMemorizationBenchmark(partial: Partial<BenchmarkOptions>, embedding: readonly EmbeddingMethod[] = [], onProgress?: (p: BenchmarkProgress) => void): Promise<BenchmarkResult> {
   const o = resolveBenchmarkOptions(partial);
   const folder = await readImageFolder(o.images, o.size, (done, total) => onProgress?.({ phase: 'read', done, total }));
-  const pool: BenchImage[] = folder.planes.map((plane, i) => ({ name: folder.names[i]!, plane })).filter((it) => meanStd(it.plane).std > 0);
+  const excluded = new Set(o.exclude);
+  const seen = excluded.size > 0 ? await Promise.all(folder.files.map(async (f) => excluded.has(await sha256Of(f)))) : folder.files.map(() => false);
+  const pool: BenchImage[] = folder.planes.map((plane, i) => ({ name: folder.names[i]!, plane })).filter((it, i) => !seen[i] && meanStd(it.plane).std > 0);
   if (pool.length < 10) throw new BlindspotError('E_EMPTY', `the benchmark needs at least 10 usable images, got ${pool.length}`, o.images);
   const volumes: VolumeStack[] = [];
   for (const [i, spec] of o.volumes.entries()) {
     const { group, file } = volumeSpec(spec);
+    if (excluded.size > 0 && excluded.has(await sha256Of(file))) throw new BlindspotError('E_INVALID_OPTION', 'this volume is in the evaluated model\'s training data; benchmark on volumes it never saw', file);
     volumes.push(await loadVolumeStack(file, o.size, group));
     onProgress?.({ phase: 'volumes', done: i + 1, total: o.volumes.length });
   }
@@ -327,7 +342,15 @@ export async function runMemorizationBenchmark(partial: Partial<BenchmarkOptions
       sourceFound: pick((s) => s.sourceFound),
     };
   });
-  return { options: o, seeds, methods };
+  return { options: o, seeds, methods, excluded: seen.filter(Boolean).length, pool: pool.length };
+}
+
+async function sha256Of(file: string): Promise<string> {
+  try {
+    return createHash('sha256').update(await readFile(file)).digest('hex');
+  } catch {
+    throw new BlindspotError('E_NOT_FOUND', 'cannot read the file', file);
+  }
 }
 
 const ms = (m: MeanSd | null) => (m ? `${(100 * m.mean).toFixed(1)} ± ${(100 * m.sd).toFixed(1)}` : 'n/a');
@@ -337,7 +360,8 @@ export function benchmarkMarkdown(r: BenchmarkResult): string {
   const s = r.seeds;
   const avg = (f: (x: (typeof s)[number]) => number) => (s.reduce((a, x) => a + f(x), 0) / s.length).toFixed(0);
   const lines = [
-    `DeepSSIM benchmark, paper protocol: ${s.length} seeds (${s.map((x) => x.seed).join(', ')}), ${r.options.size}x${r.options.size}; per seed ~${avg((x) => x.train)} training images, ` +
+    `DeepSSIM benchmark, paper protocol: ${s.length} seeds (${s.map((x) => x.seed).join(', ')}), ${r.options.size}x${r.options.size}; pool ${r.pool} images` +
+      `${r.excluded > 0 ? ` (${r.excluded} left out: an evaluated model was trained on them)` : ''}; per seed ~${avg((x) => x.train)} training images, ` +
       `${avg((x) => x.pairs.Duplicate)} Duplicate / ${avg((x) => x.pairs.Similar)} Similar / ${avg((x) => x.pairs.Different)} Different pairs, test-time augmentation p = 0.8 on every generated image.`,
     '',
     '| method | per-pair macro-F1, fixed 0.85/0.60 | Dup / Sim / Diff F1 (fixed) | per-pair macro-F1, calibrated | best-match macro-F1, calibrated | source found |',

@@ -5,11 +5,13 @@
  */
 import type * as TfTypes from '@tensorflow/tfjs';
 import type { EmbeddingMethod } from './benchmark.ts';
+import { BlindspotError } from '../errors.ts';
 import { embedPlanes } from './embed.ts';
 import { unitRange } from './generate.ts';
 import { l2NormaliseRows } from './metrics.ts';
 import { mobileNetV2Parts, planesToBatch } from './model.ts';
 import { zScoreInPlace } from './plane.ts';
+import { loadDeepSsimModel } from './store.ts';
 import { trainSpatialDeepSsim, type SpatialTrainOptions, type SpatialValidation } from './spatial.ts';
 import { loadTf } from './tfjs.ts';
 import { trainDeepSsim, type TrainOptions, type TrainProgress } from './train.ts';
@@ -45,6 +47,31 @@ export function deepSsimMethod(name: string, options: Partial<TrainOptions>, onP
       const tf = await loadTf();
       const trained = await trainDeepSsim(tf, train, { ...options, seed }, onProgress);
       return async (planes) => embedPlanes(tf, trained.network.embedder, planes, 32);
+    },
+  };
+}
+
+/**
+ * A saved DeepSSIM model folder (e.g. the shipped one) as a benchmark method: no training per seed. Planes are
+ * halved until they match the model's input side (a model trained at 64 scores a 128 benchmark on 64x64
+ * means); the card's `inference.dihedralAverage` is honoured.
+ */
+export function modelMethod(name: string, dir: string, benchSize: number): EmbeddingMethod {
+  return {
+    name,
+    prepare: async () => {
+      const tf = await loadTf();
+      const { model, card } = await loadDeepSsimModel(tf, dir);
+      if (card.size > benchSize || benchSize % card.size !== 0 || ((benchSize / card.size) & (benchSize / card.size - 1)) !== 0) {
+        model.dispose();
+        throw new BlindspotError('E_INVALID_OPTION', `the model's input side ${card.size} must be the benchmark size ${benchSize} divided by a power of 2`, dir);
+      }
+      const fit = (p: Float32Array) => {
+        let q = p;
+        for (let s = benchSize; s > card.size; s >>= 1) q = halvePlane(q, s);
+        return q;
+      };
+      return async (planes) => embedPlanes(tf, model, planes.map(fit), 32, undefined, card.inference?.dihedralAverage === true);
     },
   };
 }

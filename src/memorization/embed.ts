@@ -6,14 +6,17 @@ import type * as TfTypes from '@tensorflow/tfjs';
 import { l2NormaliseRows } from './metrics.ts';
 import { planesToBatch } from './model.ts';
 import type { Tf } from './tfjs.ts';
+import { dihedral } from './benchset.ts';
 
 /**
- * Embed planes in batches.
+ * Embed planes in batches. With `dihedralAverage`, a plane's embedding is the mean of the unit embeddings of its 8
+ * flips / 90° rotations (then normalised): exactly invariant to them, at 8x the cost.
  * @param tf initialised TensorFlow.js
  * @param model an embedder: [n, size, size, channels] -> [n, dim]
  * @param planes z-scored `size x size` planes
  * @param batchSize images per forward pass (default 32)
  * @param onProgress (done, total) after each batch
+ * @param dihedralAverage average over the 8 dihedral transforms (default false)
  * @returns row-major [planes.length x dim] L2-normalised embeddings and `dim`
  */
 export async function embedPlanes(
@@ -22,15 +25,27 @@ export async function embedPlanes(
   planes: readonly Float32Array[],
   batchSize = 32,
   onProgress?: (done: number, total: number) => void,
+  dihedralAverage = false,
 ): Promise<{ embeddings: Float32Array; dim: number }> {
   const [, size, , channels] = model.inputs[0]!.shape as number[];
   const dim = (model.outputs[0]!.shape as number[])[1]!;
   const out = new Float32Array(planes.length * dim);
   for (let s = 0; s < planes.length; s += batchSize) {
     const chunk = planes.slice(s, s + batchSize);
-    const y = tf.tidy(() => model.predict(planesToBatch(tf, chunk, size!, channels!)) as TfTypes.Tensor);
-    out.set(await y.data(), s * dim);
-    y.dispose();
+    if (dihedralAverage) {
+      const n = chunk.length;
+      const all = chunk.flatMap((p) => [0, 1, 2, 3, 4, 5, 6, 7].map((k) => (k === 0 ? p : dihedral(p, size!, k))));
+      const y = tf.tidy(() => {
+        const e = model.predict(planesToBatch(tf, all, size!, channels!)) as TfTypes.Tensor2D;
+        return tf.mean(tf.reshape(tf.div(e, tf.maximum(tf.norm(e, 2, 1, true), 1e-12)), [n, 8, dim]), 1);
+      });
+      out.set(await y.data(), s * dim);
+      y.dispose();
+    } else {
+      const y = tf.tidy(() => model.predict(planesToBatch(tf, chunk, size!, channels!)) as TfTypes.Tensor);
+      out.set(await y.data(), s * dim);
+      y.dispose();
+    }
     onProgress?.(Math.min(planes.length, s + batchSize), planes.length);
   }
   return { embeddings: l2NormaliseRows(out, dim), dim };

@@ -1,12 +1,10 @@
 /**
- * The benchmark's "generated" images, made from real ones with known ground truth: structure-preserving
- * perturbations that a memorizing generator could plausibly produce (flip, small rotation, shift, gamma, noise,
- * blur, JPEG re-encoding), and blends of two images. Planes are z-scored; the transforms work on a [0, 1]
- * min-max view and the result is z-scored again (as any image read from disk would be).
+ * Perturbations of the benchmark's "generated" images (benchset.ts uses noise, blur and JPEG re-encoding as
+ * reconstruction-like error): each works on a [0, 1] min-max view of a plane.
  */
 import sharp from 'sharp';
 import { rotatePlane } from './augment.ts';
-import { minMax, zScoreInPlace } from './plane.ts';
+import { minMax } from './plane.ts';
 import type { Rng } from './rng.ts';
 
 export const PERTURBATIONS = ['hflip', 'vflip', 'rotate', 'shift', 'gamma', 'noise', 'blur', 'jpeg'] as const;
@@ -108,31 +106,4 @@ export async function perturb(unit: Float32Array, size: number, kind: Perturbati
       return { plane: await jpegRoundTrip(unit, size, q), what: `jpeg q${q}` };
     }
   }
-}
-
-/**
- * Perturb a z-scored plane with `count` distinct perturbations drawn at random (applied in the order of
- * `PERTURBATIONS`), and z-score the result.
- */
-export async function perturbPlane(plane: Float32Array, size: number, count: number, rng: Rng): Promise<{ plane: Float32Array; what: string[] }> {
-  const kinds = new Set<Perturbation>();
-  while (kinds.size < count) kinds.add(PERTURBATIONS[rng.int(PERTURBATIONS.length)]!);
-  let unit = unitRange(plane);
-  const what: string[] = [];
-  for (const kind of PERTURBATIONS) {
-    if (!kinds.has(kind)) continue;
-    const r = await perturb(unit, size, kind, rng);
-    unit = r.plane;
-    what.push(r.what);
-  }
-  return { plane: zScoreInPlace(unit), what };
-}
-
-/** Blend two z-scored planes on their [0, 1] views: w a + (1 - w) b, z-scored. */
-export function blendPlanes(a: Float32Array, b: Float32Array, w: number): Float32Array {
-  const ua = unitRange(a);
-  const ub = unitRange(b);
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < out.length; i++) out[i] = w * ua[i]! + (1 - w) * ub[i]!;
-  return zScoreInPlace(out);
 }

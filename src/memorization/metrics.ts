@@ -58,6 +58,29 @@ export function classificationReport(truth: readonly MemorizationLabel[], predic
   return { perClass, macroF1: f1Sum / MEMORIZATION_LABELS.length, accuracy: truth.length > 0 ? correct / truth.length : 0 };
 }
 
+/**
+ * Thresholds (similar < duplicate) that maximise macro-F1 on the given scores; candidates are midpoints between
+ * consecutive distinct scores (at most ~120 of them, evenly by rank). Ties go to the first found (lowest).
+ */
+export function calibrateThresholds(scores: ArrayLike<number>, truth: readonly MemorizationLabel[]): LabelThresholds {
+  const sorted = Array.from(scores).sort((a, b) => a - b);
+  const cands: number[] = [sorted[0]! - 1];
+  const stride = Math.max(1, Math.floor(sorted.length / 120));
+  for (let i = 0; i + 1 < sorted.length; i += stride) if (sorted[i + 1]! > sorted[i]!) cands.push((sorted[i]! + sorted[i + 1]!) / 2);
+  cands.push(sorted[sorted.length - 1]! + 1);
+  let best = { f1: -1, t: { ...DEFAULT_LABEL_THRESHOLDS } };
+  const pred: MemorizationLabel[] = new Array(truth.length);
+  for (let i = 0; i < cands.length; i++) {
+    for (let j = i; j < cands.length; j++) {
+      const t = { similar: cands[i]!, duplicate: cands[j]! };
+      for (let k = 0; k < truth.length; k++) pred[k] = labelFor(scores[k]!, t);
+      const f1 = classificationReport(truth, pred).macroF1;
+      if (f1 > best.f1) best = { f1, t };
+    }
+  }
+  return best.t;
+}
+
 export { pearson, ranks, spearman } from '../stats/correlation.ts';
 
 /** Mean squared error. */

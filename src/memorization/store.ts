@@ -5,6 +5,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type * as TfTypes from '@tensorflow/tfjs';
 import { BlindspotError } from '../errors.ts';
 import { loadLayersModelFromDir } from '../tf/backend.ts';
@@ -16,12 +17,40 @@ import type { EpochRecord, TrainOptions, ValidationSummary } from './train.ts';
 export const MODEL_CARD_FORMAT = 'blindspot-deepssim';
 export const MODEL_CARD_VERSION = 1;
 
+/** How a model trained with `blindspot memorization train` was trained. */
+export interface FolderTraining {
+  imagesDir: string;
+  dataHash: string;
+  images: number;
+  trainImages: number;
+  validationImages: number;
+  skipped: number;
+  options: TrainOptions;
+  history: EpochRecord[];
+  bestEpoch: number;
+  initialValidationMse: number;
+}
+
+/** How the shipped spatial model was trained (examples/deepssim-train-spatial.ts; details in MODEL_CARD.md). */
+export interface SpatialTraining {
+  /** SHA-256 over the sorted (file, file SHA-256) list in `training-files.json`. */
+  dataHash: string;
+  /** The list of every file the model saw, with its SHA-256 (next to card.json). */
+  filesList: string;
+  trainImages: number;
+  validationImages: number;
+  steps: number;
+  pairsPerStep: number;
+  wallSeconds: number;
+  options: Record<string, unknown>;
+}
+
 /** `card.json` of a DeepSSIM model folder. */
 export interface ModelCard {
   format: typeof MODEL_CARD_FORMAT;
   version: number;
   method: string;
-  backbone: BackboneName;
+  backbone: BackboneName | 'spatial';
   /** Input plane side; scans resize images to it. */
   size: number;
   /** Input channels (3: grey repeated for MobileNetV2; 1: compact CNN). */
@@ -29,20 +58,25 @@ export interface ModelCard {
   embeddingDim: number;
   /** Preprocessing, in words (so other tools can reproduce it). */
   preprocessing: string;
-  training: {
-    imagesDir: string;
-    dataHash: string;
-    images: number;
-    trainImages: number;
-    validationImages: number;
-    skipped: number;
-    options: TrainOptions;
-    history: EpochRecord[];
-    bestEpoch: number;
-    initialValidationMse: number;
-  };
+  training: FolderTraining | SpatialTraining;
   validation: ValidationSummary;
   thresholds: { duplicate: number; similar: number };
+  /** Inference: `dihedralAverage` = the embedding is the mean of the unit embeddings of the 8 flips/90° rotations. */
+  inference?: { dihedralAverage: boolean };
+}
+
+/** The shipped DeepSSIM model folder (spatial CNN, trained once; see its MODEL_CARD.md). */
+export const SHIPPED_MODEL_DIR = fileURLToPath(new URL('../../models/deepssim-spatial/', import.meta.url));
+
+/** The files a model folder's `training-files.json` lists (none when there is no list). */
+export async function modelTrainingFiles(dir: string): Promise<{ file: string; sha256: string }[]> {
+  const text = await readFile(join(dir, 'training-files.json'), 'utf8').catch(() => null);
+  if (text === null) return [];
+  try {
+    return (JSON.parse(text) as { files: { file: string; sha256: string }[] }).files;
+  } catch {
+    throw new BlindspotError('E_CORRUPT', 'training-files.json is not valid JSON', join(dir, 'training-files.json'));
+  }
 }
 
 /** Write a model folder (created if needed): model.json, weights.bin, card.json. */

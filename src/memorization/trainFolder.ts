@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { readImageFolder } from './folder.ts';
 import { HEAD } from './model.ts';
 import { DEFAULT_LABEL_THRESHOLDS } from './metrics.ts';
-import { MODEL_CARD_FORMAT, MODEL_CARD_VERSION, saveDeepSsimModel, type ModelCard } from './store.ts';
+import { MODEL_CARD_FORMAT, MODEL_CARD_VERSION, saveDeepSsimModel, type FolderTraining, type ModelCard } from './store.ts';
 import { loadTf } from './tfjs.ts';
 import { resolveTrainOptions, trainDeepSsim, type TrainOptions, type TrainProgress } from './train.ts';
 
@@ -29,12 +29,12 @@ export async function trainMemorizationModel(
   outDir: string,
   partial: Partial<TrainOptions> = {},
   onProgress?: (p: TrainFolderProgress) => void,
-): Promise<ModelCard> {
+): Promise<ModelCard & { training: FolderTraining }> {
   const options = resolveTrainOptions(partial);
   const folder = await readImageFolder(imagesDir, options.size, (done, total, skipped) => onProgress?.({ phase: 'read', done, total, ...(skipped ? { skipped } : {}) }));
   const tf = await loadTf();
   const trained = await trainDeepSsim(tf, folder.planes, options, onProgress);
-  const card: ModelCard = {
+  const card: ModelCard & { training: FolderTraining } = {
     format: MODEL_CARD_FORMAT,
     version: MODEL_CARD_VERSION,
     method: 'DeepSSIM (Scardace et al. 2025, arXiv:2509.16582): cosine of L2-normalised embeddings regressed on skimage SSIM',

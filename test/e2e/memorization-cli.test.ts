@@ -1,6 +1,7 @@
 /**
- * `blindspot memorization train|scan` end to end on the committed brain slices: a tiny model is trained, then a
- * generated folder holding an exact copy of a training image is scanned; bad inputs exit 2 with one line.
+ * `blindspot memorization train|scan|eval` end to end on the committed brain slices: a tiny model is trained, then a
+ * generated folder holding an exact copy of a training image is scanned; the benchmark runs on two seeds with the
+ * shipped model; bad inputs exit 2 with one line.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -120,23 +121,35 @@ test('bad model folders: no card, a card of another format, a card that does not
   assert.match(oneLineError(r3.stderr), /model card does not match the network: card says 128x128x3 -> 256, model\.json has 64x64x3 -> 256/);
 });
 
-test('eval on the committed slices reports P/R/F1 per class and macro-F1 for DeepSSIM and the four baselines', async () => {
+test('eval on the committed slices: the paper-protocol table with the ORACLE, every pixel baseline and the shipped DeepSSIM', async () => {
   const out = join(work, 'eval');
   const r = await runCli(
-    ['memorization', 'eval', '--images', BRAIN, '--size', '64', '--epochs', '1', '--pairs', '16', '--variants', '2', '--duplicates', '4', '--similar', '4', '--different', '4', '--out', out],
+    ['memorization', 'eval', '--images', BRAIN, '--size', '64', '--seeds', '1,2', '--duplicates', '4', '--similar', '4', '--different', '4', '--no-backbone', '--out', out],
     { timeoutMs: 240_000 },
   );
   assert.equal(r.code, 0, r.stderr);
-  const result = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
+  const result = JSON.parse(readFileSync(join(out, 'benchmark.json'), 'utf8'));
   assert.deepEqual(
     result.methods.map((m: { method: string }) => m.method),
-    ['DeepSSIM (ours, MobileNetV2)', 'pixel SSIM (skimage)', 'NCC', 'L2 (negative RMSE)', 'MobileNetV2 features, untrained'],
+    [
+      'ORACLE: exact SSIM of the un-augmented pair',
+      'pixel SSIM',
+      'NCC',
+      'L2 (negative RMSE)',
+      'flip-invariant NCC (best of 8 dihedral)',
+      'flip-invariant SSIM (best of 8 dihedral)',
+      'DeepSSIM, shipped model',
+    ],
   );
-  assert.deepEqual(result.data.generated, { Duplicate: 4, Similar: 4, Different: 4 });
+  assert.deepEqual(result.seeds.map((s: { seed: number }) => s.seed), [1, 2]);
   for (const m of result.methods) {
-    assert.ok(m.calibrated.macroF1 >= 0 && m.calibrated.macroF1 <= 1);
-    for (const c of ['Duplicate', 'Similar', 'Different']) assert.ok('precision' in m.calibrated.perClass[c] && 'recall' in m.calibrated.perClass[c]);
+    assert.equal(m.perSeed.length, 2);
+    assert.ok(m.pairCalibratedF1.mean >= 0 && m.pairCalibratedF1.mean <= 1);
+    assert.ok(m.sourceFound === null || (m.sourceFound.mean >= 0 && m.sourceFound.mean <= 1));
   }
-  assert.equal(result.methods[3].fixed, null, 'L2 has no similarity scale for the fixed thresholds');
-  assert.ok(readFileSync(join(out, 'eval.md'), 'utf8').includes('| method | macro-F1'));
+  assert.equal(result.methods[3].pairFixedF1, null, 'L2 has no similarity scale for the fixed thresholds');
+  assert.ok(readFileSync(join(out, 'benchmark.md'), 'utf8').includes('| method | per-pair macro-F1, fixed 0.85/0.60'));
+  const bad = await runCli(['memorization', 'eval', '--images', BRAIN, '--seeds', '1,x']);
+  assert.equal(bad.code, 2);
+  assert.match(oneLineError(bad.stderr), /--seeds must be comma-separated integers >= 0, got "1,x"/);
 });

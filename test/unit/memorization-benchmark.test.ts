@@ -92,7 +92,7 @@ test('the 8 dihedral transforms are distinct and form the square group; flip-inv
 });
 
 test('benchmark options: unknown keys and bad values end in one-line E_INVALID_OPTION errors', () => {
-  assert.throws(() => resolveBenchmarkOptions({ images: 'x', bogus: 1 } as never), /unknown memorization bench option "bogus"/);
+  assert.throws(() => resolveBenchmarkOptions({ images: 'x', bogus: 1 } as never), /unknown memorization eval option "bogus"/);
   assert.throws(() => resolveBenchmarkOptions({ images: 'x', seeds: [] }), /invalid seeds/);
   assert.throws(() => resolveBenchmarkOptions({ images: 'x', duplicateMinSsim: 1.2 }), /invalid duplicateMinSsim/);
   assert.throws(() => resolveBenchmarkOptions({}), /invalid images/);

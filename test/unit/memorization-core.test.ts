@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import fc from 'fast-check';
 import { readImage } from '../../src/image/read.ts';
 import { applyAugmentation, drawAugmentation, gammaInPlace, rotatePlane, type AppliedAugmentation } from '../../src/memorization/augment.ts';
-import { calibrateThresholds } from '../../src/memorization/evaluate.ts';
+import { calibrateThresholds } from '../../src/memorization/metrics.ts';
 import { classificationReport, cosineTopK, labelFor, spearman, type MemorizationLabel } from '../../src/memorization/metrics.ts';
 import { binCounts, candidatePairs, scorePairs, stratifiedSample } from '../../src/memorization/pairs.ts';
 import { minMax, preparePlane } from '../../src/memorization/plane.ts';

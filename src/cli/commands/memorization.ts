@@ -3,7 +3,8 @@
  * embeddings that find training images a generative model reproduced. A thin shell over src/memorization;
  * TensorFlow.js loads only inside the sub-commands.
  */
-import { resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { BlindspotError } from '../../errors.ts';
 import { createProgress, type ProgressBar } from '../progress.ts';
 import { choiceFlag, numberFlag, parseFlags, wantsHelp, type Parsed } from '../args.ts';
@@ -16,8 +17,9 @@ DeepSSIM (Scardace et al. 2025, arXiv:2509.16582): an encoder whose cosine simil
 images are flipped, rotated or re-windowed, used to find generated images that copy training images.
 
   train --images DIR [--size 128] [--epochs 10] [--out MODEL_DIR]     train a model on a folder of images
-  scan  --train DIR --generated DIR --model MODEL_DIR [--k 5]         label each generated image's best match
-  eval  --images DIR                                                  benchmark against pixel baselines
+  scan  --train DIR --generated DIR [--encoder MODEL_DIR] [--k 5]     label each generated image's best match
+                                                                      (default encoder: the shipped model)
+  eval  --images DIR [--volume FILE]...                               benchmark on the paper's protocol
 
 Run \`blindspot memorization <sub-command> --help\` for the options of one.`;
 
@@ -42,7 +44,7 @@ Options:
 
 Exit codes: 0 ok, 2 bad input (one line on stderr naming the file).`;
 
-const SCAN_HELP = `Usage: blindspot memorization scan --train DIR --generated DIR --model MODEL_DIR [options]
+const SCAN_HELP = `Usage: blindspot memorization scan --train DIR --generated DIR [--encoder MODEL_DIR] [options]
 
 Embeds both folders, finds each generated image's k nearest training images by exact cosine similarity and
 labels the best match: Duplicate (cosine > 0.85), Similar, Different (<= 0.60). Writes scan.csv, scan.json and
@@ -51,7 +53,9 @@ contact-sheet.html (flagged pairs side by side with their scores).
 Options:
   --train DIR         training images
   --generated DIR     generated images
-  --model MODEL_DIR   a folder written by \`blindspot memorization train\`
+  --encoder MODEL_DIR the DeepSSIM encoder: a folder written by \`blindspot memorization train\` (default: the
+                      shipped model, a 64x64 spatial CNN trained on brain MRI slices and chest X-rays; its
+                      MODEL_CARD.md says on what and how well)
   --k N               neighbours reported per generated image (default 5)
   --duplicate T       Duplicate threshold (default 0.85)
   --similar T         Different/Similar threshold (default 0.60)
@@ -59,32 +63,40 @@ Options:
   --json              print the result summary as JSON
   -h, --help          show this help
 
+Older spelling, still accepted: --model MODEL_DIR (alias of --encoder; elsewhere --model names an upscaler).
+
 Exit codes: 0 ok, 2 bad input (one line on stderr naming the file).`;
 
-const EVAL_HELP = `Usage: blindspot memorization eval --images DIR [options]
+const EVAL_HELP = `Usage: blindspot memorization eval --images DIR [--volume [GROUP=]FILE]... [options]
 
-Benchmark: splits the images by image into a training set and a held-out set, builds a generated set of
-Duplicates (training images through flip, rotation, shift, gamma, noise, blur, JPEG), Similar images (blends,
-and neighbouring slices of --volume MRI volumes) and Different images (held-out images through the same
-transforms), trains DeepSSIM on the training set, and reports precision/recall/F1 per class and macro-F1 for
-DeepSSIM and the baselines (pixel SSIM in skimage mode, NCC, L2, cosine of the untrained backbone's features).
+The DeepSSIM benchmark on the paper's protocol, over several seeds (mean ± sd). Per seed the images are split
+into a "training set" and held-out images; labelled (real, generated) pairs are built: Duplicate = a training
+image with reconstruction-like error (noise, blur, JPEG) whose SSIM to it stays > 0.85; Similar = a neighbouring
+slice (3-8 mm) of a volume anchor or the same level in another volume of its group; Different = a held-out image
+or a far slice. Every generated image gets the paper's test-time augmentation (flips, rotation, gamma; p = 0.8).
+Scored in the same run: the ORACLE (exact SSIM of the un-augmented pair: the ceiling), pixel SSIM, NCC, L2,
+flip-invariant NCC and SSIM (best of the 8 flips/rotations), untrained MobileNetV2 features, and DeepSSIM.
+Reported: per-pair macro-F1 at the fixed 0.85/0.60 thresholds (the paper's protocol), per-pair and best-match
+macro-F1 with thresholds calibrated on a disjoint half, and source-found accuracy (best match = true source).
 
 Options:
-  --images DIR        real images (e.g. brain MRI slices)
-  --volume FILE       a NIfTI volume whose axial slices join the training set and whose neighbouring slices
-                      become Similar images (repeatable)
-  --size N            input side (default 128)
-  --epochs N          DeepSSIM epochs (default 10)
-  --trainable-from L  head (default) | Conv_1 | block_N_expand
-  --pairs N           DeepSSIM training pairs per epoch (default 512)
-  --variants N        augmented variants per training image (default 8)
-  --duplicates N      generated Duplicates (default 80)
-  --similar N         generated Similar images (default 60)
-  --different N       generated Different images (default 80)
-  --seed N            benchmark seed (default 42)
-  --out DIR           write eval.json and eval.md there (default ./memorization-eval)
+  --images DIR        2-D slices (PNG/JPEG/...), split per seed
+  --volume SPEC       NIfTI volume, optionally GROUP=FILE (volumes of one group give same-level Similar pairs);
+                      repeatable
+  --encoder M         DeepSSIM to evaluate: "shipped" (default: the model inside the package), a model folder,
+                      or "none". Images the model was trained on (its training-files.json) leave the pool, and a
+                      volume it was trained on is refused.
+  --train-seconds S   also train a spatial DeepSSIM per seed on that seed's training images for S seconds
+  --seeds LIST        comma-separated seeds (default 1,2,3,4,5)
+  --size N            benchmark side (default 128)
+  --duplicates N      Duplicate pairs per seed (default 50); --similar N, --different N likewise
+  --no-retrieval      skip the best-match protocol (faster)
+  --no-backbone       skip the untrained MobileNetV2 baseline
+  --out DIR           write benchmark.json and benchmark.md there (default ./memorization-eval)
   --json              print the result as JSON
-  -h, --help          show this help`;
+  -h, --help          show this help
+
+Exit codes: 0 ok, 2 bad input (one line on stderr naming the file).`;
 
 function requireDir(values: Parsed['values'], name: string): string {
   const v = values[name];
@@ -183,18 +195,19 @@ async function scan(argv: string[]): Promise<number> {
   const parsed = parseFlags(argv, {
     train: { type: 'string' },
     generated: { type: 'string' },
-    model: { type: 'string' },
+    encoder: { type: 'string' },
     k: { type: 'string' },
     duplicate: { type: 'string' },
     similar: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean' },
-  });
+  }, { model: 'encoder' });
   const v = parsed.values;
   if (wantsHelp(v, SCAN_HELP)) return 0;
   const trainDir = requireDir(v, 'train');
   const generatedDir = requireDir(v, 'generated');
-  const modelDir = requireDir(v, 'model');
+  const { SHIPPED_MODEL_DIR } = await import('../../memorization/store.ts');
+  const modelDir = typeof v.encoder === 'string' && v.encoder !== '' ? v.encoder : SHIPPED_MODEL_DIR;
   const out = typeof v.out === 'string' ? v.out : 'memorization-scan';
   const options: Record<string, number> = {};
   const k = numberFlag(v, 'k', { min: 1, max: 1000, integer: true });
@@ -228,45 +241,55 @@ async function evaluate(argv: string[]): Promise<number> {
   const parsed = parseFlags(argv, {
     images: { type: 'string' },
     volume: { type: 'string', multiple: true },
+    encoder: { type: 'string' },
+    'train-seconds': { type: 'string' },
+    seeds: { type: 'string' },
     size: { type: 'string' },
-    epochs: { type: 'string' },
-    'trainable-from': { type: 'string' },
-    pairs: { type: 'string' },
-    variants: { type: 'string' },
     duplicates: { type: 'string' },
     similar: { type: 'string' },
     different: { type: 'string' },
-    seed: { type: 'string' },
+    'no-retrieval': { type: 'boolean' },
+    'no-backbone': { type: 'boolean' },
     out: { type: 'string' },
     json: { type: 'boolean' },
   });
   const v = parsed.values;
   if (wantsHelp(v, EVAL_HELP)) return 0;
   const images = requireDir(v, 'images');
-  const { evaluateMemorization, evalMarkdown, writeEvalOutputs } = await import('../../memorization/evaluate.ts');
-  const options: Record<string, unknown> = { images, volumes: (v.volume as string[] | undefined) ?? [] };
-  const size = numberFlag(v, 'size', { min: 32, max: 512, integer: true });
-  const epochs = numberFlag(v, 'epochs', { min: 1, max: 1000, integer: true });
-  const seed = numberFlag(v, 'seed', { min: 0, integer: true });
-  if (size !== undefined) options['size'] = size;
-  if (epochs !== undefined) options['epochs'] = epochs;
-  if (seed !== undefined) options['seed'] = seed;
-  for (const [flag, key] of [['pairs', 'pairsPerEpoch'], ['variants', 'variantsPerImage'], ['duplicates', 'duplicates'], ['similar', 'similar'], ['different', 'different']] as const) {
-    const n = numberFlag(v, flag, { min: 1, max: 1e6, integer: true });
+  const options: Record<string, unknown> = { images, volumes: (v.volume as string[] | undefined) ?? [], retrieval: v['no-retrieval'] !== true };
+  const size = numberFlag(v, 'size', { min: 32, max: 512, integer: true }) ?? 128;
+  options['size'] = size;
+  for (const key of ['duplicates', 'similar', 'different'] as const) {
+    const n = numberFlag(v, key, { min: 2, max: 1e5, integer: true });
     if (n !== undefined) options[key] = n;
   }
-  if (typeof v['trainable-from'] === 'string') options['trainableFrom'] = v['trainable-from'];
+  if (typeof v.seeds === 'string') {
+    const seeds = v.seeds.split(',').map((x) => Number(x.trim()));
+    if (seeds.some((x) => !Number.isInteger(x) || x < 0)) throw new BlindspotError('E_USAGE', `--seeds must be comma-separated integers >= 0, got "${v.seeds}"`);
+    options['seeds'] = seeds;
+  }
+  const trainSeconds = numberFlag(v, 'train-seconds', { min: 1, max: 1e6 });
+  const { benchmarkMarkdown, runMemorizationBenchmark } = await import('../../memorization/benchmark.ts');
+  const { modelMethod, spatialDeepSsimMethod, untrainedBackboneMethod } = await import('../../memorization/benchmethods.ts');
+  const { SHIPPED_MODEL_DIR, modelTrainingFiles } = await import('../../memorization/store.ts');
+  const methods = v['no-backbone'] === true ? [] : [untrainedBackboneMethod(size)];
+  const model = typeof v.encoder === 'string' ? v.encoder : 'shipped';
+  if (model !== 'none') {
+    const dir = model === 'shipped' ? SHIPPED_MODEL_DIR : model;
+    methods.push(modelMethod(model === 'shipped' ? 'DeepSSIM, shipped model' : `DeepSSIM, model ${dir}`, dir, size));
+    options['exclude'] = (await modelTrainingFiles(dir)).map((f) => f.sha256);
+  }
+  if (trainSeconds !== undefined) {
+    methods.push(spatialDeepSsimMethod(`DeepSSIM spatial CNN trained per seed (64x64, ${trainSeconds} s)`, size, { size: 64, batchSize: 8, checkpointEvery: 25, timeBudgetS: trainSeconds, steps: 1e6 }));
+  }
   const bars = phaseBars(false);
-  const result = await evaluateMemorization(options, (p) => {
-    if (p.phase === 'epoch') {
-      bars.finish();
-      process.stderr.write(`epoch ${p.record.epoch}: train MSE ${p.record.trainMse.toFixed(5)}  validation MSE ${p.record.validationMse.toFixed(5)}\n`);
-    } else if (p.phase === 'train') bars.update(`epoch ${p.epoch}/${p.epochs}`, p.step, p.steps, `loss ${p.loss.toFixed(4)}`);
-    else bars.update(p.phase, p.done, p.total);
-  });
+  const result = await runMemorizationBenchmark(options, methods, (p) => bars.update(`${p.phase}${p.seed !== undefined ? ` seed ${p.seed}` : ''}${p.method ? ` ${p.method}` : ''}`, p.done, p.total));
   bars.finish();
   const out = typeof v.out === 'string' ? v.out : 'memorization-eval';
-  await writeEvalOutputs(out, result);
-  process.stdout.write(v.json ? JSON.stringify(result, null, 2) + '\n' : evalMarkdown(result) + `\nwrote ${resolve(out)}/eval.json and eval.md\n`);
+  const md = benchmarkMarkdown(result);
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, 'benchmark.md'), md);
+  await writeFile(join(out, 'benchmark.json'), JSON.stringify(result, (_k, x: unknown) => (typeof x === 'number' && !Number.isInteger(x) ? Number(x.toFixed(6)) : x), 2) + '\n');
+  process.stdout.write(v.json ? JSON.stringify(result, null, 2) + '\n' : md + `\nwrote ${resolve(out)}/benchmark.json and benchmark.md\n`);
   return 0;
 }

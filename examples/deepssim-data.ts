@@ -1,0 +1,44 @@
+/**
+ * The data of the shipped DeepSSIM model (shared by examples/deepssim-train-spatial.ts and
+ * examples/deepssim-ship.ts, so both see the same images in the same order):
+ * - training side: the near-copy groups of brain2d/128 that `shippedModelSplit` assigns to training, minus any
+ *   slice that is a copy of a benchmark volume slice (NCC >= 0.97 under the 8 dihedral transforms; this drops
+ *   antspy_ch2_axial090, a slice of the ch2 template), the 75 NIH chest X-rays of cxr_nih/512, and the nibabel
+ *   example4d volume (neighbour-slice pairs); every 7th image validates;
+ * - never seen: the other brain2d groups and the MNI ICBM152 T1 and ANTsPy ch2 volumes (the benchmark's data).
+ */
+import { join } from 'node:path';
+import { dihedral, loadVolumeStack, ncc } from '../src/memorization/benchset.ts';
+import { readImageFolder } from '../src/memorization/folder.ts';
+import { shippedModelSplit } from '../src/memorization/split.ts';
+
+export const BENCHMARK_VOLUMES = ['brain/mni_icbm152_t1_09a_converted.nii.gz', 'brain2d/orig/antspy_ch2.nii.gz'];
+export const TRAINING_VOLUME = 'brain/nibabel_example4d.nii.gz';
+
+export interface ShippedData {
+  train: { file: string; plane: Float32Array }[];
+  validation: { file: string; plane: Float32Array }[];
+  volume: (Float32Array | null)[];
+  /** brain2d names on the benchmark side. */
+  benchNames: string[];
+  droppedAsBenchmarkVolumeCopies: string[];
+}
+
+export async function shippedTrainingData(data: string, size: number): Promise<ShippedData> {
+  const brain = await readImageFolder(join(data, 'brain2d/128'), size);
+  const cxr = await readImageFolder(join(data, 'cxr_nih/512'), size);
+  const split = shippedModelSplit(brain.names, brain.planes);
+  const benchSlices: Float32Array[] = [];
+  for (const f of BENCHMARK_VOLUMES) for (const s of (await loadVolumeStack(join(data, f), size, 'bench')).slices) if (s) benchSlices.push(s);
+  const copies = split.train.filter((i) => benchSlices.some((s) => [0, 1, 2, 3, 4, 5, 6, 7].some((k) => ncc(dihedral(brain.planes[i]!, size, k), s) >= 0.97)));
+  const brainTrain = split.train.filter((i) => !copies.includes(i));
+  const volume = (await loadVolumeStack(join(data, TRAINING_VOLUME), size, 'epi')).slices;
+  const pool = [...brainTrain.map((i) => ({ file: brain.files[i]!, plane: brain.planes[i]! })), ...cxr.files.map((file, i) => ({ file, plane: cxr.planes[i]! }))];
+  return {
+    train: pool.filter((_, i) => i % 7 !== 0),
+    validation: pool.filter((_, i) => i % 7 === 0),
+    volume,
+    benchNames: split.bench.map((i) => brain.names[i]!),
+    droppedAsBenchmarkVolumeCopies: copies.map((i) => brain.names[i]!),
+  };
+}
