@@ -91,6 +91,8 @@ Options:
   --size N            benchmark side (default 128)
   --duplicates N      Duplicate pairs per seed (default 50); --similar N, --different N likewise
   --no-retrieval      skip the best-match protocol (faster)
+  --no-baselines      score only the ORACLE and DeepSSIM (the pixel baselines measured in another run on the
+                      same seeds; the ORACLE row then checks that the pairs are the same)
   --no-backbone       skip the untrained MobileNetV2 baseline
   --out DIR           write benchmark.json and benchmark.md there (default ./memorization-eval)
   --json              print the result as JSON
@@ -249,6 +251,7 @@ async function evaluate(argv: string[]): Promise<number> {
     similar: { type: 'string' },
     different: { type: 'string' },
     'no-retrieval': { type: 'boolean' },
+    'no-baselines': { type: 'boolean' },
     'no-backbone': { type: 'boolean' },
     out: { type: 'string' },
     json: { type: 'boolean' },
@@ -256,7 +259,7 @@ async function evaluate(argv: string[]): Promise<number> {
   const v = parsed.values;
   if (wantsHelp(v, EVAL_HELP)) return 0;
   const images = requireDir(v, 'images');
-  const options: Record<string, unknown> = { images, volumes: (v.volume as string[] | undefined) ?? [], retrieval: v['no-retrieval'] !== true };
+  const options: Record<string, unknown> = { images, volumes: (v.volume as string[] | undefined) ?? [], retrieval: v['no-retrieval'] !== true, baselines: v['no-baselines'] !== true };
   const size = numberFlag(v, 'size', { min: 32, max: 512, integer: true }) ?? 128;
   options['size'] = size;
   for (const key of ['duplicates', 'similar', 'different'] as const) {
