@@ -10,6 +10,7 @@
  */
 
 import { scratch } from './scratch.ts';
+import { ringRegionWasm } from './wasm/ringingKernel.ts';
 
 const SHIFT = 15;
 /** tan(22.5 deg) in 15-bit fixed point, rounded: floor(0.41421356... * 2^15 + 0.5) = 13573 (OpenCV TG22). */
@@ -153,17 +154,23 @@ export function dilateSquare(map: Uint8Array, width: number, height: number, rad
  * edge (`Canny(100, 200)`, then a 5x5 dilation applied twice); 0 when there is no edge.
  */
 export function ringing(gray: Uint8Array, width: number, height: number, edges: Uint8Array, reuse = false): number {
-  const region = dilateSquare(edges, width, height, 4, reuse);
-  // Integer sums (exact), combined exactly: var = (n sum(g^2) - (sum g)^2) / n^2.
+  // With `reuse` (the battery's path), WebAssembly SIMD (wasm/ringingKernel.ts): the same integer sums.
+  const simd = reuse ? ringRegionWasm(gray, edges, width, height, 4) : null;
   let n = 0;
   let s = 0;
   let ss = 0;
-  for (let i = 0; i < region.length; i++) {
-    if (region[i]) {
-      const g = gray[i]!;
-      n++;
-      s += g;
-      ss += g * g;
+  if (simd !== null) {
+    ({ n, s, ss } = simd);
+  } else {
+    const region = dilateSquare(edges, width, height, 4, reuse);
+    // Integer sums (exact), combined exactly: var = (n sum(g^2) - (sum g)^2) / n^2.
+    for (let i = 0; i < region.length; i++) {
+      if (region[i]) {
+        const g = gray[i]!;
+        n++;
+        s += g;
+        ss += g * g;
+      }
     }
   }
   if (n === 0) return 0;

@@ -12,6 +12,11 @@ import { highFrequencyRatio } from '../../src/battery/frequency.ts';
 import { localQuality } from '../../src/battery/localQuality.ts';
 import { wasmSimdAvailable } from '../../src/ssim/wasm/ssimKernel.ts';
 import { metricBattery } from '../../src/battery/battery.ts';
+import { canny, ringing } from '../../src/battery/canny.ts';
+import { gradientInteriorWasm } from '../../src/battery/wasm/gradientKernel.ts';
+import { halfSpectrumWasm } from '../../src/battery/wasm/fftKernel.ts';
+import { addWindowSsimWasm } from '../../src/battery/wasm/localQualityKernel.ts';
+import { ringRegionWasm } from '../../src/battery/wasm/ringingKernel.ts';
 import type { Image } from '../../src/image/types.ts';
 import { fixture } from '../helpers/cli.ts';
 
@@ -46,8 +51,14 @@ function compareGradient(gray: Uint8Array, width: number, height: number, what: 
   sameArray(w.mag, js.mag, `${what} mag`);
 }
 
-test('WebAssembly SIMD is available on this runtime (else the kernels fall back to JavaScript)', () => {
+test('WebAssembly SIMD is available and every battery kernel compiles (else they fall back to JavaScript silently)', () => {
   assert.ok(wasmSimdAvailable);
+  const g = plane(16, 16, 3);
+  assert.notEqual(gradientInteriorWasm(g, 16, 16), null, 'gradient kernel');
+  assert.notEqual(halfSpectrumWasm(g, 16, 16), null, 'FFT kernel');
+  const sums = new Float64Array(1);
+  assert.ok(addWindowSsimWasm(g, g, 16, 16, 255, new Int32Array(10), new Int32Array(10), 1, sums), 'local quality kernel');
+  assert.notEqual(ringRegionWasm(g, g.map((v) => v & 1), 16, 16, 4), null, 'ringing kernel');
 });
 
 test('3x3 pass (sharpness, noise, Sobel, Canny magnitude): wasm equals JavaScript bit for bit on random planes', () => {
@@ -131,4 +142,17 @@ test('a grey image stored as RGB (R = G = B) gets the grey battery, without the 
   tinted.data[0] = 255;
   tinted.data[1] = 0;
   assert.notEqual(toGray8(tinted, 255).rgb, null);
+});
+
+test('ringing (Canny region, 9x9 dilation, grey-level sd): wasm equals JavaScript bit for bit', async () => {
+  for (const [w, h] of [...SIZES, [20, 12]] as [number, number][]) {
+    const g = plane(w, h, w * 131 + h);
+    const edges = plane(w, h, w + 7 * h).map((v) => (v < 12 ? 1 : 0));
+    assert.ok(Object.is(ringing(g, w, h, edges, true), ringing(g, w, h, edges, false)), `${w}x${h}`);
+  }
+  for (const f of ['cxr/nih_00000001_000.png', 'skimage/camera.png', 'set5/woman_HR.png']) {
+    const g = toGray8(await readImage(fixture(f)), 255);
+    const edges = canny(g.gray, g.width, g.height, 100, 200);
+    assert.equal(ringing(g.gray, g.width, g.height, edges, true), ringing(g.gray, g.width, g.height, edges, false), f);
+  }
 });
