@@ -1,10 +1,12 @@
 /**
  * Block-engine speed on the 1024x1024 8-bit bench pair (bench/data; 16,384 blocks of 8x8): the full Tier-3 kernel
  * (`diagnoseBlocks`: ssim_blk with l/cs, whole-block moments, l/c/s, six axes with Sobel and Laplacian fields,
- * gates, severities: every column) against image-ssim's plain 8x8 non-overlapping block SSIM on the same pair,
- * in the same run. Also `diagnose()` end to end (kernel + Tier-1 SSIM wang, MS-SSIM, PSNR + summaries).
- * Images are decoded once outside the timing; one thread. Reported as blocks per second per core (CPU time).
- * Run: `npm run bench -- tier3`.
+ * gates, severities: every column), as generated WebAssembly SIMD (the default) and as JavaScript (the reference;
+ * both give the same doubles), against image-ssim's plain 8x8 non-overlapping block SSIM on the same pair, in the
+ * same run, interleaved so that machine load hits all alike. Also `diagnose()` end to end (kernel + Tier-1 SSIM
+ * wang, MS-SSIM, PSNR + summaries). Images are decoded once outside the timing; one thread. Times are per call:
+ * the median of 7 calls per round, then the minimum and median over rounds; ratios are of process CPU time.
+ * Run: `npm run bench -- tier3` (`-- --rounds N`).
  */
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -55,22 +57,37 @@ const scratch = createDiagnoseScratch(gt.width, 8);
 const ig = { data: Uint8Array.from(gt.data), width: gt.width, height: gt.height, channels: 1 };
 const is = { data: Uint8Array.from(sr.data), width: sr.width, height: sr.height, channels: 1 };
 
-// Interleave the contenders so that machine load affects both alike.
-const kernelRuns: { wall: number; cpu: number }[] = [];
-const peerRuns: { wall: number; cpu: number }[] = [];
+const roundsArg = process.argv.indexOf('--rounds');
+const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 7;
+
+// The first wasm call compiles the kernel for this width (and runs V8's baseline code until it tiers up).
+const tCold = performance.now();
+diagnoseBlocks(x, y, gt.width, gt.height, options, columns, scratch, 'wasm');
+const cold = { wall: performance.now() - tCold };
+
+// Interleave the contenders so that machine load affects all alike.
+type Runs = { wall: number; cpu: number }[];
+const wasmRuns: Runs = [];
+const jsRuns: Runs = [];
+const peerRuns: Runs = [];
 let peerValue = NaN;
-for (let round = 0; round < 5; round++) {
-  kernelRuns.push(
-    timeIt(7, round === 0 ? 5 : 1, () =>
-      diagnoseBlocks(x, y, gt.width, gt.height, options, columns, scratch),
-    ),
-  );
-  const p = timeIt(7, round === 0 ? 5 : 1, () => imageSsim.compare(ig, is, 8).ssim);
+for (let round = 0; round < ROUNDS; round++) {
+  const warm = round === 0 ? 5 : 1;
+  wasmRuns.push(timeIt(7, warm, () => diagnoseBlocks(x, y, gt.width, gt.height, options, columns, scratch, 'wasm')));
+  jsRuns.push(timeIt(7, warm, () => diagnoseBlocks(x, y, gt.width, gt.height, options, columns, scratch, 'js')));
+  const p = timeIt(7, warm, () => imageSsim.compare(ig, is, 8).ssim);
   peerValue = p.last;
   peerRuns.push(p);
 }
-const kernel = { wall: median(kernelRuns.map((r) => r.wall)), cpu: median(kernelRuns.map((r) => r.cpu)) };
-const peer = { wall: median(peerRuns.map((r) => r.wall)), cpu: median(peerRuns.map((r) => r.cpu)) };
+const summarize = (runs: Runs) => ({
+  wall: median(runs.map((r) => r.wall)),
+  cpu: median(runs.map((r) => r.cpu)),
+  wallMin: Math.min(...runs.map((r) => r.wall)),
+  cpuMin: Math.min(...runs.map((r) => r.cpu)),
+});
+const kernelWasm = summarize(wasmRuns);
+const kernelJs = summarize(jsRuns);
+const peer = summarize(peerRuns);
 // Fresh and reused-buffer calls alternate over rounds (GC work from one must not land in the other's timing).
 const reusedBuffers = {};
 const fullRuns: ReturnType<typeof timeIt<ReturnType<typeof diagnose>>>[] = [];
@@ -79,7 +96,7 @@ for (let round = 0; round < 5; round++) {
   fullRuns.push(timeIt(3, round === 0 ? 2 : 0, () => diagnose(gt, sr)));
   reusedRuns.push(timeIt(3, round === 0 ? 2 : 0, () => diagnose(gt, sr, {}, reusedBuffers)));
 }
-const medianOf = (runs: typeof fullRuns) => ({ wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)), last: runs[0]!.last });
+const medianOf = (runs: typeof fullRuns) => ({ ...summarize(runs), last: runs[0]!.last });
 const full = medianOf(fullRuns);
 const fullReused = medianOf(reusedRuns);
 
@@ -90,36 +107,29 @@ meanBlk /= grid.blockCount;
 
 const n = grid.blockCount;
 const perSec = (ms: number) => Math.round(n / (ms / 1000)).toLocaleString('en-US');
-const rows = [
-  [
-    'blindspot diagnoseBlocks (all Tier-3 columns)',
-    kernel,
-    meanBlk.toFixed(6),
-    'mean ssim_blk (7x7 windows in each block)',
-  ],
+type Row = readonly [string, ReturnType<typeof summarize>, string, string];
+const rows: Row[] = [
+  ['blindspot diagnoseBlocks, WebAssembly SIMD (default)', kernelWasm, meanBlk.toFixed(6), 'mean ssim_blk (7x7 windows in each block); every Tier-3 column'],
+  ['blindspot diagnoseBlocks, JavaScript (BLINDSPOT_BLOCK_KERNEL=js)', kernelJs, meanBlk.toFixed(6), 'the same doubles'],
   ['image-ssim 0.2 compare, 8x8 windows', peer, peerValue.toFixed(6), 'mean of plain 8x8 block SSIM'],
-  [
-    'blindspot diagnose() end to end',
-    full,
-    full.last.summary.tier1.ssim.toFixed(6),
-    'kernel + SSIM wang + MS-SSIM + PSNR + summaries; value: SSIM',
-  ],
-  [
-    'blindspot diagnose() with reused buffers',
-    fullReused,
-    fullReused.last.summary.tier1.ssim.toFixed(6),
-    'as a dataset worker calls it (columns and scratch allocated once)',
-  ],
-] as const;
+  ['blindspot diagnose() end to end', full, full.last.summary.tier1.ssim.toFixed(6), 'kernel + SSIM wang + MS-SSIM + PSNR + summaries; value: SSIM'],
+  ['blindspot diagnose() with reused buffers', fullReused, fullReused.last.summary.tier1.ssim.toFixed(6), 'as a dataset worker calls it (columns and scratch allocated once)'],
+];
 const lines = [
   `1024x1024 8-bit grey pair (bench/data), ${n} blocks of 8x8, Node ${process.version}, ${cpus()[0]?.model ?? 'cpu'} ` +
-    `(${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}), one thread; medians of wall-clock and process CPU time.`,
+    `(${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}), one thread; ${ROUNDS} interleaved rounds ` +
+    '(5 for diagnose()); per call: median (min) over rounds of wall-clock and process CPU time.',
   '',
-  '| method | wall ms | CPU ms | blocks/s per core (CPU) | CPU time / image-ssim | value | note |',
+  '| method | wall ms | CPU ms | blocks/s per core (CPU, median) | image-ssim CPU time / this | value | note |',
   '|---|---:|---:|---:|---:|---:|---|',
   ...rows.map(
     ([name, t, value, note]) =>
-      `| ${name} | ${t.wall.toFixed(1)} | ${t.cpu.toFixed(1)} | ${perSec(t.cpu)} | ${(t.cpu / peer.cpu).toFixed(2)} | ${value} | ${note} |`,
+      `| ${name} | ${t.wall.toFixed(1)} (${t.wallMin.toFixed(1)}) | ${t.cpu.toFixed(1)} (${t.cpuMin.toFixed(1)}) | ${perSec(t.cpu)} | ` +
+      `${(peer.cpu / t.cpu).toFixed(2)}x | ${value} | ${note} |`,
   ),
+  '',
+  `WebAssembly kernel vs JavaScript kernel (CPU, medians): ${(kernelJs.cpu / kernelWasm.cpu).toFixed(2)}x faster; ` +
+    `vs image-ssim: ${(peer.cpu / kernelWasm.cpu).toFixed(2)}x faster (minimums: ${(peer.cpuMin / kernelWasm.cpuMin).toFixed(2)}x). ` +
+    `First wasm call (compiles the kernel for this width): ${cold.wall.toFixed(1)} ms wall.`,
 ];
 process.stdout.write(lines.join('\n') + '\n');
