@@ -6,10 +6,13 @@
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { AXIS_LABELS, AXIS_VECTORS, MEMBRANE_RADIUS, NONE_POLE, YOLK_RADIUS } from '../egg.ts';
-import { AXIS_COLORS, REGIME_COLORS, type RGB } from './colors.ts';
+import { REGIME_COLORS, type RGB } from './colors.ts';
 
 /** The regime colours of the palette as three.js colours (yolk = Silent, membrane = Membrane). */
 const hex = (c: RGB): number => (Math.round(c[0] * 255) << 16) | (Math.round(c[1] * 255) << 8) | Math.round(c[2] * 255);
+
+/** Spokes and their labels: one neutral light grey (colour in the egg means the failure layer). */
+const SPOKE_COLOR: RGB = [0.82, 0.85, 0.9];
 
 /** Egg stretch along the pole axis (purely visual). */
 const EGG_STRETCH = 1.18;
@@ -17,14 +20,17 @@ const EGG_STRETCH = 1.18;
 const VERTEX = /* glsl */ `
 uniform float uT;
 uniform float uScale;
+uniform float uDim;
 attribute vec3 aFrom;
 attribute vec3 aTo;
 attribute vec3 aColor;
 attribute float aSize;
 attribute float aOutline;
+attribute float aMove;
 varying vec2 vUv;
 varying vec3 vColor;
 varying float vOutline;
+varying float vDim;
 void main() {
   vec3 p = mix(aFrom, aTo, uT);
   vec4 mv = modelViewMatrix * vec4(p, 1.0);
@@ -32,6 +38,7 @@ void main() {
   gl_Position = projectionMatrix * mv;
   vUv = position.xy * 2.0;
   vColor = aColor;
+  vDim = mix(1.0, uDim, (1.0 - aMove) * step(0.0005, uT));
   vOutline = aOutline;
 }`;
 
@@ -40,44 +47,74 @@ const POINT_VERTEX = /* glsl */ `
 uniform float uT;
 uniform float uScale;
 uniform float uPixelsPerUnit;
+uniform float uDim;
 attribute vec3 aTo;
 attribute vec3 aColor;
 attribute float aSize;
 attribute float aOutline;
+attribute float aMove;
 varying vec3 vColor;
 varying float vOutline;
+varying float vDim;
 void main() {
   vec3 p = mix(position, aTo, uT);
   vec4 mv = modelViewMatrix * vec4(p, 1.0);
   gl_Position = projectionMatrix * mv;
   gl_PointSize = max(1.5, aSize * uScale * uPixelsPerUnit / -mv.z);
+  // while playing (t > 0) the cells that stay put are dimmed, so the ones that move stand out
   vColor = aColor;
+  vDim = mix(1.0, uDim, (1.0 - aMove) * step(0.0005, uT));
   vOutline = aOutline;
 }`;
 
 const POINT_FRAGMENT = /* glsl */ `
 varying vec3 vColor;
 varying float vOutline;
+varying float vDim;
 void main() {
   vec2 uv = gl_PointCoord * 2.0 - 1.0;
   float r = length(uv);
   if (r > 1.0) discard;
   vec3 c = vColor * (1.05 - 0.35 * r * r);
   if (vOutline > 0.5 && r > 0.68) c = vec3(1.0);
-  gl_FragColor = vec4(c, 1.0);
+  gl_FragColor = vec4(c * vDim, 1.0);
 }`;
 
 const FRAGMENT = /* glsl */ `
 varying vec2 vUv;
 varying vec3 vColor;
 varying float vOutline;
+varying float vDim;
 void main() {
   float r = length(vUv);
   if (r > 1.0) discard;
   vec3 c = vColor * (1.05 - 0.35 * r * r);
   if (vOutline > 0.5 && r > 0.68) c = vec3(1.0);
-  gl_FragColor = vec4(c, 1.0);
+  gl_FragColor = vec4(c * vDim, 1.0);
 }`;
+
+/** Trails: from each moving cell's notta position to where it is now (grows as play runs). */
+const TRAIL_VERTEX = /* glsl */ `
+uniform float uT;
+attribute vec3 aFrom;
+attribute vec3 aTo;
+attribute float aEnd;
+attribute vec3 aColor;
+varying vec3 vColor;
+void main() {
+  vec3 p = mix(aFrom, mix(aFrom, aTo, uT), aEnd);
+  gl_Position = projectionMatrix * modelViewMatrix * vec4(p, 1.0);
+  vColor = aColor;
+}`;
+
+const TRAIL_FRAGMENT = /* glsl */ `
+varying vec3 vColor;
+void main() {
+  gl_FragColor = vec4(vColor, 0.75);
+}`;
+
+/** A cell counts as moving when notta and tta positions are this far apart (egg radius 1; ~6 px on screen). */
+export const MOVE_MIN = 0.02;
 
 export interface Instances {
   /** Interleaved xyz, length 3n. */
@@ -98,15 +135,21 @@ function textSprite(text: string, color: RGB, scale = 0.22): THREE.Sprite {
   canvas.width = w;
   canvas.height = 60;
   ctx.font = font;
+  // a dark plate behind the text: labels are drawn over the cells and must stay readable there
+  ctx.fillStyle = 'rgba(14, 17, 23, 0.72)';
+  ctx.fillRect(0, 6, w, 50);
   ctx.fillStyle = `rgb(${color.map((v) => Math.round(v * 255)).join(',')})`;
   ctx.textBaseline = 'middle';
   ctx.fillText(text, 8, 31);
   const tex = new THREE.CanvasTexture(canvas);
   tex.colorSpace = THREE.SRGBColorSpace;
   const sprite = new THREE.Sprite(
-    new THREE.SpriteMaterial({ map: tex, depthWrite: false, transparent: true }),
+    // drawn last and without depth test: a label behind the cells (e.g. a spoke pointing away) stays readable
+    new THREE.SpriteMaterial({ map: tex, depthWrite: false, depthTest: false, transparent: true }),
   );
   sprite.scale.set((scale * w) / 60, scale, 1);
+  sprite.renderOrder = 10;
+  sprite.name = text;
   return sprite;
 }
 
@@ -164,7 +207,13 @@ export class EggView {
     color: THREE.BufferAttribute;
     size: THREE.BufferAttribute;
     outline: THREE.BufferAttribute;
+    move: THREE.BufferAttribute;
   };
+  /** Notta -> now segments of the moving cells (shown while t > 0). */
+  private readonly trails: THREE.LineSegments;
+  private readonly trailMaterial: THREE.ShaderMaterial;
+  /** Drawn cells whose notta and tta positions differ by more than MOVE_MIN. */
+  moving = 0;
   /** CPU copy of the drawn instances, for picking. */
   private drawn: Instances | null = null;
   /** Frames rendered since start (for fps measurement). */
@@ -186,8 +235,9 @@ export class EggView {
     this.renderer.setPixelRatio(Math.min(2, window.devicePixelRatio || 1));
     this.renderer.setClearColor(0x0e1117, 1);
     this.camera = new THREE.PerspectiveCamera(40, 1, 0.01, 50);
-    // far enough that the None pole label and all six spoke labels are in view at 16:9 and 4:3
-    this.camera.position.set(2.6, 1.45, 3.5);
+    // far enough that the None pole label and all six spoke labels are in view at 16:9 and 4:3; azimuth 25 deg
+    // (between spokes, and no spoke pointing at or away from the camera: A2 at 60 deg hid A5 behind it at 53 deg)
+    this.camera.position.set(3.95, 1.45, 1.84);
     this.controls = new OrbitControls(this.camera, canvas);
     this.controls.enableDamping = true;
     this.controls.target.set(0, -0.05, 0);
@@ -196,7 +246,7 @@ export class EggView {
     this.egg.scale.set(1, EGG_STRETCH, 1);
     this.buildEgg();
 
-    const uniforms = { uT: { value: 0 }, uScale: { value: 1 }, uPixelsPerUnit: { value: 500 } };
+    const uniforms = { uT: { value: 0 }, uScale: { value: 1 }, uPixelsPerUnit: { value: 500 }, uDim: { value: 0.3 } };
     if (mode === 'quads') {
       const g = new THREE.InstancedBufferGeometry();
       const quad = new THREE.PlaneGeometry(1, 1);
@@ -219,6 +269,18 @@ export class EggView {
         : new THREE.Points(this.geometry, this.material);
     this.mesh.frustumCulled = false;
     this.egg.add(this.mesh);
+
+    this.trailMaterial = new THREE.ShaderMaterial({
+      vertexShader: TRAIL_VERTEX,
+      fragmentShader: TRAIL_FRAGMENT,
+      uniforms: { uT: uniforms.uT },
+      transparent: true,
+      depthWrite: false,
+    });
+    this.trails = new THREE.LineSegments(new THREE.BufferGeometry(), this.trailMaterial);
+    this.trails.frustumCulled = false;
+    this.trails.visible = false;
+    this.egg.add(this.trails);
 
     this.highlight = new THREE.Mesh(
       new THREE.SphereGeometry(0.045, 16, 12),
@@ -277,8 +339,10 @@ export class EggView {
       s.position.set(v[0]! * 1.2, v[1]! * 1.2, v[2]! * 1.2);
       this.egg.add(s);
     };
-    AXIS_VECTORS.forEach((v, k) => spoke(v, AXIS_COLORS[k + 1]!, AXIS_LABELS[k]!));
-    spoke(NONE_POLE, [0.8, 0.84, 0.9], 'None (no damage)');
+    // spokes and labels in one neutral colour: in the egg colour means the failure layer only (the axis colours
+    // share hues with the layers: A6 blue beside blue Hidden cells read as "Hidden = A6")
+    AXIS_VECTORS.forEach((v, k) => spoke(v, SPOKE_COLOR, AXIS_LABELS[k]!));
+    spoke(NONE_POLE, SPOKE_COLOR, 'None (no damage)');
   }
 
   private ensureCapacity(n: number): void {
@@ -292,12 +356,13 @@ export class EggView {
       a.setUsage(THREE.StaticDrawUsage);
       return a;
     };
-    this.attrs = { from: mk(3), to: mk(3), color: mk(3), size: mk(1), outline: mk(1) };
+    this.attrs = { from: mk(3), to: mk(3), color: mk(3), size: mk(1), outline: mk(1), move: mk(1) };
     this.geometry.setAttribute(this.mode === 'quads' ? 'aFrom' : 'position', this.attrs.from);
     this.geometry.setAttribute('aTo', this.attrs.to);
     this.geometry.setAttribute('aColor', this.attrs.color);
     this.geometry.setAttribute('aSize', this.attrs.size);
     this.geometry.setAttribute('aOutline', this.attrs.outline);
+    this.geometry.setAttribute('aMove', this.attrs.move);
     this.capacity = cap;
   }
 
@@ -309,6 +374,7 @@ export class EggView {
     (this.attrs.color.array as Float32Array).set(inst.color.subarray(0, 3 * inst.count));
     (this.attrs.size.array as Float32Array).set(inst.size.subarray(0, inst.count));
     (this.attrs.outline.array as Float32Array).set(inst.outline.subarray(0, inst.count));
+    this.setMotion(inst);
     for (const a of Object.values(this.attrs)) {
       a.clearUpdateRanges();
       a.addUpdateRange(0, inst.count * a.itemSize);
@@ -319,6 +385,69 @@ export class EggView {
     this.dirty = true;
     this.drawn = inst;
     this.canvas.dataset.instanceCount = String(inst.count);
+  }
+
+  /** Which cells move between notta and tta (aMove), and one trail segment per moving cell. */
+  private setMotion(inst: Instances): void {
+    const move = this.attrs.move.array as Float32Array;
+    let m = 0;
+    for (let i = 0; i < inst.count; i++) {
+      const d = Math.hypot(inst.to[3 * i]! - inst.from[3 * i]!, inst.to[3 * i + 1]! - inst.from[3 * i + 1]!, inst.to[3 * i + 2]! - inst.from[3 * i + 2]!);
+      move[i] = d > MOVE_MIN ? 1 : 0;
+      if (d > MOVE_MIN) m++;
+    }
+    const from = new Float32Array(6 * m);
+    const to = new Float32Array(6 * m);
+    const end = new Float32Array(2 * m);
+    const color = new Float32Array(6 * m);
+    for (let i = 0, k = 0; i < inst.count; i++) {
+      if (!move[i]) continue;
+      for (const e of [0, 1]) {
+        const v = 2 * k + e;
+        for (let d = 0; d < 3; d++) {
+          from[3 * v + d] = inst.from[3 * i + d]!;
+          to[3 * v + d] = inst.to[3 * i + d]!;
+          color[3 * v + d] = inst.color[3 * i + d]!;
+        }
+        end[v] = e;
+      }
+      k++;
+    }
+    const g = this.trails.geometry;
+    // position is unused by the shader but sizes the draw call
+    g.setAttribute('position', new THREE.BufferAttribute(from, 3));
+    g.setAttribute('aFrom', new THREE.BufferAttribute(from, 3));
+    g.setAttribute('aTo', new THREE.BufferAttribute(to, 3));
+    g.setAttribute('aEnd', new THREE.BufferAttribute(end, 1));
+    g.setAttribute('aColor', new THREE.BufferAttribute(color, 3));
+    g.setDrawRange(0, 2 * m);
+    this.moving = m;
+    this.canvas.dataset.moving = String(m);
+  }
+
+  /**
+   * Screen boxes (client pixels) of the seven labels: centre and size from the sprite's projected corners, so
+   * tests can check that every label is in view and none covers another.
+   */
+  labelBoxes(): { text: string; x0: number; y0: number; x1: number; y1: number; onTop: boolean }[] {
+    this.egg.updateMatrixWorld();
+    this.camera.updateMatrixWorld();
+    const rect = this.canvas.getBoundingClientRect();
+    const toClient = (v: THREE.Vector3) => ({ x: rect.left + ((v.x + 1) / 2) * rect.width, y: rect.top + ((1 - v.y) / 2) * rect.height });
+    const out: { text: string; x0: number; y0: number; x1: number; y1: number; onTop: boolean }[] = [];
+    this.egg.traverse((o) => {
+      if (!(o instanceof THREE.Sprite)) return;
+      const c = o.getWorldPosition(new THREE.Vector3());
+      // a sprite faces the camera: its corners are c +- half its world size along the camera's right and up
+      const ws = o.getWorldScale(new THREE.Vector3());
+      const right = new THREE.Vector3().setFromMatrixColumn(this.camera.matrixWorld, 0).normalize().multiplyScalar(ws.x / 2);
+      const up = new THREE.Vector3().setFromMatrixColumn(this.camera.matrixWorld, 1).normalize().multiplyScalar(ws.y / 2);
+      const a = toClient(c.clone().sub(right).add(up).project(this.camera));
+      const b = toClient(c.clone().add(right).sub(up).project(this.camera));
+      const onTop = !o.material.depthTest && o.renderOrder > 0;
+      out.push({ text: o.name, x0: Math.min(a.x, b.x), y0: Math.min(a.y, b.y), x1: Math.max(a.x, b.x), y1: Math.max(a.y, b.y), onTop });
+    });
+    return out;
   }
 
   /** Global billboard scale (smaller when many instances are drawn). */
@@ -333,6 +462,7 @@ export class EggView {
 
   set t(v: number) {
     this.material.uniforms.uT!.value = v;
+    this.trails.visible = v > 0;
     this.dirty = true;
     this.canvas.dataset.t = v.toFixed(3);
   }

@@ -7,9 +7,11 @@ import { AXIS_COLORS, LAYER_COLORS, REGIME_COLORS, SSIM_RANGE, css, viridis, typ
 import { getJson, q, type Columns, type Row } from './api.ts';
 
 export type Overlay = 'none' | 'ssim' | 'layer' | 'regime' | 'hidden' | 'axis';
+// the failure layer first (the default): it colours only damaged blocks, where block SSIM (fixed 0-1 scale) washes
+// a good image uniformly yellow and hides the anatomy
 export const OVERLAYS: { id: Overlay; label: string }[] = [
-  { id: 'ssim', label: 'block SSIM' },
   { id: 'layer', label: 'failure layer' },
+  { id: 'ssim', label: 'block SSIM' },
   { id: 'regime', label: 'regime' },
   { id: 'hidden', label: 'hidden damage' },
   { id: 'axis', label: 'dominant axis' },
@@ -33,7 +35,7 @@ export class ImageView {
   private flickerGt = false;
   private blocks: Columns | null = null;
   private view: View = { scale: 1, tx: 0, ty: 0 };
-  overlay: Overlay = 'ssim';
+  overlay: Overlay = 'layer';
   opacity = 0.45;
   selected = -1;
   /** Called with the block index and its row data when a block is clicked. */
@@ -82,6 +84,17 @@ export class ImageView {
     return this.testImg;
   }
 
+  /** Caption of the right-hand canvas for the current mode. */
+  rightCaption(): string {
+    const { model, path } = this.key;
+    if (this.right === 'diff') return `Difference |output − GT| ×4, ${model} / ${path}: black = identical, white = 64 display grey levels or more`;
+    if (this.right === 'flicker') return `Flicker every 0.5 s: GT and ${model} / ${path} output (now: ${this.flickerGt ? 'GT' : 'output'})`;
+    return `Model output: ${model} / ${path}`;
+  }
+
+  /** Called after the right-hand picture changes (caption updates). */
+  onRightChange: () => void = () => undefined;
+
   /** Right-hand view: 'test' (the output), 'diff' (|output - GT| x4) or 'flicker' (GT and output alternating). */
   setRight(mode: 'test' | 'diff' | 'flicker'): void {
     this.right = mode;
@@ -93,10 +106,12 @@ export class ImageView {
         this.flickerGt = !this.flickerGt;
         this.canvases[1].dataset.showing = this.flickerGt ? 'gt' : 'test';
         this.draw();
+        this.onRightChange();
       }, 500);
     }
     this.canvases[1].dataset.showing = mode === 'diff' ? 'diff' : 'test';
     this.draw();
+    this.onRightChange();
   }
 
   /** Fit the whole image in the canvas. */
@@ -234,7 +249,8 @@ export class ImageView {
       const size = (b.size as number[])[0]!;
       const y0 = b.y0 as number[];
       const x0 = b.x0 as number[];
-      if (this.overlay !== 'none') {
+      // the difference and the flicker are there to compare GT and output: no overlay on them
+      if (this.overlay !== 'none' && (k === 0 || this.right === 'test')) {
         for (let i = 0; i < y0.length; i++) {
           const col = this.colorOf(i);
           if (!col) continue;
@@ -260,16 +276,18 @@ export class ImageView {
         const stops = Array.from({ length: 9 }, (_, k) => css(viridis(k / 8))).join(',');
         return `block SSIM ${lo} <span style="display:inline-block;width:160px;height:10px;background:linear-gradient(90deg,${stops})"></span> ${hi} (fixed scale)`;
       }
-      case 'layer':
+      case 'layer': {
+        const what = ['', "SSIM's worst 10%: it sees the damage", 'damaged, SSIM in between', "among SSIM's best 10% (>= T90), yet damaged"];
         return (
           LAYER_NAMES.slice(1)
-            .map((n, k) => sw(LAYER_COLORS[k + 1]!, n))
-            .join(' ') + ' (Intact blocks uncoloured)'
+            .map((n, k) => sw(LAYER_COLORS[k + 1]!, `${n} (${what[k + 1]})`))
+            .join(' ') + ' · Intact blocks uncoloured'
         );
+      }
       case 'regime':
         return REGIME_NAMES.map((n, k) => sw(REGIME_COLORS[k]!, n)).join(' ');
       case 'hidden':
-        return sw(LAYER_COLORS[3]!, 'Hidden Collapse: SSIM above T90 yet damaged (R >= 1 or |dmu| >= 8)');
+        return sw(LAYER_COLORS[3]!, 'Hidden Collapse: SSIM rates the block among its best (>= T90), yet it is damaged');
       case 'axis':
         return AXIS_LABELS.map((n, k) => sw(AXIS_COLORS[k + 1]!, n)).join(' ') + ' (failing axes only)';
       default:

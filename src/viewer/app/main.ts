@@ -221,7 +221,8 @@ class App {
       <div><b>Membrane</b> (sky blue, r 0.45–0.60): SSIM's constants start to dominate.</div>
       <div><b>Yolk</b> (orange, r &lt; 0.45, Silent): SSIM is blind; hidden damage sits here (radius by log κ).</div>
       <div><b>Direction</b>: damage over the spokes A1–A6; top pole = no damage.</div>
-      <div><b>Point</b>: a cell, i.e. a group of similar blocks; hover for its counts, click for real blocks.</div>`;
+      <div><b>Point</b>: a cell, i.e. a group of similar blocks; hover for its counts, click for real blocks.</div>
+      <div><b>Colour</b> = failure layer: <b>Visible</b>, SSIM's worst 10% (it sees the damage); <b>Hidden</b>, among SSIM's best 10% yet damaged; <b>Gray</b>, damaged in between; <b>Intact</b>, no damage above the noise floors. Terms: docs/method.md.</div>`;
     // the colour key on the egg itself (always in view)
     $('#egg-keys').innerHTML = `${LAYER_NAMES.map((n, k) => `<span>${sw(css(LAYER_COLORS[k]!))}${n}</span>`).join('')}
       <span>size = severity</span><span>white ring = persistent</span>`;
@@ -266,6 +267,8 @@ class App {
     this.drawnCells = map;
     this.egg.setInstances(inst);
     this.egg.setScale(Math.min(2, Math.max(0.45, Math.cbrt(3000 / Math.max(1, k)))));
+    // most cells barely move between notta and tta: say how many do; play draws their paths and dims the rest
+    $('#move-note').textContent = `${this.egg.moving} of ${k} cells move from the plain output (notta) to the x8 test-time-augmented one (tta); playing draws their paths and dims the rest`;
   }
 
   private wireEgg(): void {
@@ -388,13 +391,14 @@ class App {
     $('#sel-right').addEventListener('change', (e) => this.images.setRight((e.target as HTMLSelectElement).value as 'test' | 'diff' | 'flicker'));
     $('#show-in-egg').addEventListener('click', () => this.showTab('egg'));
     this.images.onSelect = (_i, b) => this.showBlock(b);
+    this.images.onRightChange = () => ($('#test-caption').textContent = this.images.rightCaption());
     if (names.length > 0) await reload();
   }
 
   private async loadImage(image: string, model: string, path: string): Promise<void> {
     if (window.__viewer) window.__viewer.imageReady = false;
     await this.images.load(image, model, path);
-    $('#test-caption').textContent = `Model output: ${model} / ${path}`;
+    $('#test-caption').textContent = this.images.rightCaption();
     $('#overlay-legend').innerHTML = this.images.legendHtml();
     $('#block-panel').hidden = true;
     if (window.__viewer) window.__viewer.imageReady = true;

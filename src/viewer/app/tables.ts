@@ -37,15 +37,19 @@ function genericTable(rows: Row[]): string {
   const keys = Object.keys(rows[0]!).filter((k) =>
     rows.every((r) => r[k] === null || typeof r[k] !== 'object'),
   );
-  const cell = (v: unknown) =>
+  // shares as percentages (a raw 1 or 0.575 reads as a count), column names in words
+  const cell = (v: unknown, k: string) =>
     typeof v === 'number'
-      ? Number.isInteger(v)
-        ? String(v)
-        : v.toFixed(4)
+      ? k.endsWith('_share')
+        ? pct(v)
+        : Number.isInteger(v)
+          ? String(v)
+          : v.toFixed(4)
       : v === null || v === undefined
         ? '–'
         : String(v).replace(/[&<>]/g, '');
-  return `<table><tr>${keys.map((k) => `<th>${k}</th>`).join('')}</tr>${rows.map((r) => `<tr>${keys.map((k) => `<td>${cell(r[k])}</td>`).join('')}</tr>`).join('')}</table>`;
+  const title = (k: string) => k.replace(/_/g, ' ').replace(/^t(10|90)\b/, 'T$1').replace(/\bnonborder\b/, 'non-border');
+  return `<table><tr>${keys.map((k) => `<th>${title(k)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${keys.map((k) => `<td>${cell(r[k], k)}</td>`).join('')}</tr>`).join('')}</table>`;
 }
 
 export function tablesHtml(a: Analysis): string {
