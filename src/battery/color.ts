@@ -6,6 +6,8 @@
  * Lab of each level comes from a table; for grey pairs each (GT level, test level) pair's dE is computed once.
  */
 
+import { scratch } from './scratch.ts';
+
 /** L*, a*, b* of one 8-bit sRGB triple. */
 export function srgb8ToLab(r: number, g: number, b: number, out: Float64Array): void {
   const R = LINEAR[r]!;
@@ -38,6 +40,13 @@ const LINEAR = (() => {
 
 const DEG = Math.PI / 180;
 
+/** Hue angle in [0, 2 pi) (0 for a neutral colour). */
+function hue(b: number, a: number): number {
+  if (b === 0 && a === 0) return 0;
+  const h = Math.atan2(b, a);
+  return h < 0 ? h + 2 * Math.PI : h;
+}
+
 /** CIEDE2000 colour difference of two Lab colours (kL = kC = kH = 1). */
 export function ciede2000(L1: number, a1: number, b1: number, L2: number, a2: number, b2: number): number {
   const C1 = Math.sqrt(a1 * a1 + b1 * b1);
@@ -49,11 +58,6 @@ export function ciede2000(L1: number, a1: number, b1: number, L2: number, a2: nu
   const a2p = (1 + G) * a2;
   const C1p = Math.sqrt(a1p * a1p + b1 * b1);
   const C2p = Math.sqrt(a2p * a2p + b2 * b2);
-  const hue = (b: number, a: number): number => {
-    if (b === 0 && a === 0) return 0;
-    const h = Math.atan2(b, a);
-    return h < 0 ? h + 2 * Math.PI : h;
-  };
   const h1p = hue(b1, a1p);
   const h2p = hue(b2, a2p);
   const dLp = L2 - L1;
@@ -126,7 +130,7 @@ export function colorDifference(
   const n = gt.length;
   if (gtRgb === null && testRgb === null) {
     // Grey pair: a joint histogram of (gt, test) levels, then one dE per occupied level pair.
-    const joint = new Uint32Array(65536);
+    const joint = scratch('color.joint', 65536, (k) => new Int32Array(k)).fill(0);
     for (let i = 0; i < n; i++) joint[(gt[i]! << 8) | test[i]!]!++;
     let s76 = 0;
     let s2000 = 0;
