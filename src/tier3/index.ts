@@ -1,8 +1,8 @@
 /** The block engine (DESIGN §3b): Tier 1-3 diagnostics of an image pair. Pure; no I/O. */
 export { diagnose } from './diagnose.ts';
 export type { DiagnoseBuffers, DiagnoseResult, DiagnoseSummary, Tier1Summary } from './diagnose.ts';
-export { diagnoseBlocks, blockGrid, createDiagnoseScratch } from './blocks.ts';
-export type { BlockGrid, DiagnoseScratch } from './blocks.ts';
+export { diagnoseBlocks, blockGrid, createDiagnoseScratch, blockKernelFor, BLOCK_KERNEL_ENV } from './blocks.ts';
+export type { BlockGrid, DiagnoseScratch, BlockKernelBackend } from './blocks.ts';
 export { DEFAULT_DIAGNOSE_OPTIONS, PUBLISHED_DEFINITION, resolveDiagnoseOptions, ssimConstants, recordableDiagnoseOptions } from './options.ts';
 export type { DiagnoseOptions, DiagnoseColor, ResolvedDiagnoseOptions } from './options.ts';
 export { BLOCK_COLUMNS, allocateBlockColumns, columnsOfSet, storedColumnsOfSet } from './columns.ts';
