@@ -1,11 +1,13 @@
 /**
  * Benchmark of the metric battery inside `blindspot run` (issue 20): the same N distinct 1024x1024 chest X-ray
- * pairs (../shared/data/medical/cxr_nih/1024, bicubic x0.5 down/up with sharp) run with the battery on and off,
- * alternating, each run in its own child process with the same workers; prints seconds, pairs/s and the ratio.
- * `--paths 2` gives every GT two outputs (notta and a blurred "tta"), as a study run does (8 per GT there): the
- * GT's own statistics are then computed once per GT.
+ * GTs (../shared/data/medical/cxr_nih/1024, 1-channel grey) with `--paths K` outputs each (bicubic x0.5 down/up
+ * with sharp, output k blurred a little more; models m0/notta, m0/tta, m1/notta, ...) run with the battery on and
+ * off, alternating, each run in its own child process with the same workers. Prints wall and CPU seconds (the
+ * child's threads together: steadier than wall time on a shared machine), and the steady state per pair (from the
+ * second finished pair to the last: without process and worker start-up). With K > 1 the run's GT-affine dispatch
+ * reuses each GT's decoded image, engine reference and battery statistics, as in a study run (8 outputs per GT).
  *
- *   node --import tsx bench/battery.ts --n 50 --workers 2 [--paths 1|2] [--reps 2]
+ *   node --import tsx bench/battery.ts --n 30 --workers 2 [--paths 1|2|4|8] [--reps 2]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -30,7 +32,8 @@ const { values } = parseArgs({
 async function generate(dir: string, n: number, paths: number): Promise<void> {
   const sharp = (await import('sharp')).default;
   const names = readdirSync(SOURCE).filter((f) => f.endsWith('.png')).sort();
-  for (const d of ['gt', 'sr', 'sr_tta']) mkdirSync(join(dir, d), { recursive: true });
+  mkdirSync(join(dir, 'gt'), { recursive: true });
+  for (let k = 0; k < paths; k++) mkdirSync(join(dir, `sr_${k}`), { recursive: true });
   for (let i = 0; i < n; i++) {
     const src = names[i % names.length]!;
     let img = sharp(join(SOURCE, src)).toColourspace('b-w');
@@ -41,8 +44,11 @@ async function generate(dir: string, n: number, paths: number): Promise<void> {
     // sends the pair through the per-pixel colour path).
     await sharp(gt).toColourspace('b-w').png().toFile(join(dir, 'gt', name));
     const small = await sharp(gt).resize(512, 512, { kernel: 'cubic' }).toBuffer();
-    await sharp(small).resize(1024, 1024, { kernel: 'cubic' }).toColourspace('b-w').png().toFile(join(dir, 'sr', name));
-    if (paths > 1) await sharp(small).resize(1024, 1024, { kernel: 'cubic' }).blur(0.8).toColourspace('b-w').png().toFile(join(dir, 'sr_tta', name));
+    for (let k = 0; k < paths; k++) {
+      // Output k: the bicubic round trip, blurred a little more for each further output.
+      const up = sharp(small).resize(1024, 1024, { kernel: 'cubic' });
+      await (k === 0 ? up : up.blur(0.5 + 0.3 * k)).toColourspace('b-w').png().toFile(join(dir, `sr_${k}`, name));
+    }
   }
 }
 
@@ -50,8 +56,12 @@ if (values.child) {
   const { runDataset } = await import('../src/dataset/run.ts');
   const dir = values.dir!;
   const out = join(dir, `out-${values.child}-${process.pid}`);
-  const models: { name: string; path: 'notta' | 'tta'; dir: string }[] = [{ name: 'm', path: 'notta', dir: join(dir, 'sr') }];
-  if (Number(values.paths) > 1) models.push({ name: 'm', path: 'tta', dir: join(dir, 'sr_tta') });
+  // Outputs 0, 1, 2, ... as models m0/notta, m0/tta, m1/notta, ...
+  const models = Array.from({ length: Number(values.paths) }, (_, k) => ({
+    name: `m${Math.floor(k / 2)}`,
+    path: k % 2 === 0 ? ('notta' as const) : ('tta' as const),
+    dir: join(dir, `sr_${k}`),
+  }));
   const t = performance.now();
   // Steady state: from the second finished pair (both workers warm) to the last, wall and CPU.
   let first: { t: number; cpu: number; done: number } | undefined;
