@@ -13,7 +13,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import sharp from 'sharp';
 import { readImage } from '../image/read.ts';
 import { renderCategoricalPng, renderHeatmapPng } from '../render/heatmap.ts';
-import { AXIS_PLAIN_NAMES, AXIS_RGB, colormapLut, REGIME_PLAIN_NAMES, REGIME_RGB, rgbHex, SSIM_SCALE, type RGB8 } from '../render/palette.ts';
+import { AXIS_PLAIN_NAMES, AXIS_RGB, colormapLut, OKABE_ITO, REGIME_PLAIN_NAMES, REGIME_RGB, rgbHex, SSIM_SCALE, type RGB8 } from '../render/palette.ts';
 import { grey } from './crops.ts';
 import { queryRows, readRunJson } from './open.ts';
 
@@ -116,6 +116,7 @@ async function renderMaps(
   const regimeCounts = [0, 0, 0];
   let failing = 0;
   let hiddenCount = 0;
+  const hiddenAt: [number, number][] = [];
   for (const b of blocks) {
     const k = num(b.r) * cols + num(b.c);
     ssim[k] = num(b.ssim_blk);
@@ -135,6 +136,7 @@ async function renderMaps(
       const unit = num(b.display_width) / 255;
       hidden[k] = Math.max(b.damage_ac === true ? num(b.se) / unit : 0, b.damage_dc === true ? Math.abs(num(b.dmu)) / unit : 0);
       hiddenCount++;
+      hiddenAt.push([num(b.r), num(b.c)]);
     }
   }
   const s = Math.min(1, MAX_SIDE / Math.max(width, height));
@@ -153,6 +155,8 @@ async function renderMaps(
     await renderCategoricalPng(regime, cols, rows, { ...common, categories: REGIME_RGB.map((color, i) => ({ name: REGIME_PLAIN_NAMES[i]!, color: [...color] as [number, number, number] })), opacity: MAPS[2].opacity }),
     await renderHeatmapPng(hidden, cols, rows, { ...common, colormap: 'magma', min: 0, max: HIDDEN_MAX, opacity: MAPS[3].opacity }),
   ];
+  // a Hidden block is 3 px wide at this size: ring each one so a reader finds them
+  rendered[3] = await ringBlocks(rendered[3]!, hiddenAt, outWidth / cols, outHeight / rows);
   // 8-bit palette PNGs (libimagequant, no dither: deterministic, the few map colours stay exact): ~40% smaller
   const pngs = await Promise.all(rendered.map((p) => sharp(p).png({ palette: true, dither: 0, compressionLevel: 9 }).toBuffer()));
   const listed = (names: readonly string[], counts: number[]): string => names.map((x, i) => (counts[i]! > 0 ? `${x} ${counts[i]}` : '')).filter(Boolean).join(', ');
@@ -160,7 +164,7 @@ async function renderMaps(
     `mean block SSIM ${meanSsim.toFixed(4)}`,
     hasFailMask ? (failing === 0 ? 'no block fails an axis' : `${failing} of ${blocks.length} blocks fail: ${listed(AXIS_PLAIN_NAMES, axisCounts)}`) : 'not available: this run stored no fail_mask',
     listed(REGIME_PLAIN_NAMES, regimeCounts),
-    hiddenCount === 0 ? 'no Hidden Collapse block in this pair' : `${hiddenCount} Hidden Collapse block${hiddenCount === 1 ? '' : 's'} (ROI)`,
+    hiddenCount === 0 ? 'no Hidden Collapse block in this pair' : `${hiddenCount} Hidden Collapse block${hiddenCount === 1 ? '' : 's'} (ROI), each ringed`,
   ];
   return { notes, pngs };
 }
@@ -186,6 +190,19 @@ export function boxDownsample(src: Float64Array, w: number, h: number, outW: num
   return out;
 }
 
+/** Sky-blue rings around the given blocks (cell size cw x ch pixels), drawn over a map. */
+async function ringBlocks(png: Buffer, at: readonly [number, number][], cw: number, ch: number): Promise<Buffer> {
+  if (at.length === 0) return png;
+  const { width, height } = await sharp(png).metadata();
+  const r = Math.max(5, 1.6 * Math.max(cw, ch));
+  const [R, G, B] = OKABE_ITO.skyBlue;
+  const circles = at
+    .map(([row, col]) => `<circle cx="${((col + 0.5) * cw).toFixed(1)}" cy="${((row + 0.5) * ch).toFixed(1)}" r="${r.toFixed(1)}" fill="none" stroke="rgb(${R},${G},${B})" stroke-width="1.5"/>`)
+    .join('');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${circles}</svg>`;
+  return sharp(png).composite([{ input: Buffer.from(svg), left: 0, top: 0 }]).png().toBuffer();
+}
+
 /** A swatch blended as the map draws it (colour at `opacity` over mid grey), so legend and map match. */
 const swatch = (c: RGB8, opacity: number): string => {
   const v = (x: number) => Math.round(128 * (1 - opacity) + x * opacity);
@@ -207,10 +224,10 @@ function legendHtml(): string {
   const sw = (c: RGB8, op: number, name: string) => `<span class="sw" style="background:${swatch(c, op)}"></span>${name}`;
   return (
     '<ul class="maplegend">' +
-    `<li><b>${MAPS[0].title}</b> (viridis, fixed scale so maps compare): 0 ${gradient('viridis', MAPS[0].opacity)} 1</li>` +
+    `<li><b>${MAPS[0].title}</b> (viridis, fixed scale so maps compare; a good reconstruction is uniformly yellow, darker = lower SSIM): 0 ${gradient('viridis', MAPS[0].opacity)} 1</li>` +
     `<li><b>${MAPS[1].title}</b> (uncoloured: no axis fails): ${AXIS_RGB.map((c, i) => sw(c, MAPS[1].opacity, AXIS_PLAIN_NAMES[i]!)).join(' ')}</li>` +
     `<li><b>${MAPS[2].title}</b> at the configuration's T90: ${REGIME_RGB.map((c, i) => sw(c, MAPS[2].opacity, REGIME_PLAIN_NAMES[i]!)).join(' ')} (Silent = SSIM cannot see texture loss there)</li>` +
-    `<li><b>${MAPS[3].title}</b>: the error SSIM rates as good in each Hidden Collapse block (ROI), display grey levels (magma): 0 ${gradient('magma', MAPS[3].opacity)} ${HIDDEN_MAX} or more; uncoloured: not Hidden</li>` +
+    `<li><b>${MAPS[3].title}</b>: the error SSIM rates as good in each Hidden Collapse block (ROI), display grey levels (magma): 0 ${gradient('magma', MAPS[3].opacity)} ${HIDDEN_MAX} or more, each ringed in sky blue; uncoloured: not Hidden</li>` +
     '</ul>'
   );
 }
