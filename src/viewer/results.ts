@@ -554,7 +554,8 @@ export class ResultsStore {
   }
 
   /**
-   * Headline table and notta -> tta transition matrices (DESIGN §3b), computed from the views; plus
+   * Headline table and notta -> tta transition matrices of region-of-interest blocks (as analyze's report; DESIGN
+   * §3b), computed from the views; plus
    * analysis/summary.json as written by `blindspot analyze` when present.
    */
   async analysis(): Promise<Record<string, unknown>> {
@@ -577,7 +578,7 @@ export class ResultsStore {
     ).map(plain);
     const layerRows = await this.rows(
       `SELECT model, layer, other_layer, count(*)::DOUBLE AS n FROM block_pairs
-       WHERE path = 'notta' AND other_layer IS NOT NULL GROUP BY ALL ORDER BY ALL`,
+       WHERE path = 'notta' AND other_layer IS NOT NULL AND in_roi GROUP BY ALL ORDER BY ALL`,
     );
     const axisRows = await this.rows(
       `SELECT model, ${[0, 1, 2, 3, 4, 5]
@@ -588,7 +589,7 @@ export class ResultsStore {
            count(*) FILTER (WHERE (mask & ${1 << k}) <> 0 AND (other_mask & ${1 << k}) = 0), count(*) FILTER (WHERE (mask & ${1 << k}) <> 0 AND (other_mask & ${1 << k}) <> 0)]::DOUBLE[] AS a${k + 1}`,
         )
         .join(', ')}
-       FROM block_pairs WHERE path = 'notta' AND other_layer IS NOT NULL GROUP BY model ORDER BY model`,
+       FROM block_pairs WHERE path = 'notta' AND other_layer IS NOT NULL AND in_roi GROUP BY model ORDER BY model`,
     );
     const transitions = this.meta.models
       .map((model) => {

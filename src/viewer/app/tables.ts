@@ -81,7 +81,7 @@ export function tablesHtml(a: Analysis): string {
   const trans = a.transitions
     .map(
       (t) =>
-        `<h2>${t.model}: notta → tta</h2><div class="matrices">${matrix(t.layers, LAYER_NAMES, LAYER_NAMES, 'failure layer')}${t.axes
+        `<h2>${t.model}: notta → tta (region-of-interest blocks, as in report.html)</h2><div class="matrices">${matrix(t.layers, LAYER_NAMES, LAYER_NAMES, 'failure layer')}${t.axes
           .map((m, k) => matrix(m, ['pass', 'fail'], ['pass', 'fail'], AXIS_LABELS[k]!))
           .join('')}</div>`,
     )
