@@ -11,6 +11,7 @@
 
 import { scratch } from './scratch.ts';
 import { ringRegionWasm } from './wasm/ringingKernel.ts';
+import { cannyEdgesWasm, cannyNmsWasm, cannyStrongWasm } from './wasm/gradientKernel.ts';
 
 const SHIFT = 15;
 /** tan(22.5 deg) in 15-bit fixed point, rounded: floor(0.41421356... * 2^15 + 0.5) = 13573 (OpenCV TG22). */
@@ -68,15 +69,21 @@ export function canny(
       }
     }
   }
-  // 0 = not an edge, 1 = weak candidate, 2 = edge.
-  const state = reuse ? scratch('canny.state', n, (k) => new Uint8Array(k)).fill(0) : new Uint8Array(n);
-  const stack = reuse ? scratch('canny.stack', n, (k) => new Int32Array(k)) : new Int32Array(n);
+  // 0 = not an edge, 1 = weak candidate, 2 = edge. With `reuse` and the fields of the battery's WebAssembly 3x3
+  // pass, its SIMD suppression (wasm/gradientKernel.ts, same rules) fills columns [0, x0) and this loop the rest.
+  const simd = reuse && framed ? cannyNmsWasm(framed, width, height, lo, hi) : null;
+  const state = simd ? simd.state : reuse ? scratch('canny.state', n, (k) => new Uint8Array(k)).fill(0) : new Uint8Array(n);
+  const x0 = simd ? simd.xEnd : 0;
+  let stack: Int32Array = simd ? new Int32Array(0) : reuse ? scratch('canny.stack', n, (k) => new Int32Array(k)) : new Int32Array(n);
   let top = 0;
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
+    for (let x = x0; x < width; x++) {
       const k = (y + 1) * W + x + 1;
       const m = mag[k]!;
-      if (m <= lo) continue;
+      if (m <= lo) {
+        state[y * width + x] = 0;
+        continue;
+      }
       const xs = dx[y * width + x]!;
       const ys = dy[y * width + x]!;
       const ax = Math.abs(xs);
@@ -94,15 +101,22 @@ export function canny(
           isMax = m > mag[k - W - s]! && m > mag[k + W + s]!;
         }
       }
-      if (!isMax) continue;
       const i = y * width + x;
+      if (!isMax) {
+        state[i] = 0;
+        continue;
+      }
       if (m > hi) {
         state[i] = 2;
-        stack[top++] = i;
+        if (!simd) stack[top++] = i;
       } else {
         state[i] = 1;
       }
     }
+  }
+  if (simd) {
+    // Every strong pixel (the kernel's and this loop's), in raster order; hysteresis does not depend on the order.
+    ({ stack, count: top } = cannyStrongWasm());
   }
   while (top > 0) {
     const i = stack[--top]!;
@@ -118,7 +132,8 @@ export function canny(
       }
     }
   }
-  for (let i = 0; i < n; i++) state[i] = state[i] === 2 ? 1 : 0;
+  if (simd) cannyEdgesWasm();
+  else for (let i = 0; i < n; i++) state[i] = state[i] === 2 ? 1 : 0;
   return state;
 }
 

@@ -156,3 +156,21 @@ test('ringing (Canny region, 9x9 dilation, grey-level sd): wasm equals JavaScrip
     assert.equal(ringing(g.gray, g.width, g.height, edges, true), ringing(g.gray, g.width, g.height, edges, false), f);
   }
 });
+
+test('Canny (non-maximum suppression, strong pixels, edge map): wasm equals JavaScript on random and real images', async () => {
+  const cases: [Uint8Array, number, number, string][] = [];
+  for (const [w, h] of SIZES) {
+    // Two levels plus noise: many gradients near the thresholds, ties between neighbours.
+    const p = plane(w, h, w * 17 + h);
+    cases.push([p.map((v) => (v & 1 ? 200 : 0) + (v & 15)), w, h, `${w}x${h}`]);
+  }
+  for (const f of ['cxr/nih_00000001_000.png', 'cxr/nih_00000001_000_box4_bicubic4.png', 'skimage/camera.png', 'set5/woman_HR.png']) {
+    const g = toGray8(await readImage(fixture(f)), 255);
+    cases.push([g.gray, g.width, g.height, f]);
+  }
+  for (const [g, w, h, what] of cases) {
+    const js = canny(g, w, h, 100, 200);
+    const wasm = canny(g, w, h, 100, 200, gradientPass(g, w, h, true), true);
+    sameArray(wasm, js, `${what} Canny`);
+  }
+});
