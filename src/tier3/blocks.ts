@@ -381,8 +381,13 @@ export function diagnoseBlocks(
     );
   const kc = kernelConstants(options, L);
   if (blockKernelFor(backend, width, height, grid) === 'wasm') {
-    diagnoseBlocksWasm(x, y, width, height, grid, options, kc, out);
-    return grid;
+    try {
+      diagnoseBlocksWasm(x, y, width, height, grid, options, kc, out);
+      return grid;
+    } catch (e) {
+      // 'auto' only: wasm memory could not grow (RangeError, before any column was written) -> JavaScript
+      if (backend === 'wasm' || !(e instanceof RangeError)) throw e;
+    }
   }
   const sc =
     scratch && scratch.width === width && scratch.blockSize === B ? scratch : createDiagnoseScratch(width, B);

@@ -738,8 +738,8 @@ interface KernelInstance {
   memory: WebAssembly.Memory;
 }
 
-/** Compiled kernels by geometry; a dataset of mixed sizes keeps at most this many. */
-const CACHE_SIZE = 8;
+/** Compiled kernels by geometry, each with its own memory (planes + columns); mixed sizes keep at most this many. */
+const CACHE_SIZE = 4;
 const cache = new Map<string, KernelInstance>();
 
 function instance(g: Geometry): KernelInstance {
