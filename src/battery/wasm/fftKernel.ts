@@ -175,7 +175,7 @@ function fftFunction(lanes: number): FunctionBuilder {
 }
 
 /** rows(g, W, H, bufRe, bufIm, tw, rev, specRe, specIm, rowBytes): half spectra of every row (H % 4 == 0). */
-function rowsFunction(): FunctionBuilder {
+function rowsFunction(lanes: number): FunctionBuilder {
   const f = new FunctionBuilder([
     ['g', I32],
     ['W', I32],
@@ -209,59 +209,65 @@ function rowsFunction(): FunctionBuilder {
   f.i32(0).set('y');
   loop(f, () => f.get('y').get('H').op(O.i32GeU), () => {
     f.get('g').get('y').get('W').op(O.i32Mul).op(O.i32Add).set('p');
-    // Gather: re lanes = rows y, y+2; im lanes = rows y+1, y+3.
+    // Gather: vector l of element x holds re = rows y+4l, y+4l+2 and im = rows y+4l+1, y+4l+3.
     f.i32(0).set('x');
     loop(f, () => f.get('x').get('W').op(O.i32GeU), () => {
-      f.get('bufRe').get('x').i32(4).op(O.i32Shl).op(O.i32Add);
-      sample(0);
-      simd(f, S.f64x2Splat);
-      sample(2);
-      simd(f, S.f64x2ReplaceLane, 1);
-      vstore(f);
-      f.get('bufIm').get('x').i32(4).op(O.i32Shl).op(O.i32Add);
-      sample(1);
-      simd(f, S.f64x2Splat);
-      sample(3);
-      simd(f, S.f64x2ReplaceLane, 1);
-      vstore(f);
+      for (let l = 0; l < lanes; l++) {
+        f.get('bufRe').get('x').i32(4 + Math.log2(lanes)).op(O.i32Shl).op(O.i32Add);
+        sample(4 * l);
+        simd(f, S.f64x2Splat);
+        sample(4 * l + 2);
+        simd(f, S.f64x2ReplaceLane, 1);
+        vstore(f, 16 * l);
+        f.get('bufIm').get('x').i32(4 + Math.log2(lanes)).op(O.i32Shl).op(O.i32Add);
+        sample(4 * l + 1);
+        simd(f, S.f64x2Splat);
+        sample(4 * l + 3);
+        simd(f, S.f64x2ReplaceLane, 1);
+        vstore(f, 16 * l);
+      }
       f.get('x').i32(1).op(O.i32Add).set('x');
     });
-    f.get('bufRe').get('bufIm').get('W').i32(16).get('tw').get('rev').op(O.call, 0);
+    f.get('bufRe').get('bufIm').get('W').i32(16 * lanes).get('tw').get('rev').op(O.call, lanes === 1 ? 0 : 4);
     // Unpack k = 0..W/2: A = (Z[k] + conj Z[-k]) / 2 (rows y, y+2), B = (Z[k] - conj Z[-k]) / 2i (rows y+1, y+3).
     f.get('y').get('rowBytes').op(O.i32Mul).set('r0');
     f.i32(0).set('k');
     loop(f, () => f.get('k').get('W').i32(1).op(0x76 /* i32.shr_u */).op(O.i32GtU), () => {
       f.get('W').get('k').op(O.i32Sub).get('W').i32(1).op(O.i32Sub).op(O.i32And).set('j');
-      vload(f.get('bufRe').get('k').i32(4).op(O.i32Shl).op(O.i32Add)).set('zr');
-      vload(f.get('bufIm').get('k').i32(4).op(O.i32Shl).op(O.i32Add)).set('zi');
-      vload(f.get('bufRe').get('j').i32(4).op(O.i32Shl).op(O.i32Add)).set('cr');
-      vload(f.get('bufIm').get('j').i32(4).op(O.i32Shl).op(O.i32Add));
-      simd(f, S.f64x2Neg).set('ci');
       f.get('k').i32(3).op(O.i32Shl).set('o');
-      f.get('zr').get('cr');
-      add().get('half');
-      mul().set('v');
-      storeLane('specRe', 0, 0, 'v');
-      storeLane('specRe', 2, 1, 'v');
-      f.get('zi').get('ci');
-      add().get('half');
-      mul().set('v');
-      storeLane('specIm', 0, 0, 'v');
-      storeLane('specIm', 2, 1, 'v');
-      f.get('zi').get('ci');
-      sub().get('half');
-      mul().set('v');
-      storeLane('specRe', 1, 0, 'v');
-      storeLane('specRe', 3, 1, 'v');
-      f.get('zr').get('cr');
-      sub().get('half');
-      mul();
-      simd(f, S.f64x2Neg).set('v');
-      storeLane('specIm', 1, 0, 'v');
-      storeLane('specIm', 3, 1, 'v');
+      const sh = 4 + Math.log2(lanes);
+      for (let l = 0; l < lanes; l++) {
+        const r = 4 * l;
+        vload(f.get('bufRe').get('k').i32(sh).op(O.i32Shl).op(O.i32Add), 16 * l).set('zr');
+        vload(f.get('bufIm').get('k').i32(sh).op(O.i32Shl).op(O.i32Add), 16 * l).set('zi');
+        vload(f.get('bufRe').get('j').i32(sh).op(O.i32Shl).op(O.i32Add), 16 * l).set('cr');
+        vload(f.get('bufIm').get('j').i32(sh).op(O.i32Shl).op(O.i32Add), 16 * l);
+        simd(f, S.f64x2Neg).set('ci');
+        f.get('zr').get('cr');
+        add().get('half');
+        mul().set('v');
+        storeLane('specRe', r, 0, 'v');
+        storeLane('specRe', r + 2, 1, 'v');
+        f.get('zi').get('ci');
+        add().get('half');
+        mul().set('v');
+        storeLane('specIm', r, 0, 'v');
+        storeLane('specIm', r + 2, 1, 'v');
+        f.get('zi').get('ci');
+        sub().get('half');
+        mul().set('v');
+        storeLane('specRe', r + 1, 0, 'v');
+        storeLane('specRe', r + 3, 1, 'v');
+        f.get('zr').get('cr');
+        sub().get('half');
+        mul();
+        simd(f, S.f64x2Neg).set('v');
+        storeLane('specIm', r + 1, 0, 'v');
+        storeLane('specIm', r + 3, 1, 'v');
+      }
       f.get('k').i32(1).op(O.i32Add).set('k');
     });
-    f.get('y').i32(4).op(O.i32Add).set('y');
+    f.get('y').i32(4 * lanes).op(O.i32Add).set('y');
   });
   return f;
 }
@@ -327,6 +333,7 @@ function totalFunction(): FunctionBuilder {
 
 interface Instance {
   rows: (...a: number[]) => void;
+  rows4: (...a: number[]) => void;
   cols: (...a: number[]) => void;
   total: (...a: number[]) => void;
   memory: WebAssembly.Memory;
@@ -342,10 +349,11 @@ function getInstance(): Instance | null {
     const bytes = buildMultiModule(
       [
         { name: 'fft', fn: fftFunction(1), exported: false },
-        { name: 'rows', fn: rowsFunction(), exported: true },
+        { name: 'rows', fn: rowsFunction(1), exported: true },
         { name: 'cols', fn: colsFunction(), exported: true },
         { name: 'total', fn: totalFunction(), exported: true },
         { name: 'fft4', fn: fftFunction(4), exported: false },
+        { name: 'rows4', fn: rowsFunction(4), exported: true },
       ],
       1,
     );
@@ -353,6 +361,7 @@ function getInstance(): Instance | null {
     const e = inst.exports;
     instance = {
       rows: e['rows'] as Instance['rows'],
+      rows4: e['rows4'] as Instance['rows4'],
       cols: e['cols'] as Instance['cols'],
       total: e['total'] as Instance['total'],
       memory: e['mem'] as WebAssembly.Memory,
@@ -406,8 +415,10 @@ export function halfSpectrumWasm(gray: Uint8Array, width: number, height: number
   const rowBytes = cols * 8;
   const gPtr = 0;
   const bufRe = align(n);
-  const bufIm = bufRe + 16 * width;
-  const twW = bufIm + 16 * width;
+  // Row buffers: 16 image rows per transform (4 vectors per element) when the height allows, else 4.
+  const lanes = height % 16 === 0 ? 4 : 1;
+  const bufIm = bufRe + 16 * lanes * width;
+  const twW = bufIm + 16 * lanes * width;
   const revW = twW + align(16 * width);
   const twH = revW + align(4 * width);
   const revH = twH + align(16 * height);
@@ -434,7 +445,7 @@ export function halfSpectrumWasm(gray: Uint8Array, width: number, height: number
     re.fill(0, y * cols + half, (y + 1) * cols);
     im.fill(0, y * cols + half, (y + 1) * cols);
   }
-  inst.rows(gPtr, width, height, bufRe, bufIm, twW, revW, specRe, specIm, rowBytes);
+  (lanes === 4 ? inst.rows4 : inst.rows)(gPtr, width, height, bufRe, bufIm, twW, revW, specRe, specIm, rowBytes);
   inst.cols(specRe, specIm, height, rowBytes, twH, revH);
   inst.total(specRe, specIm, rowBytes * height, wt, rowBytes, outPtr);
   return { re, im, cols, total: new Float64Array(buf, outPtr, 1)[0]! };
