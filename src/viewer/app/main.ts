@@ -219,7 +219,7 @@ class App {
     $('#legend').innerHTML = `
       <div><b>Shell</b> (wireframe, r 0.60–1, κ ≥ 0.5): what SSIM can see.</div>
       <div><b>Membrane</b> (sky blue, r 0.45–0.60): SSIM's constants start to dominate.</div>
-      <div><b>Yolk</b> (orange, r &lt; 0.45, Silent): SSIM is blind; hidden damage sits here (radius by log κ).</div>
+      <div><b>Yolk</b> (orange, r &lt; 0.45, Silent): SSIM cannot respond to texture here (flat blocks; radius by log κ). The published Hidden Collapse sits here; above the floors, almost none does.</div>
       <div><b>Direction</b>: damage over the spokes A1–A6; top pole = no damage.</div>
       <div><b>Point</b>: a cell, i.e. a group of similar blocks; hover for its counts, click for real blocks.</div>
       <div><b>Colour</b> = failure layer: <b>Visible</b>, SSIM's worst 10% (it sees the damage); <b>Hidden</b>, among SSIM's best 10% yet damaged; <b>Gray</b>, damaged in between; <b>Intact</b>, no damage above the noise floors. Terms: docs/method.md.</div>`;
