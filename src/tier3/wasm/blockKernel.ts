@@ -9,7 +9,8 @@
  *
  * Per call (one band of B pixel rows): the band plus a 1-pixel halo, clamped at the image edge, is copied from the
  * input planes into float64 rows (float32 widened exactly); then, per pair of blocks, the pixel pass (Sobel and
- * Laplacian products with sliding registers, the row sums of the moments) and the per-block float math
+ * Laplacian products with sliding registers, the row sums of the moments; for B = 8 each row in two loops, GT
+ * then test plane, so that the live values fit the registers) and the per-block float math
  * (skimage-default ssim_blk over the 7x7 windows, whole-block moments, l/c/s, axes, gates) write 28 float64
  * columns and a gate/fail bit word into wasm memory, from which the caller copies them into its columns. One call
  * per band (not per image) lets V8 tier the function up from its baseline compiler within the first image.
@@ -119,7 +120,7 @@ function fixedLayout(g: Geometry) {
   const generic = B !== 8;
   const NW = B - 6;
   const rowv = align64(bandY + bandBytes + slack);
-  const rowvBytes = generic ? 5 * B * 16 : 0;
+  const rowvBytes = generic ? 5 * B * 16 : 8 * 3 * 16; // B = 8: one row's GT gradients and samples (rowTwoPass)
   const bwin = rowv + rowvBytes;
   const bwinBytes = generic ? NW * NW * 5 * 16 : 0;
   return { rowB, bandBytes, bandX, bandY, rowv, bwin, end: align64(bwin + bwinBytes) };
@@ -378,6 +379,76 @@ function generate(g: Geometry): Uint8Array {
       f.get(c).set(b);
     }
   };
+  /**
+   * One row of a block pair (B = 8) in two loops over its eight columns, each with few enough live values to
+   * stay in registers: the GT plane (rx, rxx, gx, lx; its Sobel components and samples saved per column), then
+   * the test plane (ry, ryy, gy, ly) with the cross terms gd and rxy from the saved GT values. Every sum adds its
+   * terms in column order with the JavaScript kernel's expressions. fx/fy, lx0/ly0: first and last column.
+   */
+  const rowTwoPass = (ptr: string, u: number, m: number, d: number): void => {
+    const sc = L.rowv; // 8 columns x (gxX, gyX, xm1)
+    for (const [pl, po, rs, rss, gE, lE] of [
+      ['x', 0, 'rx', 'rxx', 'gx', 'lx'],
+      ['y', yo, 'ry', 'ryy', 'gy', 'ly'],
+    ] as const) {
+      const m0 = `${pl}m0`, m1 = `${pl}m1`, m2 = `${pl}m2`, sv0 = `${pl}sv0`, sv1 = `${pl}sv1`, sv2 = `${pl}sv2`;
+      const dv0 = `${pl}dv0`, dv1 = `${pl}dv1`, dv2 = `${pl}dv2`;
+      def(m0, ld(ptr, po + m));
+      def(m1, ld(ptr, po + m + 8));
+      def(`${pl}first`, get(m1));
+      def(sv0, add(add(ld(ptr, po + u), mul(TWO, get(m0))), ld(ptr, po + d)));
+      def(sv1, add(add(ld(ptr, po + u + 8), mul(TWO, get(m1))), ld(ptr, po + d + 8)));
+      def(dv0, sub(ld(ptr, po + d), ld(ptr, po + u)));
+      def(dv1, sub(ld(ptr, po + d + 8), ld(ptr, po + u + 8)));
+      for (const a of pl === 'x' ? [rs, rss, gE, lE] : [rs, rss, gE, lE, 'gd', 'rxy']) def(a, ZERO);
+      f.get(ptr).set('o');
+      f.i32(sc).set('Rw');
+      f.block().loop();
+      {
+        const u2 = def(`${pl}u2`, ld('o', po + u + 16));
+        const mm2 = def(m2, ld('o', po + m + 16));
+        const d2 = def(`${pl}d2`, ld('o', po + d + 16));
+        def(sv2, add(add(u2, mul(TWO, mm2)), d2));
+        def(dv2, sub(d2, u2));
+        const gX = def(`${pl}gX`, sub(get(sv2), get(sv0)));
+        const gY = def(`${pl}gY`, add(add(get(dv0), mul(TWO, get(dv1))), get(dv2)));
+        const lap = def(`${pl}lap`, sub(add(add(get(sv1), get(m0)), mm2), mul(k(6), get(m1))));
+        def(rs, add(get(rs), get(m1)));
+        def(rss, add(get(rss), mul(get(m1), get(m1))));
+        def(gE, add(get(gE), add(mul(gX, gX), mul(gY, gY))));
+        def(lE, add(get(lE), mul(lap, lap)));
+        if (pl === 'x') {
+          for (const [t, e] of [gX, gY, get(m1)].entries()) {
+            f.get('Rw');
+            e();
+            f.v128Store(t * 16);
+          }
+        } else {
+          const saved = (t: number): E => () => {
+            f.get('Rw').v128Load(t * 16);
+          };
+          def('rxy', add(get('rxy'), mul(saved(2), get(m1))));
+          def('gd', add(get('gd'), add(mul(saved(0), gX), mul(saved(1), gY))));
+        }
+        for (const [a, b, c] of [
+          [m0, m1, m2],
+          [sv0, sv1, sv2],
+          [dv0, dv1, dv2],
+        ] as const) {
+          f.get(b).set(a);
+          f.get(c).set(b);
+        }
+        f.get('Rw').i32(48).op(OP.i32Add).set('Rw');
+        f.get('o').i32(8).op(OP.i32Add).tee('o').get(ptr).op(OP.i32Sub).i32(64).op(OP.i32LtS).brIf(0);
+      }
+      f.end().end();
+      def(`${pl}last`, get(m0)); // after the slide: column p0 + 8
+    }
+    def('fx', get('xfirst'));
+    def('fy', get('yfirst'));
+    def('lx0', get('xlast'));
+    def('ly0', get('ylast'));
+  };
   const regs0: Regs = {
     xm0: 'xmA',
     xm1: 'xmB',
@@ -530,8 +601,10 @@ function generate(g: Geometry): Uint8Array {
   return buildModule(f, 'run', 1);
 
   /**
-   * B = 8: rows and columns as runtime loops (unrolled, the block did not fit the instruction cache and the
-   * pixels' values did not fit the registers); the four windows by inclusion-exclusion, as the JavaScript fast path.
+   * B = 8: rows and columns as runtime loops, each row in two passes (rowTwoPass). Unrolled, the block did not fit
+   * the instruction cache; in one pass, 22 values live across columns (sliding registers and row sums) made V8
+   * spill: 45% of the instructions were spill moves. The four windows by inclusion-exclusion, as the JavaScript
+   * fast path.
    */
   function emitFast8(): void {
     const Q = ['x', 'y', 'xx', 'yy', 'xy'];
@@ -551,26 +624,7 @@ function generate(g: Geometry): Uint8Array {
     f.block().loop();
     {
       f.get('P').get('i').i32(rowB).op(OP.i32Mul).op(OP.i32Add).set('Pu');
-      const r = regs0;
-      const n = new0;
-      initRow(r, 'Pu', 0, rowB, 2 * rowB);
-      def('fx', get(r.xm1));
-      def('fy', get(r.ym1));
-      // A runtime loop over the eight columns: unrolled, V8 interleaved the pixels and spilled far more registers
-      // (45% of the instructions were spill moves; the loop is ~10% faster).
-      f.get('Pu').set('o');
-      f.i32(0).set('j');
-      f.block().loop();
-      {
-        pixel(r, n, 'o', 16, rowB + 16, 2 * rowB + 16);
-        slide(r, n);
-        f.get('o').i32(8).op(OP.i32Add).set('o');
-        f.get('j').i32(1).op(OP.i32Add).tee('j').i32(8).op(OP.i32LtS).brIf(0);
-      }
-      f.end().end();
-      // after the slide, xm0 holds the row's last column (p0 + 8)
-      def('lx0', get(r.xm0));
-      def('ly0', get(r.ym0));
+      rowTwoPass('Pu', 0, rowB, 2 * rowB);
       for (const a of ACC) def(`T${a}`, add(get(`T${a}`), get(a)));
       Q.forEach((q, t) => {
         def(`c0${q}`, add(get(`c0${q}`), first[t]!));
