@@ -24,13 +24,17 @@ export interface ShippedData {
   droppedAsBenchmarkVolumeCopies: string[];
 }
 
+/** Side at which the split and the copy guard are computed (fixed: the split must not depend on the plane size). */
+const SPLIT_SIZE = 64;
+
 export async function shippedTrainingData(data: string, size: number): Promise<ShippedData> {
   const brain = await readImageFolder(join(data, 'brain2d/128'), size);
+  const brainSplit = size === SPLIT_SIZE ? brain : await readImageFolder(join(data, 'brain2d/128'), SPLIT_SIZE);
   const cxr = await readImageFolder(join(data, 'cxr_nih/512'), size);
-  const split = shippedModelSplit(brain.names, brain.planes);
+  const split = shippedModelSplit(brainSplit.names, brainSplit.planes);
   const benchSlices: Float32Array[] = [];
-  for (const f of BENCHMARK_VOLUMES) for (const s of (await loadVolumeStack(join(data, f), size, 'bench')).slices) if (s) benchSlices.push(s);
-  const copies = split.train.filter((i) => benchSlices.some((s) => [0, 1, 2, 3, 4, 5, 6, 7].some((k) => ncc(dihedral(brain.planes[i]!, size, k), s) >= 0.97)));
+  for (const f of BENCHMARK_VOLUMES) for (const s of (await loadVolumeStack(join(data, f), SPLIT_SIZE, 'bench')).slices) if (s) benchSlices.push(s);
+  const copies = split.train.filter((i) => benchSlices.some((s) => [0, 1, 2, 3, 4, 5, 6, 7].some((k) => ncc(dihedral(brainSplit.planes[i]!, SPLIT_SIZE, k), s) >= 0.97)));
   const brainTrain = split.train.filter((i) => !copies.includes(i));
   const volume = (await loadVolumeStack(join(data, TRAINING_VOLUME), size, 'epi')).slices;
   const pool = [...brainTrain.map((i) => ({ file: brain.files[i]!, plane: brain.planes[i]! })), ...cxr.files.map((file, i) => ({ file, plane: cxr.planes[i]! }))];

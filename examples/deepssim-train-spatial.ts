@@ -5,7 +5,10 @@
  * Every 7th training-side image validates (fixed per-bin set). Rerun the same command to resume from
  * OUT_DIR/checkpoint (it stops at STEPS or after BUDGET_S seconds, at a checkpoint).
  *
- *   nice -n 5 node --import tsx examples/deepssim-train-spatial.ts [DATA_DIR] [OUT_DIR] [STEPS=20000] [SIZE=64] [BUDGET_S=0]
+ *   nice -n 5 node --import tsx examples/deepssim-train-spatial.ts [DATA_DIR] [OUT_DIR] [STEPS=20000] [SIZE=64] [BUDGET_S=0] [SAMPLE_SIZE=128]
+ *
+ * SIZE is the network's input side; pairs are made, augmented and their SSIM computed at SAMPLE_SIZE and halved
+ * to SIZE (so the network learns the SSIM of SAMPLE_SIZE images).
  *
  * Writes OUT_DIR/checkpoint/{state.json,weights.bin} (every 100 steps) and, at the end, OUT_DIR/model/
  * (model.json + weights.bin, a TF.js layers model: [n, SIZE, SIZE, 1] z-scored planes -> 128-d embedding),
@@ -25,8 +28,9 @@ const out = process.argv[3] ?? 'examples/output/deepssim-spatial';
 const steps = Number(process.argv[4] ?? 20000);
 const size = Number(process.argv[5] ?? 64);
 const budget = Number(process.argv[6] ?? 0);
+const sampleSize = Number(process.argv[7] ?? 128);
 
-const d = await shippedTrainingData(data, size);
+const d = await shippedTrainingData(data, sampleSize);
 const { train, validation: val } = d;
 const pool = [...d.train, ...d.validation];
 const sha = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
@@ -46,7 +50,7 @@ const r = await trainSpatialDeepSsim(
   tf,
   { images: train.map((p) => p.plane), volumes: [d.volume] },
   { images: val.map((p) => p.plane) },
-  { size, steps, batchSize: 16, learningRate: 1e-3, learningRateFinal: 3e-5, checkpointDir: join(out, 'checkpoint'), timeBudgetS: budget, seed: 42 },
+  { size, sampleSize, steps, batchSize: 16, learningRate: 1e-3, learningRateFinal: 3e-5, checkpointDir: join(out, 'checkpoint'), timeBudgetS: budget, seed: 42 },
   (v) => process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(0)} s step ${v.step}: train MSE ${v.trainMse.toFixed(4)} validation MSE ${v.mse.toFixed(4)} Pearson ${v.pearson.toFixed(3)}\n`),
 );
 const wallS = (performance.now() - t0) / 1000;
@@ -61,6 +65,6 @@ await r.model.save({
 const prev = JSON.parse(await readFile(join(out, 'training.json'), 'utf8').catch(() => '{}')) as { wallS?: number };
 await writeFile(
   join(out, 'training.json'),
-  JSON.stringify({ dataHash, trainImages: train.length, validationImages: val.length, size, step: r.step, resumedFrom: r.resumedFrom, wallS: (r.resumedFrom > 0 ? (prev.wallS ?? 0) : 0) + wallS, history: r.history }, null, 1) + '\n',
+  JSON.stringify({ dataHash, trainImages: train.length, validationImages: val.length, size, sampleSize, step: r.step, resumedFrom: r.resumedFrom, wallS: (r.resumedFrom > 0 ? (prev.wallS ?? 0) : 0) + wallS, history: r.history }, null, 1) + '\n',
 );
 process.stdout.write(`step ${r.step} (resumed from ${r.resumedFrom}); wrote ${out}/model, training.json, training-files.json\n`);

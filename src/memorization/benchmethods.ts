@@ -6,11 +6,12 @@
 import type * as TfTypes from '@tensorflow/tfjs';
 import type { EmbeddingMethod } from './benchmark.ts';
 import { BlindspotError } from '../errors.ts';
+export { halvePlane } from './plane.ts';
 import { embedPlanes } from './embed.ts';
 import { unitRange } from './generate.ts';
 import { l2NormaliseRows } from './metrics.ts';
 import { mobileNetV2Parts, planesToBatch } from './model.ts';
-import { zScoreInPlace } from './plane.ts';
+import { halvePlane } from './plane.ts';
 import { loadDeepSsimModel } from './store.ts';
 import { trainSpatialDeepSsim, type SpatialTrainOptions, type SpatialValidation } from './spatial.ts';
 import { loadTf } from './tfjs.ts';
@@ -54,7 +55,7 @@ export function deepSsimMethod(name: string, options: Partial<TrainOptions>, onP
 /**
  * A saved DeepSSIM model folder (e.g. the shipped one) as a benchmark method: no training per seed. Planes are
  * halved until they match the model's input side (a model trained at 64 scores a 128 benchmark on 64x64
- * means); the card's `inference.dihedralAverage` is honoured.
+ * means); the card's `inference.average` is honoured.
  */
 export function modelMethod(name: string, dir: string, benchSize: number): EmbeddingMethod {
   return {
@@ -71,22 +72,9 @@ export function modelMethod(name: string, dir: string, benchSize: number): Embed
         for (let s = benchSize; s > card.size; s >>= 1) q = halvePlane(q, s);
         return q;
       };
-      return async (planes) => embedPlanes(tf, model, planes.map(fit), 32, undefined, card.inference?.dihedralAverage === true);
+      return async (planes) => embedPlanes(tf, model, planes.map(fit), 32, undefined, card.inference?.average ?? 'none');
     },
   };
-}
-
-/** 2x2 mean downsampling of a square plane, z-scored again. */
-export function halvePlane(p: Float32Array, size: number): Float32Array {
-  const h = size >> 1;
-  const out = new Float32Array(h * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < h; x++) {
-      const i = 2 * y * size + 2 * x;
-      out[y * h + x] = (p[i]! + p[i + 1]! + p[i + size]! + p[i + size + 1]!) / 4;
-    }
-  }
-  return zScoreInPlace(out);
 }
 
 /**

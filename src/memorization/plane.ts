@@ -156,3 +156,23 @@ export function preparePlane(img: Image, size: number): Plane {
   zScoreInPlace(p.data);
   return p;
 }
+
+/** 2x2 mean downsampling of a square plane, z-scored again. */
+export function halvePlane(p: Float32Array, size: number): Float32Array {
+  const h = size >> 1;
+  const out = new Float32Array(h * h);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < h; x++) {
+      const i = 2 * y * size + 2 * x;
+      out[y * h + x] = (p[i]! + p[i + 1]! + p[i + size]! + p[i + size + 1]!) / 4;
+    }
+  }
+  return zScoreInPlace(out);
+}
+
+/** Halve a square plane until its side is `to` (a power-of-2 fraction of `from`). */
+export function halveTo(p: Float32Array, from: number, to: number): Float32Array {
+  let q = p;
+  for (let s = from; s > to; s >>= 1) q = halvePlane(q, s);
+  return q;
+}

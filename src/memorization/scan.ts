@@ -8,6 +8,7 @@ import { BlindspotError, invalidOption, mergeOptions } from '../errors.ts';
 import { embedPlanes } from './embed.ts';
 import { readImageFolder, type ImageFolder } from './folder.ts';
 import { cosineTopK, DEFAULT_LABEL_THRESHOLDS, labelFor, type LabelThresholds, type MemorizationLabel } from './metrics.ts';
+import { halveTo } from './plane.ts';
 import { loadDeepSsimModel, type ModelCard } from './store.ts';
 import { loadTf } from './tfjs.ts';
 
@@ -109,10 +110,14 @@ export async function scanMemorization(
   const tf = await loadTf();
   const { model, card } = await loadDeepSsimModel(tf, modelDir);
   try {
-    const train = await readImageFolder(trainDir, card.size, (done, total) => onProgress?.({ phase: 'read', set: 'train', done, total }));
-    const generated = await readImageFolder(generatedDir, card.size, (done, total) => onProgress?.({ phase: 'read', set: 'generated', done, total }));
-    const te = await embedPlanes(tf, model, train.planes, options.batchSize, (done, total) => onProgress?.({ phase: 'embed', set: 'train', done, total }));
-    const ge = await embedPlanes(tf, model, generated.planes, options.batchSize, (done, total) => onProgress?.({ phase: 'embed', set: 'generated', done, total }));
+    // Read at the side where the model's SSIM is defined, then halve to the network's input (as in training).
+    const readSize = card.ssimSize ?? card.size;
+    const fit = (f: ImageFolder) => (readSize === card.size ? f.planes : f.planes.map((p) => halveTo(p, readSize, card.size)));
+    const train = await readImageFolder(trainDir, readSize, (done, total) => onProgress?.({ phase: 'read', set: 'train', done, total }));
+    const generated = await readImageFolder(generatedDir, readSize, (done, total) => onProgress?.({ phase: 'read', set: 'generated', done, total }));
+    const average = card.inference?.average ?? 'none';
+    const te = await embedPlanes(tf, model, fit(train), options.batchSize, (done, total) => onProgress?.({ phase: 'embed', set: 'train', done, total }), average);
+    const ge = await embedPlanes(tf, model, fit(generated), options.batchSize, (done, total) => onProgress?.({ phase: 'embed', set: 'generated', done, total }), average);
     if (te.dim !== ge.dim) throw new BlindspotError('E_UNSUPPORTED', 'embedding sizes differ');
     const matches = matchEmbeddings(te.embeddings, ge.embeddings, te.dim, train.names, generated.names, options);
     return { ...summarise(matches, options, card, modelDir, train, generated), train, generated };

@@ -15,13 +15,21 @@ import { applyAugmentation, drawAugmentation, type AugmentOptions } from './augm
 import { mse, pearson } from './metrics.ts';
 import { createPairSampler, type PairSource, type SampledPair } from './pairSampler.ts';
 import { planesToBatch } from './model.ts';
+import { halveTo } from './plane.ts';
 import { createRng } from './rng.ts';
 import type { Tf } from './tfjs.ts';
 import { AdamW, clipByGlobalNorm } from './train.ts';
 
 /** Options of the spatial encoder's training. */
 export interface SpatialTrainOptions {
+  /** The network's input side. */
   size: number;
+  /**
+   * Side at which pairs are made, augmented and their SSIM target computed (0 = `size`): the planes of the pair
+   * source are this size and are 2x2-mean-halved to `size` for the network, so a 64-px network learns the SSIM of
+   * 128-px images (what a 128-px benchmark labels). A power-of-2 multiple of `size`.
+   */
+  sampleSize: number;
   /** Total optimiser steps (a resumed run stops here too). Default 2000. */
   steps: number;
   /** Pairs per step. Default 16. */
@@ -46,6 +54,7 @@ export interface SpatialTrainOptions {
 
 export const DEFAULT_SPATIAL_TRAIN_OPTIONS: Readonly<SpatialTrainOptions> = Object.freeze({
   size: 128,
+  sampleSize: 0,
   steps: 2000,
   batchSize: 16,
   learningRate: 1e-3,
@@ -68,6 +77,8 @@ export function resolveSpatialTrainOptions(partial: Partial<SpatialTrainOptions>
   const o = mergeOptions(DEFAULT_SPATIAL_TRAIN_OPTIONS, partial, 'spatial DeepSSIM training');
   for (const k of ['steps', 'batchSize', 'validationPerBin', 'checkpointEvery'] as const) if (!Number.isInteger(o[k]) || o[k] < 1) throw invalidOption(k, 'an integer >= 1', o[k]);
   if (!Number.isInteger(o.size) || o.size < 32 || o.size % 32 !== 0) throw invalidOption('size', 'a multiple of 32 >= 32 (five stride-2 stages)', o.size);
+  const ratio = o.sampleSize / o.size;
+  if (o.sampleSize !== 0 && !(Number.isInteger(ratio) && ratio >= 1 && (ratio & (ratio - 1)) === 0)) throw invalidOption('sampleSize', `0 or size (${o.size}) times a power of 2`, o.sampleSize);
   for (const k of ['learningRate', 'clipNorm'] as const) if (!(o[k] > 0)) throw invalidOption(k, 'a number > 0', o[k]);
   if (!(o.learningRateFinal >= 0 && o.learningRateFinal <= o.learningRate)) throw invalidOption('learningRateFinal', 'a number in [0, learningRate] (0 = constant)', o.learningRateFinal);
   if (!(o.weightDecay >= 0) || !(o.timeBudgetS >= 0)) throw invalidOption('weightDecay/timeBudgetS', 'numbers >= 0', [o.weightDecay, o.timeBudgetS]);
@@ -109,10 +120,10 @@ function cosine(tf: Tf, model: TfTypes.LayersModel, a: TfTypes.Tensor, b: TfType
   return tf.sum(tf.mul(ea!, eb!), 1) as TfTypes.Tensor1D;
 }
 
-/** Augment both sides of pairs (rng per call). */
-function augmentedBatch(tf: Tf, pairs: readonly SampledPair[], size: number, aug: AugmentOptions, seed: number): { a: TfTypes.Tensor4D; b: TfTypes.Tensor4D; y: TfTypes.Tensor1D } {
+/** Augment both sides of pairs at `from` px (rng per call), then halve them to the network's `size`. */
+function augmentedBatch(tf: Tf, pairs: readonly SampledPair[], from: number, size: number, aug: AugmentOptions, seed: number): { a: TfTypes.Tensor4D; b: TfTypes.Tensor4D; y: TfTypes.Tensor1D } {
   const rng = createRng(seed);
-  const side = (p: Float32Array) => applyAugmentation({ width: size, height: size, data: p }, drawAugmentation(rng, aug)).data;
+  const side = (p: Float32Array) => halveTo(applyAugmentation({ width: from, height: from, data: p }, drawAugmentation(rng, aug)).data, from, size);
   return {
     a: planesToBatch(tf, pairs.map((p) => side(p.a)), size, 1),
     b: planesToBatch(tf, pairs.map((p) => side(p.b)), size, 1),
@@ -174,7 +185,8 @@ export async function trainSpatialDeepSsim(tf: Tf, train: PairSource, validation
   const model = spatialEncoder(tf, o.size, o.seed);
   const vars = model.trainableWeights.map((w) => w.read() as TfTypes.Variable);
   const optimizer = new AdamW(tf, vars, o.learningRate, o.weightDecay);
-  const valSampler = createPairSampler(validation, { size: o.size }, o.seed + 1);
+  const from = o.sampleSize || o.size;
+  const valSampler = createPairSampler(validation, { size: from }, o.seed + 1);
   const valPairs = valSampler.perBin(o.validationPerBin);
   let step = 0;
   let history: SpatialValidation[] = [];
@@ -207,13 +219,13 @@ export async function trainSpatialDeepSsim(tf: Tf, train: PairSource, validation
   while (step < o.steps) {
     // The pairs of a checkpoint interval come from a sampler seeded by (seed, interval): resumable exactly.
     const interval = Math.floor(step / o.checkpointEvery);
-    const sampler = createPairSampler(train, { size: o.size }, (o.seed * 100003 + interval) >>> 0);
+    const sampler = createPairSampler(train, { size: from }, (o.seed * 100003 + interval) >>> 0);
     const end = Math.min(o.steps, (interval + 1) * o.checkpointEvery);
     for (; step < end; step++) {
       // Cosine schedule over the planned steps: a function of the step only, so a resumed run continues it.
       const lrEnd = o.learningRateFinal > 0 ? o.learningRateFinal : o.learningRate;
       optimizer.setLearningRate(lrEnd + 0.5 * (o.learningRate - lrEnd) * (1 + Math.cos((Math.PI * step) / o.steps)));
-      const batch = augmentedBatch(tf, sampler.draw(o.batchSize), o.size, o.augment, (o.seed * 7919 + step) >>> 0);
+      const batch = augmentedBatch(tf, sampler.draw(o.batchSize), from, o.size, o.augment, (o.seed * 7919 + step) >>> 0);
       const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(cosine(tf, model, batch.a, batch.b, true), batch.y))) as TfTypes.Scalar, vars);
       const ordered = vars.map((v) => grads[v.name]!);
       const clipped = clipByGlobalNorm(tf, ordered, o.clipNorm);
@@ -239,7 +251,7 @@ async function validate(tf: Tf, model: TfTypes.LayersModel, pairs: readonly Samp
   for (let s = 0; s < pairs.length; s += 32) {
     const chunk = pairs.slice(s, s + 32);
     // Validation augmentations are fixed (seeded by the chunk), as the test-time augmentation of a benchmark.
-    const batch = augmentedBatch(tf, chunk, o.size, { ...o.augment, p: 0.8 }, (o.seed * 31 + s) >>> 0);
+    const batch = augmentedBatch(tf, chunk, o.sampleSize || o.size, o.size, { ...o.augment, p: 0.8 }, (o.seed * 31 + s) >>> 0);
     const c = tf.tidy(() => cosine(tf, model, batch.a, batch.b, false));
     pred.set(await c.data(), s);
     tf.dispose([batch.a, batch.b, batch.y, c]);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type * as TfTypes from '@tensorflow/tfjs';
 import { BlindspotError } from '../errors.ts';
 import { loadLayersModelFromDir } from '../tf/backend.ts';
+import type { EmbeddingAverage } from './embed.ts';
 import type { BackboneName } from './model.ts';
 import type { Tf } from './tfjs.ts';
 import type { EpochRecord, TrainOptions, ValidationSummary } from './train.ts';
@@ -53,6 +54,11 @@ export interface ModelCard {
   backbone: BackboneName | 'spatial';
   /** Input plane side; scans resize images to it. */
   size: number;
+  /**
+   * Side at which the model's SSIM is defined (default `size`): scans read images at this side and halve them
+   * (2x2 means) to `size`, as in training. A power-of-2 multiple of `size`.
+   */
+  ssimSize?: number;
   /** Input channels (3: grey repeated for MobileNetV2; 1: compact CNN). */
   channels: number;
   embeddingDim: number;
@@ -61,8 +67,8 @@ export interface ModelCard {
   training: FolderTraining | SpatialTraining;
   validation: ValidationSummary;
   thresholds: { duplicate: number; similar: number };
-  /** Inference: `dihedralAverage` = the embedding is the mean of the unit embeddings of the 8 flips/90° rotations. */
-  inference?: { dihedralAverage: boolean };
+  /** Inference: `average` = the embedding is the mean of the unit embeddings of the 4 flips or 8 flips/rotations. */
+  inference?: { average: EmbeddingAverage };
 }
 
 /** The shipped DeepSSIM model folder (spatial CNN, trained once; see its MODEL_CARD.md). */
@@ -128,6 +134,10 @@ export async function readModelCard(dir: string): Promise<ModelCard> {
   const okInt = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
   if (!okInt(card.size, 7) || !(card.channels === 1 || card.channels === 3) || !okInt(card.embeddingDim, 1)) {
     throw new BlindspotError('E_UNSUPPORTED', 'model card lacks a valid size, channels or embeddingDim', file);
+  }
+  const ratio = (card.ssimSize ?? card.size!) / card.size!;
+  if (!(Number.isInteger(ratio) && ratio >= 1 && (ratio & (ratio - 1)) === 0)) {
+    throw new BlindspotError('E_UNSUPPORTED', `model card ssimSize ${String(card.ssimSize)} is not size ${card.size} times a power of 2`, file);
   }
   return card as ModelCard;
 }
