@@ -50,8 +50,8 @@ export interface RunOptions {
   image: Partial<ReadImageOptions>;
   /**
    * The published engine's metric battery per pair (docs/metrics.md): battery options plus `lpips` / `clip`
-   * ONNX model files, `{}` = defaults; null = off (the columns stay NULL). Default null: it costs 2.7-3.6x the run's
-   * time today (docs/metrics.md), so it is opt-in (`--battery`) until it is as fast as the block engine.
+   * ONNX model files, `{}` = defaults; null = off (`--no-battery`: the columns stay NULL). Default `{}` (on): with
+   * its WebAssembly SIMD kernels it adds 1.1-1.3x to the run's time (docs/metrics.md, Cost).
    */
   battery: Record<string, unknown> | null;
 }
@@ -68,7 +68,7 @@ export const DEFAULT_RUN_OPTIONS: Readonly<RunOptions> = Object.freeze({
   diagnose: {},
   maskDir: null,
   image: {},
-  battery: null,
+  battery: {},
 });
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

@@ -220,7 +220,7 @@ export async function runDataset(partial: Partial<RunOptions>, hooks: RunHooks =
     diagnose: recordableDiagnoseOptions(diagnose),
     // Only when set, so runs without image options keep their fingerprint.
     ...(Object.keys(o.image).length > 0 ? { image: o.image } : {}),
-    // Only when on (off is the default), so runs without the battery keep the fingerprint they had before it.
+    // Only when on, so runs without it (--no-battery, or made before it existed) keep the fingerprint they had.
     ...(o.battery !== null ? { battery: o.battery } : {}),
   };
   const ctx: RunContext = {
