@@ -3,9 +3,11 @@
  * models/deepssim-spatial/: model.json + weights.bin, card.json (read by `memorization scan`/`eval`),
  * training-files.json (every file the model saw, SHA-256) and training.json (validation history).
  * It also measures, on a fixed validation set of the training side (20 pairs per SSIM bin, both images
- * augmented at p = 0.8 as the benchmark's test-time augmentation), whether averaging the embedding over the 4
- * flips or the 8 flips/90° rotations lowers the MSE to SSIM; the card's `inference.average` is the lowest
- * (validation data only, never the benchmark).
+ * augmented at p = 0.8 as the benchmark's test-time augmentation), the MSE to SSIM of a single embedding and of
+ * embeddings averaged over the 4 flips or the 8 flips/90° rotations. The shipped inference is exactly
+ * flip-invariant by design (a flipped copy of a training image is a copy the scan must find, and the test-time
+ * augmentation flips): of the two averaging groups, the one with the lower validation MSE (validation data only,
+ * never the benchmark). The single-embedding numbers are reported next to it.
  *
  *   node --import tsx examples/deepssim-ship.ts [DATA_DIR] [TRAIN_OUT=out/i18-spatial] [MODEL_DIR=models/deepssim-spatial]
  *
@@ -71,7 +73,7 @@ async function measure(average: EmbeddingAverage) {
   return { mse: mse(cos, target), pearson: pearson(cos, target), spearman: spearman(cos, target), perBin };
 }
 const measured = { none: await measure('none'), flips: await measure('flips'), dihedral: await measure('dihedral') };
-const average = (['none', 'flips', 'dihedral'] as const).reduce((best, k) => (measured[k].mse < measured[best].mse ? k : best));
+const average = measured.dihedral.mse < measured.flips.mse ? 'dihedral' : 'flips';
 const chosen = measured[average];
 
 await mkdir(dir, { recursive: true });
@@ -115,10 +117,13 @@ const lines = [
   `| mean over the 4 flips (identity, horizontal, vertical, both) | ${f(measured.flips.mse)} | ${f(measured.flips.pearson)} | ${f(measured.flips.spearman)} |`,
   `| mean over the 8 flips/90° rotations | ${f(measured.dihedral.mse)} | ${f(measured.dihedral.pearson)} | ${f(measured.dihedral.spearman)} |`,
   '',
-  `Shipped inference: ${average === 'none' ? 'single embedding' : `mean over the ${average === 'flips' ? '4 flips' : '8 dihedral transforms'}`}. Per SSIM bin:`,
+  `Shipped inference: mean over the ${average === 'flips' ? '4 flips' : '8 dihedral transforms'}. Per SSIM bin (shipped inference, then single embedding):`,
   '',
-  '| SSIM bin | pairs | MSE | mean predicted cosine |',
-  '|---|---|---|---|',
-  ...chosen.perBin.map((x) => `| ${x.lo < 0 ? '< 0.5' : `[${x.lo.toFixed(2)}, ${x.hi.toFixed(2)}${x.hi >= 1 ? ']' : ')'}`} | ${x.n} | ${f(x.mse)} | ${f(x.meanPred)} |`),
+  '| SSIM bin | pairs | MSE | mean predicted cosine | MSE, single embedding | mean predicted cosine, single |',
+  '|---|---|---|---|---|---|',
+  ...chosen.perBin.map((x, i) => {
+    const one = measured.none.perBin[i]!;
+    return `| ${x.lo < 0 ? '< 0.5' : `[${x.lo.toFixed(2)}, ${x.hi.toFixed(2)}${x.hi >= 1 ? ']' : ')'}`} | ${x.n} | ${f(x.mse)} | ${f(x.meanPred)} | ${f(one.mse)} | ${f(one.meanPred)} |`;
+  }),
 ];
 process.stdout.write(lines.join('\n') + '\n');
