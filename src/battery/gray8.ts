@@ -6,6 +6,7 @@
  * x >> 4); float samples are scaled, `q = round(x * 255 / L)`; both clamped to 0..255.
  */
 import type { Image } from '../image/types.ts';
+import { narrowToBytesWasm } from './wasm/gray8Kernel.ts';
 
 /** 8-bit planes of one image. */
 export interface Gray8 {
@@ -47,7 +48,9 @@ export function toGray8(img: Image, dataRange: number): Gray8 {
   const q = quantizer(img, dataRange);
   const gray = new Uint8Array(n);
   if (channels === 1 && !img.isFloat && dataRange === 255) {
-    // 8-bit grey, the common case: the samples as they are (Uint8Array assignment clamps and truncates).
+    // 8-bit grey, the common case: the samples as they are (clamped, truncated): WebAssembly SIMD for float32
+    // samples (wasm/gray8Kernel.ts, the same bytes), else this loop.
+    if (data instanceof Float32Array && narrowToBytesWasm(data, gray)) return { width, height, gray, rgb: null };
     for (let i = 0; i < n; i++) {
       const v = data[i]!;
       gray[i] = v < 0 ? 0 : v > 255 ? 255 : v;

@@ -17,6 +17,7 @@ import { gradientInteriorWasm } from '../../src/battery/wasm/gradientKernel.ts';
 import { halfSpectrumWasm } from '../../src/battery/wasm/fftKernel.ts';
 import { addWindowSsimWasm } from '../../src/battery/wasm/localQualityKernel.ts';
 import { ringRegionWasm } from '../../src/battery/wasm/ringingKernel.ts';
+import { narrowToBytesWasm } from '../../src/battery/wasm/gray8Kernel.ts';
 import type { Image } from '../../src/image/types.ts';
 import { fixture } from '../helpers/cli.ts';
 
@@ -172,5 +173,21 @@ test('Canny (non-maximum suppression, strong pixels, edge map): wasm equals Java
     const js = canny(g, w, h, 100, 200);
     const wasm = canny(g, w, h, 100, 200, gradientPass(g, w, h, true), true);
     sameArray(wasm, js, `${what} Canny`);
+  }
+});
+
+test('8-bit view of 8-bit grey samples: wasm clamp/truncate equals the JavaScript assignment, NaN and infinities included', () => {
+  const special = [NaN, Infinity, -Infinity, -0.5, -0, 0, 0.999, 1, 254.9999, 255, 255.5, 256, 300, 1e10, -1e10, 2 ** 31, 2 ** 32, 127.5, 3.4e38, -3.4e38, 1e-30];
+  // Odd lengths (not a multiple of 16) and values across the whole float range.
+  for (const n of [1, 15, 17, 1000, 4099]) {
+    const d = new Float32Array(n).map((_, i) => (i < special.length ? special[i]! : ((i * 7.37) % 600) - 150));
+    const js = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = d[i]!;
+      js[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+    const wasm = new Uint8Array(n);
+    assert.ok(narrowToBytesWasm(d, wasm));
+    sameArray(wasm, js, `n = ${n}`);
   }
 });
