@@ -253,22 +253,36 @@ function accumulateFunction(): FunctionBuilder {
     ['patchOfCol', I32],
     ['sums', I32],
   ]);
-  for (const n of ['c', 'pc', 'a']) f.local(n, I32);
+  for (const n of ['c', 'pc', 'cur']) f.local(n, I32);
+  f.local('s', F64);
+  // The running patch sum stays in a local while consecutive windows hold the same patch (they do: a patch's
+  // windows are contiguous), so the additions do not wait on a store and reload; same additions, same order.
+  const storeCur = (): void => {
+    f.get('cur').i32(0).op(O.i32GeS).if();
+    mem(f.get('sums').get('cur').i32(3).op(O.i32Shl).op(O.i32Add).get('s'), [O.f64Store], 3, 0);
+    f.end();
+  };
+  f.i32(-1).set('cur');
   f.i32(0).set('c');
   loop(f, () => f.get('c').get('ow').op(O.i32GeS), () => {
     mem(f.get('patchOfCol').get('c').i32(2).op(O.i32Shl).op(O.i32Add), [O.i32Load], 2, 0).set('pc');
-    f.get('pc').i32(0).op(O.i32GeS).if();
+    f.get('pc').get('cur').op(0x47 /* i32.ne */).if();
     {
-      f.get('sums').get('pc').i32(3).op(O.i32Shl).op(O.i32Add).set('a');
-      f.get('a');
-      mem(f.get('a'), [O.f64Load], 3, 0);
-      mem(f.get('row').get('c').i32(3).op(O.i32Shl).op(O.i32Add), [O.f64Load], 3, 0);
-      f.op(O.f64Add);
-      mem(f, [O.f64Store], 3, 0);
+      storeCur();
+      f.get('pc').set('cur');
+      f.get('pc').i32(0).op(O.i32GeS).if();
+      mem(f.get('sums').get('pc').i32(3).op(O.i32Shl).op(O.i32Add), [O.f64Load], 3, 0).set('s');
+      f.end();
     }
+    f.end();
+    f.get('pc').i32(0).op(O.i32GeS).if();
+    f.get('s');
+    mem(f.get('row').get('c').i32(3).op(O.i32Shl).op(O.i32Add), [O.f64Load], 3, 0);
+    f.op(O.f64Add).set('s');
     f.end();
     f.get('c').i32(1).op(O.i32Add).set('c');
   });
+  storeCur();
   return f;
 }
 
