@@ -40,8 +40,35 @@ export function parseFlags(argv: string[], flags: FlagSpec, aliases: Readonly<Re
     });
     return { values: values as Parsed['values'], positionals };
   } catch (e) {
+    const unknown = /^Unknown option '(-{1,2}[^']+)'/.exec((e as Error).message);
+    if (unknown) throw new BlindspotError('E_USAGE', unknownOptionMessage(unknown[1]!, [...Object.keys(flags), ...Object.keys(aliases), 'help']));
     throw new BlindspotError('E_USAGE', (e as Error).message.split('\n')[0]!);
   }
+}
+
+/** "unknown option --data-rnge (did you mean --data-range?)": the closest flag within a third of its length. */
+export function unknownOptionMessage(given: string, names: readonly string[]): string {
+  const bare = given.replace(/^-+/, '').split('=')[0]!;
+  let best = '';
+  let bestD = Infinity;
+  for (const n of names) {
+    const d = editDistance(bare, n);
+    if (d < bestD) [best, bestD] = [n, d];
+  }
+  const hint = bestD <= Math.max(1, Math.floor(bare.length / 3)) ? ` (did you mean --${best}?)` : ' (see --help)';
+  return `unknown option ${given.split('=')[0]}${hint}`;
+}
+
+/** Edit distance with adjacent swaps counted once (optimal string alignment; flag names are short). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 /** A number flag, checked against [min, max]; undefined when absent. */
