@@ -51,7 +51,7 @@ export interface RunOptions {
   /**
    * The published engine's metric battery per pair (docs/metrics.md): battery options plus `lpips` / `clip`
    * ONNX model files, `{}` = defaults; null = off (`--no-battery`: the columns stay NULL). Default `{}` (on): with
-   * its WebAssembly SIMD kernels it adds 1.1-1.3x to the run's time (docs/metrics.md, Cost).
+   * its WebAssembly SIMD kernels a run takes ~1.15-1.2x as long as without (docs/metrics.md, Cost).
    */
   battery: Record<string, unknown> | null;
 }

@@ -46,7 +46,7 @@ Options:
   --json                   print the run summary as JSON on stdout
   --no-battery             leave out the published engine's metric battery (sharpness, noise, dE, local quality,
                            ...; docs/metrics.md), which is stored in images.parquet for every pair by default (it
-                           adds ~1.1-1.3x to the run's time); its columns are then NULL
+                           makes a run take ~1.15-1.2x as long); its columns are then NULL
   --battery                the battery on (the default; also turns on a run file's battery: false)
   --lpips FILE             LPIPS (AlexNet) ONNX model for the battery's lpips column (implies --battery)
   --clip FILE              CLIP image-encoder ONNX model for clip_similarity (implies --battery)
