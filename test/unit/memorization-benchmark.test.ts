@@ -2,14 +2,16 @@
  * The DeepSSIM benchmark (paper protocol) on the 64x64 brain fixtures: the ORACLE row is the exact SSIM of the
  * un-augmented pair (checked against a plain per-window scikit-image SSIM written here), Duplicates stay above
  * 0.85 before augmentation, test-time augmentation really changes the generated images, and the 8 dihedral
- * transforms are the square's symmetry group.
+ * transforms are the square's symmetry group. Also: files an evaluated model saw leave the pool (by SHA-256),
+ * and the shipped model's data split keeps near-copies on one side.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { readImage } from '../../src/image/read.ts';
 import { buildBenchSet, DEFAULT_BENCH_SET_OPTIONS, dihedral, ncc, type BenchImage, type VolumeStack } from '../../src/memorization/benchset.ts';
-import { resolveBenchmarkOptions, scoreBenchSet } from '../../src/memorization/benchmark.ts';
+import { resolveBenchmarkOptions, runMemorizationBenchmark, scoreBenchSet } from '../../src/memorization/benchmark.ts';
+import { nearCopyGroups, shippedModelSplit } from '../../src/memorization/split.ts';
 import { minMax, preparePlane } from '../../src/memorization/plane.ts';
 import { createRng } from '../../src/memorization/rng.ts';
 import { fixture } from '../helpers/cli.ts';
@@ -96,4 +98,34 @@ test('benchmark options: unknown keys and bad values end in one-line E_INVALID_O
   assert.throws(() => resolveBenchmarkOptions({ images: 'x', seeds: [] }), /invalid seeds/);
   assert.throws(() => resolveBenchmarkOptions({ images: 'x', duplicateMinSsim: 1.2 }), /invalid duplicateMinSsim/);
   assert.throws(() => resolveBenchmarkOptions({}), /invalid images/);
+  assert.throws(() => resolveBenchmarkOptions({ images: 'x', exclude: ['abc'] }), /invalid exclude/);
+});
+
+test('images an evaluated model was trained on leave the pool by SHA-256; a volume it saw is refused', async () => {
+  const { createHash } = await import('node:crypto');
+  const { readFileSync } = await import('node:fs');
+  const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+  const seen = files.filter((f) => f.startsWith('mni_')).slice(0, 3).map((f) => sha(`${DIR}/${f}`));
+  const r = await runMemorizationBenchmark({ images: DIR, size: 64, seeds: [1], duplicates: 2, similar: 2, different: 2, retrieval: false, baselines: false, exclude: seen });
+  assert.equal(r.excluded, 3);
+  assert.equal(r.pool, files.length - 3);
+  const vol = new URL('../fixtures/medical/brain/', import.meta.url).pathname;
+  const nii = `${vol}mni_icbm152_t1_09a_z103-105.nii.gz`;
+  await assert.rejects(runMemorizationBenchmark({ images: DIR, size: 64, seeds: [1], volumes: [nii], exclude: [sha(nii)] }), /in the evaluated model's training data/);
+});
+
+test('shipped-model split: near-copies land on one side, the split is deterministic and disjoint', () => {
+  const planes = folder.map((f) => f.plane);
+  // a near copy (tiny noise) of the first image joins its group
+  const copy = Float32Array.from(planes[0]!, (v, i) => v + 0.01 * Math.sin(i));
+  const names = [...folder.map((f) => f.name), 'zz_copy_of_first.png'];
+  const all = [...planes, copy];
+  const groups = nearCopyGroups(all);
+  assert.ok(groups.some((g) => g.includes(0) && g.includes(all.length - 1)));
+  const a = shippedModelSplit(names, all);
+  assert.deepEqual(shippedModelSplit(names, all), a);
+  assert.equal(a.train.length + a.bench.length, all.length);
+  assert.ok(!a.train.some((i) => a.bench.includes(i)));
+  const side = (i: number) => (a.train.includes(i) ? 'train' : 'bench');
+  assert.equal(side(0), side(all.length - 1));
 });
