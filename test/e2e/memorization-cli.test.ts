@@ -75,6 +75,19 @@ test('scan finds an exact copy of a training image as its top-1 with cosine > 0.
   assert.ok(r.stdout.includes('Duplicate  copy_of_z90.png ~ mni_icbm152_t1_axial_z90.png'));
 });
 
+test('scan without --encoder uses the shipped model: the flipped copy is found as a Duplicate of its source', async () => {
+  const gen = join(work, 'generated');
+  const out = join(work, 'scan-shipped');
+  const r = await runCli(['memorization', 'scan', '--train', BRAIN, '--generated', gen, '--k', '2', '--out', out, '--json'], { timeoutMs: 240_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(readFileSync(join(out, 'scan.json'), 'utf8'));
+  assert.match(result.model.dir, /models[/\\]deepssim-spatial[/\\]?$/);
+  assert.equal(result.model.backbone, 'spatial');
+  const flipped = result.matches.find((m: { generated: string }) => m.generated === 'flipped_r27.png');
+  assert.equal(flipped.neighbours[0].train, 'antspy_r27slice.png');
+  assert.equal(flipped.label, 'Duplicate');
+});
+
 test('bad input: empty folder, folder of unreadable files, missing flag -> exit 2 with one line naming the problem', async () => {
   const empty = join(work, 'empty');
   mkdirSync(empty, { recursive: true });
