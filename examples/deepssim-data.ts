@@ -1,7 +1,8 @@
 /**
  * The data of the shipped DeepSSIM model (shared by examples/deepssim-train-spatial.ts and
  * examples/deepssim-ship.ts, so both see the same images in the same order):
- * - training side: the near-copy groups of brain2d/128 that `shippedModelSplit` assigns to training, minus any
+ * - training side: the ANTsPy slices (Apache-2.0; not the web-collected btd_* or the CC-BY-SA msd_* ones) of the
+ *   near-copy groups of brain2d/128 that `shippedModelSplit` assigns to training, minus any
  *   slice that is a copy of a benchmark volume slice (NCC >= 0.97 under the 8 dihedral transforms; this drops
  *   antspy_ch2_axial090, a slice of the ch2 template), the 75 NIH chest X-rays of cxr_nih/512, and the nibabel
  *   example4d volume (neighbour-slice pairs); every 7th image validates;
@@ -14,6 +15,8 @@ import { shippedModelSplit } from '../src/memorization/split.ts';
 
 export const BENCHMARK_VOLUMES = ['brain/mni_icbm152_t1_09a_converted.nii.gz', 'brain2d/orig/antspy_ch2.nii.gz'];
 export const TRAINING_VOLUME = 'brain/nibabel_example4d.nii.gz';
+/** brain2d slices the shipped weights may be trained on (ANTsPy, Apache-2.0); see ../shared/data MANIFEST. */
+export const SHIPPABLE = /^antspy_/;
 
 export interface ShippedData {
   train: { file: string; plane: Float32Array }[];
@@ -35,7 +38,9 @@ export async function shippedTrainingData(data: string, size: number): Promise<S
   const benchSlices: Float32Array[] = [];
   for (const f of BENCHMARK_VOLUMES) for (const s of (await loadVolumeStack(join(data, f), SPLIT_SIZE, 'bench')).slices) if (s) benchSlices.push(s);
   const copies = split.train.filter((i) => benchSlices.some((s) => [0, 1, 2, 3, 4, 5, 6, 7].some((k) => ncc(dihedral(brainSplit.planes[i]!, SPLIT_SIZE, k), s) >= 0.97)));
-  const brainTrain = split.train.filter((i) => !copies.includes(i));
+  // Only slices whose terms allow shipping weights trained on them: the web-collected btd_* images (copyright
+  // unclear: "local benchmarks only") and the CC-BY-SA msd_* slices stay on the benchmark side's pool or unused.
+  const brainTrain = split.train.filter((i) => !copies.includes(i) && SHIPPABLE.test(brain.names[i]!));
   const volume = (await loadVolumeStack(join(data, TRAINING_VOLUME), size, 'epi')).slices;
   const pool = [...brainTrain.map((i) => ({ file: brain.files[i]!, plane: brain.planes[i]! })), ...cxr.files.map((file, i) => ({ file, plane: cxr.planes[i]! }))];
   return {
