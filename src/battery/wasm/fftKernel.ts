@@ -10,7 +10,7 @@
  * twiddles exp(-2 pi i j / n) from a table: float64 throughout, equal to the JavaScript path within rounding
  * (not bit for bit: its radix-2^2 forms some twiddles by rotation). Opcodes: WebAssembly Core Specification 2.0.
  */
-import { FunctionBuilder, I32, V128 } from '../../ssim/wasm/emit.ts';
+import { FunctionBuilder, I32, V128, memOp as mem, simdOp as simd, whileLoop as loop } from '../../ssim/wasm/emit.ts';
 import { wasmSimdAvailable } from '../../ssim/wasm/ssimKernel.ts';
 import { buildMultiModule } from './module.ts';
 
@@ -48,36 +48,9 @@ const S = {
   f64x2Mul: 0xf2,
 } as const;
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-
-/** Memory instruction with an explicit alignment exponent (must not exceed the access's natural alignment). */
-function mem(f: FunctionBuilder, opcode: number[], alignLog2: number, offset: number): FunctionBuilder {
-  return f.op(...opcode, alignLog2, ...uleb(offset));
-}
+/** v128 load/store with a 16-byte alignment hint (must not exceed the access's natural alignment). */
 const vload = (f: FunctionBuilder, offset = 0): FunctionBuilder => mem(f, [0xfd, S.load], 4, offset);
 const vstore = (f: FunctionBuilder, offset = 0): FunctionBuilder => mem(f, [0xfd, S.store], 4, offset);
-const simd = (f: FunctionBuilder, sub: number, lane?: number): FunctionBuilder =>
-  lane === undefined ? f.op(0xfd, ...uleb(sub)) : f.op(0xfd, ...uleb(sub), lane);
-
-/** `while (cond) { body }` as block/loop; `exitIf` pushes the exit condition. */
-function loop(f: FunctionBuilder, exitIf: () => void, body: () => void): void {
-  f.block().loop();
-  exitIf();
-  f.brIf(1);
-  body();
-  f.op(O.br, 0);
-  f.end().end();
-}
 
 /**
  * fft(re, im, n, stride, tw, rev): in-place radix-2 DIT FFT of n elements `stride` bytes apart, each element

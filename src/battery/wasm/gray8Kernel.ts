@@ -4,7 +4,7 @@
  * loop's `v < 0 ? 0 : v > 255 ? 255 : v` stored into a Uint8Array for every float32 value, NaN and infinities
  * included. Opcodes: WebAssembly Core Specification 2.0 §5.4.
  */
-import { FunctionBuilder, I32, V128 } from '../../ssim/wasm/emit.ts';
+import { FunctionBuilder, I32, V128, ulebBytes as uleb, simdOp as simd } from '../../ssim/wasm/emit.ts';
 import { wasmSimdAvailable } from '../../ssim/wasm/ssimKernel.ts';
 import { buildMultiModule } from './module.ts';
 
@@ -20,19 +20,6 @@ const S = {
   i32x4MaxS: 0xb8,
   i32x4TruncSatF32x4S: 0xf8,
 } as const;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-const simd = (f: FunctionBuilder, sub: number): FunctionBuilder => f.op(0xfd, ...uleb(sub));
 
 /** narrow(src, dst, n): dst[i] = clamp(trunc(src[i]), 0, 255) for i < n rounded up to 16 (float32 in, bytes out). */
 function narrowFunction(): FunctionBuilder {

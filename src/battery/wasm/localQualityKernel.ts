@@ -6,7 +6,7 @@
  * their patch sums one by one in the same order. The window moments are exact integers either way, so the patch
  * sums equal the JavaScript kernel's bit for bit. Opcodes: WebAssembly Core Specification 2.0 §5.4.
  */
-import { F64, FunctionBuilder, I32, V128 } from '../../ssim/wasm/emit.ts';
+import { F64, FunctionBuilder, I32, V128, memOp as mem, simdOp as simd, whileLoop as loop } from '../../ssim/wasm/emit.ts';
 import { wasmSimdAvailable } from '../../ssim/wasm/ssimKernel.ts';
 import { buildMultiModule } from './module.ts';
 
@@ -46,32 +46,8 @@ const S = {
   f64x2ConvertLowI32x4S: 0xfe,
 } as const;
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-
-const mem = (f: FunctionBuilder, opcode: number[], alignLog2: number, offset: number): FunctionBuilder =>
-  f.op(...opcode, alignLog2, ...uleb(offset));
-const simd = (f: FunctionBuilder, sub: number): FunctionBuilder => f.op(0xfd, ...uleb(sub));
 const vload = (f: FunctionBuilder, offset = 0): FunctionBuilder => mem(f, [0xfd, S.load], 0, offset);
 const vstore = (f: FunctionBuilder, offset = 0): FunctionBuilder => mem(f, [0xfd, S.store], 0, offset);
-
-function loop(f: FunctionBuilder, exitIf: () => void, body: () => void): void {
-  f.block().loop();
-  exitIf();
-  f.brIf(1);
-  body();
-  f.op(O.br, 0);
-  f.end().end();
-}
 
 const MOMENTS = ['sx', 'sy', 'sxx', 'syy', 'sxy'] as const;
 

@@ -4,29 +4,7 @@
  * rows and for columns) and work on the same buffers. Every function returns nothing; results go to memory.
  * Binary format: WebAssembly Core Specification 2.0, §5.5.
  */
-import type { FunctionBuilder } from '../../ssim/wasm/emit.ts';
-
-function uleb(n: number, out: number[]): void {
-  let v = n >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-}
-
-function section(id: number, payload: number[], out: number[]): void {
-  out.push(id);
-  uleb(payload.length, out);
-  out.push(...payload);
-}
-
-function name(s: string, out: number[]): void {
-  const b = new TextEncoder().encode(s);
-  uleb(b.length, out);
-  out.push(...b);
-}
+import { name, section, uleb, type FunctionBuilder } from '../../ssim/wasm/emit.ts';
 
 /** One function of the module: exported under `name` when `exported`; its index is its position in the list. */
 export interface ModuleFunction {

@@ -5,7 +5,7 @@
  * The caller forms the standard deviation from the exact integer sums, as the JavaScript path does, so the value
  * is the same bit for bit. Opcodes: WebAssembly Core Specification 2.0 §5.4.
  */
-import { FunctionBuilder, I32, V128 } from '../../ssim/wasm/emit.ts';
+import { FunctionBuilder, I32, V128, memOp as mem, simdOp as simd, whileLoop as loop } from '../../ssim/wasm/emit.ts';
 import { wasmSimdAvailable } from '../../ssim/wasm/ssimKernel.ts';
 import { buildMultiModule } from './module.ts';
 
@@ -32,31 +32,8 @@ const S = {
   i64x2Add: 0xce,
 } as const;
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-const mem = (f: FunctionBuilder, opcode: number[], alignLog2: number, offset: number): FunctionBuilder =>
-  f.op(...opcode, alignLog2, ...uleb(offset));
-const simd = (f: FunctionBuilder, sub: number): FunctionBuilder => f.op(0xfd, ...uleb(sub));
 const vload = (f: FunctionBuilder, offset = 0): FunctionBuilder => mem(f, [0xfd, S.load], 0, offset);
 const vstore = (f: FunctionBuilder, offset = 0): FunctionBuilder => mem(f, [0xfd, S.store], 0, offset);
-
-function loop(f: FunctionBuilder, exitIf: () => void, body: () => void): void {
-  f.block().loop();
-  exitIf();
-  f.brIf(1);
-  body();
-  f.op(O.br, 0);
-  f.end().end();
-}
 
 /**
  * region(E, T, G, stride, width, height, radius, out): E (edges), T (scratch) and G (grey) are framed planes of

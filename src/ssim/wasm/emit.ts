@@ -11,7 +11,8 @@ export const F64 = 0x7c;
 export const V128 = 0x7b;
 export type ValType = typeof I32 | typeof F64 | typeof V128;
 
-function uleb(n: number, out: number[]): void {
+/** Unsigned LEB128 of `n`, appended to `out`. */
+export function uleb(n: number, out: number[]): void {
   let v = n >>> 0;
   do {
     let byte = v & 0x7f;
@@ -227,13 +228,15 @@ export const SIMD = {
   f64x2Sqrt: 0xef,
 } as const;
 
-function section(id: number, payload: number[], out: number[]): void {
+/** A module section: id, byte length, payload. */
+export function section(id: number, payload: number[], out: number[]): void {
   out.push(id);
   uleb(payload.length, out);
   out.push(...payload);
 }
 
-function name(s: string, out: number[]): void {
+/** A length-prefixed UTF-8 name. */
+export function name(s: string, out: number[]): void {
   const b = new TextEncoder().encode(s);
   uleb(b.length, out);
   out.push(...b);
@@ -263,4 +266,27 @@ export function buildModule(fn: FunctionBuilder, exportName: string, pages: numb
   code.push(...body);
   section(10, code, out);
   return Uint8Array.from(out);
+}
+
+/** Unsigned LEB128 of `n` as a new byte list. */
+export function ulebBytes(n: number): number[] {
+  const out: number[] = [];
+  uleb(n, out);
+  return out;
+}
+
+/** Memory access with an explicit alignment exponent (helper form of `FunctionBuilder.memAligned`). */
+export const memOp = (f: FunctionBuilder, opcode: number[], alignLog2: number, offset: number): FunctionBuilder => f.memAligned(opcode, alignLog2, offset);
+
+/** SIMD instruction, with a lane index byte when given (extract/replace lane). */
+export const simdOp = (f: FunctionBuilder, sub: number, lane?: number): FunctionBuilder => (lane === undefined ? f.simd(sub) : f.simd(sub).op(lane));
+
+/** `while (!exitIf()) { body }` as block/loop: `exitIf` pushes the exit condition. */
+export function whileLoop(f: FunctionBuilder, exitIf: () => void, body: () => void): void {
+  f.block().loop();
+  exitIf();
+  f.brIf(1);
+  body();
+  f.op(0x0c, 0);
+  f.end().end();
 }
