@@ -11,8 +11,7 @@
  * (not bit for bit: its radix-2^2 forms some twiddles by rotation). Opcodes: WebAssembly Core Specification 2.0.
  */
 import { FunctionBuilder, I32, V128, memOp as mem, simdOp as simd, whileLoop as loop } from '../../ssim/wasm/emit.ts';
-import { wasmSimdAvailable } from '../../ssim/wasm/ssimKernel.ts';
-import { buildMultiModule } from './module.ts';
+import { instantiateKernels } from './module.ts';
 
 const PAGE = 65536;
 
@@ -315,11 +314,8 @@ interface Instance {
 let instance: Instance | null | undefined;
 
 function getInstance(): Instance | null {
-  if (instance !== undefined) return instance;
-  instance = null;
-  if (!wasmSimdAvailable) return null;
-  try {
-    const bytes = buildMultiModule(
+  if (instance === undefined) {
+    instance = instantiateKernels<Instance>(
       [
         { name: 'fft', fn: fftFunction(1), exported: false },
         { name: 'rows', fn: rowsFunction(1), exported: true },
@@ -330,17 +326,6 @@ function getInstance(): Instance | null {
       ],
       1,
     );
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {});
-    const e = inst.exports;
-    instance = {
-      rows: e['rows'] as Instance['rows'],
-      rows4: e['rows4'] as Instance['rows4'],
-      cols: e['cols'] as Instance['cols'],
-      total: e['total'] as Instance['total'],
-      memory: e['mem'] as WebAssembly.Memory,
-    };
-  } catch {
-    instance = null;
   }
   return instance;
 }

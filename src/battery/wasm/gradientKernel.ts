@@ -7,8 +7,7 @@
  * Opcodes: WebAssembly Core Specification 2.0 §5.4 (SIMD prefix 0xFD).
  */
 import { FunctionBuilder, I32, V128 } from '../../ssim/wasm/emit.ts';
-import { wasmSimdAvailable } from '../../ssim/wasm/ssimKernel.ts';
-import { buildMultiModule } from './module.ts';
+import { instantiateKernels } from './module.ts';
 
 const PAGE = 65536;
 
@@ -374,11 +373,8 @@ let last: { dx: number; dy: number; mag: number; state: number; stack: number; o
 let instance: Instance | null | undefined;
 
 function getInstance(): Instance | null {
-  if (instance !== undefined) return instance;
-  instance = null;
-  if (!wasmSimdAvailable) return null;
-  try {
-    const bytes = buildMultiModule(
+  if (instance === undefined) {
+    instance = instantiateKernels<Instance>(
       [
         { name: 'run', fn: generate(), exported: true },
         { name: 'nms', fn: nmsFunction(), exported: true },
@@ -387,16 +383,6 @@ function getInstance(): Instance | null {
       ],
       1,
     );
-    const e = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {}).exports;
-    instance = {
-      run: e['run'] as Instance['run'],
-      nms: e['nms'] as Instance['nms'],
-      strong: e['strong'] as Instance['strong'],
-      edges: e['edges'] as Instance['edges'],
-      memory: e['mem'] as WebAssembly.Memory,
-    };
-  } catch {
-    instance = null;
   }
   return instance;
 }

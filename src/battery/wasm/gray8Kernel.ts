@@ -5,8 +5,7 @@
  * included. Opcodes: WebAssembly Core Specification 2.0 §5.4.
  */
 import { FunctionBuilder, I32, V128, ulebBytes as uleb, simdOp as simd } from '../../ssim/wasm/emit.ts';
-import { wasmSimdAvailable } from '../../ssim/wasm/ssimKernel.ts';
-import { buildMultiModule } from './module.ts';
+import { instantiateKernels } from './module.ts';
 
 const PAGE = 65536;
 
@@ -67,15 +66,8 @@ interface Instance {
 let instance: Instance | null | undefined;
 
 function getInstance(): Instance | null {
-  if (instance !== undefined) return instance;
-  instance = null;
-  if (!wasmSimdAvailable) return null;
-  try {
-    const bytes = buildMultiModule([{ name: 'narrow', fn: narrowFunction(), exported: true }], 1);
-    const e = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {}).exports;
-    instance = { narrow: e['narrow'] as Instance['narrow'], memory: e['mem'] as WebAssembly.Memory };
-  } catch {
-    instance = null;
+  if (instance === undefined) {
+    instance = instantiateKernels<Instance>([{ name: 'narrow', fn: narrowFunction(), exported: true }], 1);
   }
   return instance;
 }

@@ -7,8 +7,7 @@
  * sums equal the JavaScript kernel's bit for bit. Opcodes: WebAssembly Core Specification 2.0 §5.4.
  */
 import { F64, FunctionBuilder, I32, V128, memOp as mem, simdOp as simd, whileLoop as loop } from '../../ssim/wasm/emit.ts';
-import { wasmSimdAvailable } from '../../ssim/wasm/ssimKernel.ts';
-import { buildMultiModule } from './module.ts';
+import { instantiateKernels } from './module.ts';
 
 const PAGE = 65536;
 const WIN = 7;
@@ -272,11 +271,8 @@ interface Instance {
 let instance: Instance | null | undefined;
 
 function getInstance(): Instance | null {
-  if (instance !== undefined) return instance;
-  instance = null;
-  if (!wasmSimdAvailable) return null;
-  try {
-    const bytes = buildMultiModule(
+  if (instance === undefined) {
+    instance = instantiateKernels<Instance>(
       [
         { name: 'slide', fn: slideFunction(), exported: true },
         { name: 'rowSsim', fn: rowSsimFunction(), exported: true },
@@ -284,15 +280,6 @@ function getInstance(): Instance | null {
       ],
       1,
     );
-    const e = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {}).exports;
-    instance = {
-      slide: e['slide'] as Instance['slide'],
-      rowSsim: e['rowSsim'] as Instance['rowSsim'],
-      accumulate: e['accumulate'] as Instance['accumulate'],
-      memory: e['mem'] as WebAssembly.Memory,
-    };
-  } catch {
-    instance = null;
   }
   return instance;
 }

@@ -5,6 +5,7 @@
  * Binary format: WebAssembly Core Specification 2.0, §5.5.
  */
 import { name, section, uleb, type FunctionBuilder } from '../../ssim/wasm/emit.ts';
+import { wasmSimdAvailable } from '../../ssim/wasm/ssimKernel.ts';
 
 /** One function of the module: exported under `name` when `exported`; its index is its position in the list. */
 export interface ModuleFunction {
@@ -52,4 +53,20 @@ export function buildMultiModule(fns: ModuleFunction[], pages: number): Uint8Arr
   }
   section(10, code, out);
   return Uint8Array.from(out);
+}
+
+/**
+ * Compile and instantiate the module; its exported functions under their names plus `memory`. Null without
+ * WebAssembly SIMD or when compiling fails (the callers then take their JavaScript path).
+ */
+export function instantiateKernels<T extends { memory: WebAssembly.Memory }>(fns: ModuleFunction[], pages: number): T | null {
+  if (!wasmSimdAvailable) return null;
+  try {
+    const e = new WebAssembly.Instance(new WebAssembly.Module(buildMultiModule(fns, pages) as BufferSource), {}).exports;
+    const out: Record<string, unknown> = { memory: e['mem'] };
+    for (const f of fns) if (f.exported) out[f.name] = e[f.name];
+    return out as T;
+  } catch {
+    return null;
+  }
 }

@@ -6,8 +6,7 @@
  * is the same bit for bit. Opcodes: WebAssembly Core Specification 2.0 §5.4.
  */
 import { FunctionBuilder, I32, V128, memOp as mem, simdOp as simd, whileLoop as loop } from '../../ssim/wasm/emit.ts';
-import { wasmSimdAvailable } from '../../ssim/wasm/ssimKernel.ts';
-import { buildMultiModule } from './module.ts';
+import { instantiateKernels } from './module.ts';
 
 const PAGE = 65536;
 /** Left / right frame in bytes (>= the radius, and keeps rows 16-byte aligned). */
@@ -153,15 +152,8 @@ let instance: Instance | null | undefined;
 let layout = '';
 
 function getInstance(): Instance | null {
-  if (instance !== undefined) return instance;
-  instance = null;
-  if (!wasmSimdAvailable) return null;
-  try {
-    const bytes = buildMultiModule([{ name: 'region', fn: regionFunction(), exported: true }], 1);
-    const e = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {}).exports;
-    instance = { region: e['region'] as Instance['region'], memory: e['mem'] as WebAssembly.Memory };
-  } catch {
-    instance = null;
+  if (instance === undefined) {
+    instance = instantiateKernels<Instance>([{ name: 'region', fn: regionFunction(), exported: true }], 1);
   }
   return instance;
 }
