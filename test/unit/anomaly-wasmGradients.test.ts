@@ -6,20 +6,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initTf } from '../../src/tf/backend.ts';
 import { registerWasmGradientKernels, WASM_GRADIENT_KERNELS } from '../../src/tf/wasmGradients.ts';
+import { mulberry32 } from '../helpers/rng.ts';
 
 const tf = await initTf('wasm');
 
 /** Deterministic uniform [-1, 1) samples (mulberry32). */
 function randomArray(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
+  const rnd = mulberry32(seed);
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
+  for (let i = 0; i < n; i++) out[i] = rnd() * 2 - 1;
   return out;
 }
 

@@ -17,6 +17,7 @@ import {
 } from '../../src/ssim/index.ts';
 import { ssimMapJs } from '../../src/ssim/kernel.ts';
 import { wasmSimdAvailable } from '../../src/ssim/wasm/ssimKernel.ts';
+import { mulberry32 } from '../helpers/rng.ts';
 
 // ---------- plain reference ----------
 
@@ -131,14 +132,7 @@ function refDownsample(x: ArrayLike<number>, width: number, height: number, f: n
 
 /** Deterministic pseudo-random 8-bit image (mulberry32). */
 function randomImage(width: number, height: number, seed: number, smooth = false): Image {
-  let t = seed >>> 0;
-  const rnd = () => {
-    t = (t + 0x6d2b79f5) >>> 0;
-    let z = t;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   const data = new Float64Array(width * height);
   for (let i = 0; i < data.length; i++) {
     const base = smooth ? 128 + 80 * Math.sin((i % width) / 9) * Math.cos(Math.floor(i / width) / 7) : 0;

@@ -9,18 +9,9 @@ import { blockGrid, diagnoseBlocks } from '../../src/tier3/blocks.ts';
 import { resolveDiagnoseOptions, type DiagnoseOptions } from '../../src/tier3/options.ts';
 import { damageOf, layerOf, LAYER_HIDDEN, regimeOf, REGIME_SILENT } from '../../src/tier3/regimes.ts';
 import { skimagePatchSsim } from '../helpers/skimagePatch.ts';
+import { mulberry32 } from '../helpers/rng.ts';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function run(x: Float64Array, y: Float64Array, w: number, h: number, partial: Partial<DiagnoseOptions> = {}) {
   const o = { ...resolveDiagnoseOptions(partial), dataRange: partial.dataRange ?? 255 };

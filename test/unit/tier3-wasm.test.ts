@@ -15,20 +15,11 @@ import { diagnose, type DiagnoseResult } from '../../src/tier3/diagnose.ts';
 import { readImage } from '../../src/image/read.ts';
 import { greyImage, type Image } from '../../src/image/types.ts';
 import { fixture } from '../helpers/cli.ts';
+import { mulberry32 } from '../helpers/rng.ts';
 
 const skip = !wasmSimdAvailable;
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 type Plane = Float32Array | Float64Array;
 /** The only column the kernel does not write (the GT reference fills it). */
