@@ -24,6 +24,11 @@ export interface ShippedData {
   volume: (Float32Array | null)[];
   /** brain2d names on the benchmark side. */
   benchNames: string[];
+  /**
+   * brain2d files on the training side of the split that were not trained on (btd_*, msd_*): near-copy groups of
+   * trained slices live there, so benchmarks leave them out with the trained files.
+   */
+  trainingSideUnused: string[];
   droppedAsBenchmarkVolumeCopies: string[];
 }
 
@@ -48,6 +53,7 @@ export async function shippedTrainingData(data: string, size: number): Promise<S
     validation: pool.filter((_, i) => i % 7 === 0),
     volume,
     benchNames: split.bench.map((i) => brain.names[i]!),
+    trainingSideUnused: split.train.filter((i) => !brainTrain.includes(i) && !copies.includes(i)).map((i) => brain.files[i]!),
     droppedAsBenchmarkVolumeCopies: copies.map((i) => brain.names[i]!),
   };
 }

@@ -13,8 +13,9 @@
  *
  * Prints the validation table (Markdown) for MODEL_CARD.md.
  */
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { applyAugmentation, drawAugmentation } from '../src/memorization/augment.ts';
 import { TEST_TIME_AUGMENT } from '../src/memorization/benchset.ts';
 import { embedPlanes, type EmbeddingAverage } from '../src/memorization/embed.ts';
@@ -79,7 +80,12 @@ const chosen = measured[average];
 await mkdir(dir, { recursive: true });
 await copyFile(join(trainOut, 'model', 'model.json'), join(dir, 'model.json'));
 await copyFile(join(trainOut, 'model', 'weights.bin'), join(dir, 'weights.bin'));
-await copyFile(join(trainOut, 'training-files.json'), join(dir, 'training-files.json'));
+// The training side of the split that was not trained on goes with the list: benchmarks leave it out too.
+const filesList = JSON.parse(await readFile(join(trainOut, 'training-files.json'), 'utf8')) as Record<string, unknown>;
+const benchmarkExclude = await Promise.all(
+  d.trainingSideUnused.map(async (file) => ({ file: relative(data, file), sha256: createHash('sha256').update(await readFile(file)).digest('hex') })),
+);
+await writeFile(join(dir, 'training-files.json'), JSON.stringify({ ...filesList, benchmarkExclude }, null, 1) + '\n');
 await writeFile(join(dir, 'training.json'), JSON.stringify({ ...training, shipValidation: measured }, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(6)) : v), 1) + '\n');
 const card: ModelCard = {
   format: MODEL_CARD_FORMAT,

@@ -361,7 +361,7 @@ export function benchmarkMarkdown(r: BenchmarkResult): string {
   const avg = (f: (x: (typeof s)[number]) => number) => (s.reduce((a, x) => a + f(x), 0) / s.length).toFixed(0);
   const lines = [
     `DeepSSIM benchmark, paper protocol: ${s.length} seeds (${s.map((x) => x.seed).join(', ')}), ${r.options.size}x${r.options.size}; pool ${r.pool} images` +
-      `${r.excluded > 0 ? ` (${r.excluded} left out: an evaluated model was trained on them)` : ''}; per seed ~${avg((x) => x.train)} training images, ` +
+      `${r.excluded > 0 ? ` (${r.excluded} left out: an evaluated model was trained on them or on near-copies of them)` : ''}; per seed ~${avg((x) => x.train)} training images, ` +
       `${avg((x) => x.pairs.Duplicate)} Duplicate / ${avg((x) => x.pairs.Similar)} Similar / ${avg((x) => x.pairs.Different)} Different pairs, test-time augmentation p = 0.8 on every generated image.`,
     '',
     '| method | per-pair macro-F1, fixed 0.85/0.60 | Dup / Sim / Diff F1 (fixed) | per-pair macro-F1, calibrated | best-match macro-F1, calibrated | source found |',

@@ -74,12 +74,17 @@ export interface ModelCard {
 /** The shipped DeepSSIM model folder (spatial CNN, trained once; see its MODEL_CARD.md). */
 export const SHIPPED_MODEL_DIR = fileURLToPath(new URL('../../models/deepssim-spatial/', import.meta.url));
 
-/** The files a model folder's `training-files.json` lists (none when there is no list). */
+/**
+ * The files a benchmark of a model must leave out, from its folder's `training-files.json` (none when there is
+ * no list): the files it was trained on, and `benchmarkExclude` (files of its training side it did not use, which
+ * hold near-copies of the trained ones).
+ */
 export async function modelTrainingFiles(dir: string): Promise<{ file: string; sha256: string }[]> {
   const text = await readFile(join(dir, 'training-files.json'), 'utf8').catch(() => null);
   if (text === null) return [];
   try {
-    return (JSON.parse(text) as { files: { file: string; sha256: string }[] }).files;
+    const list = JSON.parse(text) as { files: { file: string; sha256: string }[]; benchmarkExclude?: { file: string; sha256: string }[] };
+    return [...list.files, ...(list.benchmarkExclude ?? [])];
   } catch {
     throw new BlindspotError('E_CORRUPT', 'training-files.json is not valid JSON', join(dir, 'training-files.json'));
   }
