@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp';
 import { rotatePlane } from './augment.ts';
-import { minMax } from './plane.ts';
+import { minMax, shiftPlane } from './plane.ts';
 import type { Rng } from './rng.ts';
 
 export const PERTURBATIONS = ['hflip', 'vflip', 'rotate', 'shift', 'gamma', 'noise', 'blur', 'jpeg'] as const;
@@ -16,15 +16,6 @@ export function unitRange(p: Float32Array): Float32Array {
   const s = max > min ? 1 / (max - min) : 0;
   const out = new Float32Array(p.length);
   for (let i = 0; i < p.length; i++) out[i] = (p[i]! - min) * s;
-  return out;
-}
-
-function shiftPlane(src: Float32Array, size: number, dx: number, dy: number): Float32Array {
-  const out = new Float32Array(src.length);
-  for (let y = 0; y < size; y++) {
-    const sy = Math.min(size - 1, Math.max(0, y - dy));
-    for (let x = 0; x < size; x++) out[y * size + x] = src[sy * size + Math.min(size - 1, Math.max(0, x - dx))]!;
-  }
   return out;
 }
 

@@ -11,7 +11,7 @@
  * are among random pairs. A bin that nothing reaches within the attempt budget is reported, not faked.
  */
 import { invalidOption, mergeOptions } from '../errors.ts';
-import { zScoreInPlace } from './plane.ts';
+import { shiftPlane, zScoreInPlace } from './plane.ts';
 import { createRng, type Rng } from './rng.ts';
 import { ssimTarget } from './ssimTarget.ts';
 
@@ -93,7 +93,7 @@ export function degrade(p: Float32Array, size: number, s: number, rng: Rng): Flo
       out = boxBlur(out, size, Math.max(1, Math.round(4 * s)));
     } else {
       const r = Math.round(8 * s);
-      out = shift(out, size, rng.int(2 * r + 1) - r, rng.int(2 * r + 1) - r);
+      out = shiftPlane(out, size, rng.int(2 * r + 1) - r, rng.int(2 * r + 1) - r);
     }
   }
   return zScoreInPlace(out);
@@ -118,15 +118,6 @@ function boxBlur(src: Float32Array, size: number, r: number): Float32Array {
     return to;
   };
   return pass(pass(src, true), false);
-}
-
-function shift(src: Float32Array, size: number, dx: number, dy: number): Float32Array {
-  const out = new Float32Array(src.length);
-  for (let y = 0; y < size; y++) {
-    const sy = Math.min(size - 1, Math.max(0, y - dy));
-    for (let x = 0; x < size; x++) out[y * size + x] = src[sy * size + Math.min(size - 1, Math.max(0, x - dx))]!;
-  }
-  return out;
 }
 
 /** An exact-target pair sampler. */

@@ -176,3 +176,13 @@ export function halveTo(p: Float32Array, from: number, to: number): Float32Array
   for (let s = from; s > to; s >>= 1) q = halvePlane(q, s);
   return q;
 }
+
+/** Square plane moved by (dx, dy) pixels, edges repeated (the copy a small registration error makes). */
+export function shiftPlane(src: Float32Array, size: number, dx: number, dy: number): Float32Array {
+  const out = new Float32Array(src.length);
+  for (let y = 0; y < size; y++) {
+    const sy = Math.min(size - 1, Math.max(0, y - dy));
+    for (let x = 0; x < size; x++) out[y * size + x] = src[sy * size + Math.min(size - 1, Math.max(0, x - dx))]!;
+  }
+  return out;
+}
