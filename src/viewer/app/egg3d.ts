@@ -67,31 +67,21 @@ void main() {
   vOutline = aOutline;
 }`;
 
-const POINT_FRAGMENT = /* glsl */ `
+/** A shaded disc with an optional white ring, from `uv` in [-1, 1]² (points and instanced quads alike). */
+const DISC_FRAGMENT = (uv: string, varyings = ''): string => /* glsl */ `${varyings}
 varying vec3 vColor;
 varying float vOutline;
 varying float vDim;
 void main() {
-  vec2 uv = gl_PointCoord * 2.0 - 1.0;
+  vec2 uv = ${uv};
   float r = length(uv);
   if (r > 1.0) discard;
   vec3 c = vColor * (1.05 - 0.35 * r * r);
   if (vOutline > 0.5 && r > 0.68) c = vec3(1.0);
   gl_FragColor = vec4(c * vDim, 1.0);
 }`;
-
-const FRAGMENT = /* glsl */ `
-varying vec2 vUv;
-varying vec3 vColor;
-varying float vOutline;
-varying float vDim;
-void main() {
-  float r = length(vUv);
-  if (r > 1.0) discard;
-  vec3 c = vColor * (1.05 - 0.35 * r * r);
-  if (vOutline > 0.5 && r > 0.68) c = vec3(1.0);
-  gl_FragColor = vec4(c * vDim, 1.0);
-}`;
+const POINT_FRAGMENT = DISC_FRAGMENT('gl_PointCoord * 2.0 - 1.0');
+const FRAGMENT = DISC_FRAGMENT('vUv', 'varying vec2 vUv;');
 
 /** Trails: from each moving cell's notta position to where it is now (grows as play runs). */
 const TRAIL_VERTEX = /* glsl */ `
