@@ -40,6 +40,11 @@ export interface BlockGrid {
  * The block grid for an image: `gridRows = floor((height - B) / stride) + 1`, likewise for columns.
  * @throws BlindspotError E_TOO_SMALL when the image is smaller than one block.
  */
+
+/** Number of failing axes in a 6-bit fail mask (A1..A6). */
+function failingAxes(mask: number): number {
+  return (mask & 1) + ((mask >> 1) & 1) + ((mask >> 2) & 1) + ((mask >> 3) & 1) + ((mask >> 4) & 1) + ((mask >> 5) & 1);
+}
 export function blockGrid(
   width: number,
   height: number,
@@ -324,13 +329,7 @@ function diagnoseBlocksWasm(
       v.g6[k] = 1;
       v.failMask[k] = mask;
       v.gateMask[k] = 33 | (e & 30);
-      v.failCount[k] =
-        (mask & 1) +
-        ((mask >> 1) & 1) +
-        ((mask >> 2) & 1) +
-        ((mask >> 3) & 1) +
-        ((mask >> 4) & 1) +
-        ((mask >> 5) & 1);
+      v.failCount[k] = failingAxes(mask);
     }
   }
 }
@@ -804,13 +803,7 @@ export function diagnoseBlocks(
 
       c_failMask[k] = mask;
       c_gateMask[k] = 33 | (g2 ? 2 : 0) | (g3 ? 4 : 0) | (g4 ? 8 : 0) | (g5 ? 16 : 0); // A1, A6: always open
-      c_failCount[k] =
-        (mask & 1) +
-        ((mask >> 1) & 1) +
-        ((mask >> 2) & 1) +
-        ((mask >> 3) & 1) +
-        ((mask >> 4) & 1) +
-        ((mask >> 5) & 1);
+      c_failCount[k] = failingAxes(mask);
     }
   }
   return grid;
